@@ -1,0 +1,53 @@
+# Signpost: the two commands that matter are `make run` and `make test`.
+# Both bootstrap themselves on a fresh machine that has Python 3.11: uv is installed into
+# .local/bootstrap, then `uv sync --frozen` installs every package from the committed lock file.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+BOOTSTRAP := .local/bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+PYTEST_ARGS ?=
+
+.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean
+
+$(UV):
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml */*/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: .venv/.synced
+
+run: install  ## start broker, PostgreSQL, SMTP sink and the four services
+	.venv/bin/signpost-run
+
+demo: install  ## as `run`, plus a stream of synthetic GP referrals
+	.venv/bin/signpost-run --demo
+
+test: check  ## lint, type-check, then the whole test suite on real infrastructure
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+check: lint typecheck
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: install  ## end-to-end throughput and latency, against a raw aiokafka baseline
+	.venv/bin/python -m signpost_devstack.bench
+
+schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI document
+	.venv/bin/python -m signpost_contracts.snapshots --write
+
+clean:
+	rm -rf .venv .local .pytest_cache .mypy_cache .ruff_cache

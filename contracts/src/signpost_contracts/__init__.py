@@ -1,0 +1,24 @@
+"""Signpost event contracts: the only thing services share besides the runtime kit."""
+
+from signpost_contracts.base import ContractModel, read_data
+from signpost_contracts.envelope import EnvelopeError, EventEnvelope, decode_headers, from_kafka
+from signpost_contracts.registry import EVENT_TYPES, EventType, event_type_of, new_event
+from signpost_contracts.topics import DEFAULT_NAMESPACE, Stream, all_topics, dead_letter_topic, topic
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "EVENT_TYPES",
+    "ContractModel",
+    "EnvelopeError",
+    "EventEnvelope",
+    "EventType",
+    "Stream",
+    "all_topics",
+    "dead_letter_topic",
+    "decode_headers",
+    "event_type_of",
+    "from_kafka",
+    "new_event",
+    "read_data",
+    "topic",
+]

@@ -1,0 +1,1 @@
+"""Integration event payloads, one module per producing service."""

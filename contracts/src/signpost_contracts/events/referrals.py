@@ -1,0 +1,54 @@
+"""Events produced by referral_intake on the `referrals` stream.
+
+They carry the minimum the rest of the system needs: an age (not a birth date), a postcode
+district (not a full address), need categories, and how to reach the *referrer* (never the person).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from signpost_contracts.base import ContractModel
+from signpost_contracts.events.common import Identifier, Priority, ReferrerKind
+
+Channel = Literal["fhir-rest", "bars-message", "self-referral", "kafka"]
+
+
+class ReferrerContact(ContractModel):
+    email: str | None = None
+    phone: str | None = None
+    fhir_endpoint: str | None = None
+
+
+class Referrer(ContractModel):
+    kind: ReferrerKind
+    ods_code: str | None = Field(default=None, description="ODS code of the referring organisation")
+    organisation_name: str | None = None
+    contact: ReferrerContact = ReferrerContact()
+
+
+class PersonSummary(ContractModel):
+    age_years: int | None = Field(default=None, ge=0, le=130)
+    age_band: str | None = Field(default=None, description="e.g. '65-74'; reporting keeps only this")
+    postcode_district: str | None = Field(default=None, description="outward code, e.g. 'LS6'")
+    preferred_language: str | None = Field(default=None, description="BCP-47 tag, e.g. 'pa'")
+    interpreter_needed: bool = False
+
+
+class ReferralReceived(ContractModel):
+    """A new referral was accepted at the door and stored."""
+
+    referral_id: str
+    received_at: datetime
+    channel: Channel
+    referrer_reference: Identifier | None = Field(
+        default=None, description="the referrer's own identifier for this referral"
+    )
+    referrer: Referrer
+    person: PersonSummary
+    needs: list[str] = Field(default_factory=list, description="need categories, e.g. 'loneliness'")
+    risk_flags: list[str] = Field(default_factory=list, description="e.g. 'self-harm-risk'")
+    priority: Priority = "routine"

@@ -1,0 +1,79 @@
+"""PostgreSQL access: one database per service, created on first start, migrated by plain SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+RUNTIME_MIGRATIONS = Path(__file__).with_name("migrations")
+# Any fixed number: every replica of a service takes the same lock, so migrations run once.
+_MIGRATION_LOCK = 7_311_942_001
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+async def ensure_database(url: str) -> None:
+    """Create the service's database if it does not exist (local stack; production pre-creates it)."""
+    try:
+        connection = await asyncpg.connect(url)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(with_database(url, "postgres"))
+        try:
+            await admin.execute(f'CREATE DATABASE "{database_name(url)}"')
+        except asyncpg.DuplicateDatabaseError:
+            pass  # another replica created it first
+        finally:
+            await admin.close()
+    else:
+        await connection.close()
+
+
+async def create_pool(url: str, size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, command_timeout=30)
+    assert pool is not None
+    return pool
+
+
+def _migration_files(directory: Path, prefix: str) -> list[tuple[str, str]]:
+    return [(f"{prefix}/{path.name}", path.read_text()) for path in sorted(directory.glob("*.sql"))]
+
+
+async def apply_migrations(pool: asyncpg.Pool, service_migrations: Path) -> list[str]:
+    """Apply runtime then service migrations not yet applied; refuse if an applied one was edited."""
+    files = _migration_files(RUNTIME_MIGRATIONS, "runtime") + _migration_files(service_migrations, "service")
+    applied_now: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            known = {r["name"]: r["checksum"] for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")}
+            for name, sql in files:
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if name in known:
+                    if known[name] != checksum:
+                        raise RuntimeError(f"migration {name} was changed after it was applied; add a new one")
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", name, checksum)
+                applied_now.append(name)
+                log.info("applied migration %s", name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied_now

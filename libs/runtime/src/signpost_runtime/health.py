@@ -1,0 +1,50 @@
+"""/health/live, /health/ready and /metrics for every service."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from signpost_runtime.runtime import ServiceRuntime
+
+router = APIRouter(tags=["operations"])
+
+
+def _runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def _verdict(checks: dict[str, Any]) -> JSONResponse:
+    healthy = all(check == "ok" for check in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "failing", "checks": checks}, status_code=200 if healthy else 503
+    )
+
+
+@router.get("/health/live")
+async def live(request: Request) -> JSONResponse:
+    return _verdict(await _runtime(request).liveness())
+
+
+@router.get("/health/ready")
+async def ready(request: Request) -> JSONResponse:
+    runtime = _runtime(request)
+    checks: dict[str, Any] = {}
+    try:
+        await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {exc!r}"
+    checks["broker"] = "ok" if await runtime.broker.ping(timeout=2) else "unreachable"
+    return _verdict(checks)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    await _runtime(request).refresh_lag_metric()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

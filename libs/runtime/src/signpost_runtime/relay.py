@@ -1,0 +1,163 @@
+"""The outbox relay: claims unsent rows, publishes them, marks them sent.
+
+Rows are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so several replicas can relay at once
+without publishing the same row together, and a row claimed by a relay that died is claimed again
+once its lease runs out. Publishing happens before the row is marked sent: a crash between the two
+publishes the row again, which consumers absorb through their inbox (at least once, effectively once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Protocol
+
+import asyncpg
+
+from signpost_runtime import metrics
+from signpost_runtime.outbox import NOTIFY_CHANNEL, unsent_count
+from signpost_runtime.publishing import OutgoingRecord
+
+log = logging.getLogger(__name__)
+
+_CLAIM = """
+UPDATE outbox SET lease_until = now() + make_interval(secs => $2), publish_attempts = publish_attempts + 1
+WHERE id IN (
+    SELECT id FROM outbox
+    WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, topic, message_key, headers, payload
+"""
+
+
+class RecordPublisher(Protocol):
+    async def publish_all(self, records: list[OutgoingRecord]) -> None: ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publisher: RecordPublisher,
+        *,
+        database_url: str,
+        batch_size: int = 200,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        retention_hours: float = 24.0,
+    ) -> None:
+        self.pool = pool
+        self.publisher = publisher
+        self.database_url = database_url
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.retention_hours = retention_hours
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self.last_cycle_at = time.monotonic()
+
+    async def relay_once(self) -> int:
+        """Publish one claimed batch; returns how many rows were published."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds)
+        if not rows:
+            return 0
+        records = [
+            OutgoingRecord(
+                topic=row["topic"],
+                key=row["message_key"].encode(),
+                value=bytes(row["payload"]),
+                headers=json.loads(row["headers"]),
+            )
+            for row in rows
+        ]
+        ids = [row["id"] for row in rows]
+        try:
+            await self.publisher.publish_all(records)
+        except Exception as exc:
+            # Release the lease so the batch is retried promptly rather than after the lease.
+            await self.pool.execute(
+                "UPDATE outbox SET lease_until = NULL, last_error = $2 WHERE id = ANY($1)", ids, repr(exc)
+            )
+            raise
+        await self.pool.execute("UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)", ids)
+        metrics.OUTBOX_PUBLISHED.inc(len(ids))
+        return len(ids)
+
+    async def flush(self, timeout: float) -> None:
+        """Publish everything unsent (used at shutdown), giving up after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if await self.relay_once() == 0:
+                    return
+            except Exception:
+                log.exception("outbox flush failed; unsent rows stay for the next start")
+                return
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self, flush_timeout: float) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            await self._task
+        await self.flush(flush_timeout)
+        await self._close_listener()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        backoff = self.poll_seconds
+        cycles = 0
+        while not self._stopping:
+            self.last_cycle_at = time.monotonic()
+            try:
+                await self._ensure_listener()
+                self._wake.clear()
+                published = await self.relay_once()
+                cycles += 1
+                if cycles % 300 == 0:
+                    await self._delete_old_sent_rows()
+                if cycles % 5 == 0 or published == 0:
+                    metrics.OUTBOX_BACKLOG.set(await unsent_count(self.pool))
+                backoff = self.poll_seconds
+                if published == self.batch_size:
+                    continue  # more waiting; go straight on
+            except Exception:
+                log.exception("outbox relay cycle failed; retrying in %.1fs", backoff)
+                await self._close_listener()
+                backoff = min(backoff * 2, 30.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+
+    async def _delete_old_sent_rows(self) -> None:
+        await self.pool.execute(
+            "DELETE FROM outbox WHERE sent_at < now() - $1 * interval '1 hour'", self.retention_hours
+        )
+
+    async def _ensure_listener(self) -> None:
+        # A dedicated connection: LISTEN must outlive any pooled connection's checkout.
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self.database_url)
+        await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None

@@ -1,0 +1,182 @@
+"""One bootstrap for every service: pool, migrations, broker, consumer, outbox relay, HTTP app.
+
+Nothing connects at import time. `ServiceRuntime.lifespan` starts things in dependency order
+and stops them in reverse on SIGTERM: stop taking messages, let the one in hand finish, publish
+what is left in the outbox, then close the producer and the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from signpost_contracts import Stream, dead_letter_topic, topic
+from signpost_runtime import db, metrics
+from signpost_runtime.consumer import EventConsumer, EventHandler
+from signpost_runtime.dead_letters import DeadLetterSink
+from signpost_runtime.outbox import Outbox
+from signpost_runtime.progress import ProgressMonitor
+from signpost_runtime.publishing import KafkaPublisher
+from signpost_runtime.records import ReceivedRecord
+from signpost_runtime.relay import OutboxRelay
+from signpost_runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+HandlerFactory = Callable[["ServiceRuntime"], Mapping[str, EventHandler]]
+
+
+@dataclass
+class ServiceDefinition:
+    settings: ServiceSettings
+    migrations: Path
+    consumes: Sequence[Stream] = ()
+    handlers: HandlerFactory | None = None
+    on_start: Sequence[Hook] = field(default_factory=list)
+    on_stop: Sequence[Hook] = field(default_factory=list)
+
+
+class ServiceRuntime:
+    def __init__(self, definition: ServiceDefinition, broker: KafkaBroker | None = None) -> None:
+        self.definition = definition
+        self.settings = settings = definition.settings
+        self.broker = broker or KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id=f"signpost-{settings.service_name}",
+            acks="all",
+            enable_idempotence=False,  # correctness rests on the inbox, never on broker idempotence
+            allow_auto_create_topics=False,  # topics are provisioned (devstack, Strimzi KafkaTopic)
+            graceful_timeout=settings.shutdown_grace_seconds,
+            logger=logging.getLogger("faststream"),
+            log_level=logging.DEBUG,
+        )
+        self.outbox = Outbox(settings.topic_namespace)
+        self.publisher = KafkaPublisher(self.broker)
+        self.monitor = ProgressMonitor(settings.liveness_stall_seconds)
+        self.consumer_name = settings.service_name
+        self._pool: asyncpg.Pool | None = None
+        self._consumer: EventConsumer | None = None
+        self._relay: OutboxRelay | None = None
+        self._subscriber = self._register_subscriber() if definition.consumes else None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the service has not started: no database pool yet")
+        return self._pool
+
+    def _register_subscriber(self) -> Any:
+        topics = [topic(stream, self.settings.topic_namespace) for stream in self.definition.consumes]
+        subscriber = self.broker.subscriber(
+            *topics,
+            group_id=self.settings.consumer_group,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+        )
+
+        @subscriber
+        async def on_record(message: KafkaMessage) -> None:
+            if self._consumer is None:
+                raise RuntimeError("message arrived before the consumer was ready")
+            await self._consumer.handle(ReceivedRecord.from_consumer_record(message.raw_message))
+
+        return subscriber
+
+    async def start(self) -> None:
+        settings = self.settings
+        await db.ensure_database(settings.database_url)
+        self._pool = await db.create_pool(settings.database_url, settings.database_pool_size)
+        await db.apply_migrations(self._pool, self.definition.migrations)
+        if self.definition.handlers is not None:
+            self._consumer = EventConsumer(
+                name=self.consumer_name,
+                pool=self._pool,
+                handlers=self.definition.handlers(self),
+                dead_letters=DeadLetterSink(
+                    self.publisher, dead_letter_topic(self.consumer_name, settings.topic_namespace), self.consumer_name
+                ),
+                monitor=self.monitor,
+                max_attempts=settings.consumer_max_attempts,
+                backoff_seconds=settings.consumer_retry_backoff_seconds,
+            )
+        for hook in self.definition.on_start:
+            await hook(self)
+        await self.broker.start()
+        self._relay = OutboxRelay(
+            self._pool,
+            self.publisher,
+            database_url=settings.database_url,
+            batch_size=settings.outbox_batch_size,
+            lease_seconds=settings.outbox_lease_seconds,
+            poll_seconds=settings.outbox_poll_seconds,
+            retention_hours=settings.outbox_retention_hours,
+        )
+        self._relay.start()
+        log.info("%s started", settings.service_name)
+
+    async def stop(self) -> None:
+        grace = self.settings.shutdown_grace_seconds
+        if self._subscriber is not None:
+            # Waits (up to the broker's graceful timeout) for the message in hand to finish.
+            await self._subscriber.stop()
+        if self._relay is not None:
+            await self._relay.stop(flush_timeout=grace)
+        for hook in self.definition.on_stop:
+            await hook(self)
+        await self.broker.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("%s stopped", self.settings.service_name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def waiting_messages(self) -> int | None:
+        consumer = getattr(self._subscriber, "consumer", None)
+        if consumer is None:
+            return None
+        waiting = 0
+        try:
+            for partition in consumer.assignment():
+                highwater = consumer.highwater(partition)
+                if highwater is None:
+                    continue
+                position = await asyncio.wait_for(consumer.position(partition), timeout=1)
+                waiting += max(highwater - position, 0)
+        except Exception:
+            return None
+        return waiting
+
+    async def refresh_lag_metric(self) -> None:
+        waiting = await self.waiting_messages()
+        if waiting is not None:
+            metrics.CONSUMER_LAG.labels(self.consumer_name).set(waiting)
+
+    async def liveness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        if self._subscriber is not None:
+            tasks = getattr(self._subscriber, "tasks", [])
+            if not tasks or all(task.done() for task in tasks):
+                checks["consumer"] = "consume loop is not running"
+            else:
+                checks["consumer"] = self.monitor.problem(await self.waiting_messages()) or "ok"
+        checks["outbox_relay"] = "ok" if self._relay is not None and self._relay.running else "relay is not running"
+        return checks

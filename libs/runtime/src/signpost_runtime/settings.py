@@ -1,0 +1,49 @@
+"""Settings shared by every service, read from the environment with working local defaults."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from signpost_contracts import DEFAULT_NAMESPACE
+
+
+class ServiceSettings(BaseSettings):
+    """Each service subclasses this and sets its own `service_name`, port and database default."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "signpost"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost"
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_namespace: str = DEFAULT_NAMESPACE
+    # A consumer joining its group waits about half the session timeout; tests and the local stack shorten it.
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    log_level: str = "INFO"
+
+    # Consumers: transient failures are retried this many times before the message is dead-lettered.
+    consumer_max_attempts: int = 3
+    consumer_retry_backoff_seconds: float = 0.2
+    # Liveness fails when one message has been in hand this long, or work waits and nothing moved.
+    liveness_stall_seconds: float = 60.0
+
+    outbox_batch_size: int = 200
+    outbox_lease_seconds: float = 30.0
+    outbox_poll_seconds: float = 1.0
+    outbox_retention_hours: float = 24.0
+
+    shutdown_grace_seconds: float = 20.0
+
+    # Bearer tokens: HS256 with a shared secret (local stack) or RS256/ES256 with a public key.
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_audience: str = "signpost"
+    jwt_issuer: str | None = None
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.topic_namespace}.{self.service_name}"

@@ -1,0 +1,34 @@
+"""Fixtures that find real infrastructure: env vars, then Docker, then embedded processes.
+
+Infrastructure starts once per session and only when a test asks for it, so `-m unit` runs
+without starting anything. Every test gets its own topics and databases on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from signpost_devstack.infra import Infrastructure, provide
+from support.infra import Namespace, new_database, unique
+
+
+@pytest.fixture(scope="session")
+def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    state = Path(tmp_path_factory.mktemp("infra"))
+    with provide(state, durable=False) as infra:
+        yield infra
+
+
+@pytest.fixture
+async def namespace(infrastructure: Infrastructure) -> Namespace:
+    ns = Namespace(unique("t"), infrastructure.kafka_bootstrap_servers)
+    await ns.create()
+    return ns
+
+
+@pytest.fixture
+async def database_url(infrastructure: Infrastructure) -> str:
+    return await new_database(infrastructure.postgres_url)

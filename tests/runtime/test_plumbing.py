@@ -1,0 +1,99 @@
+"""The runtime kit on a real broker and PostgreSQL: inbox, dead letters, outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from signpost_contracts import Stream, dead_letter_topic, topic
+from signpost_runtime.runtime import ServiceRuntime
+from signpost_runtime.settings import ServiceSettings
+from support.events import referral_received
+from support.infra import read_topic, wait_until
+from support.probe_service import probe_definition
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def probe(infrastructure, namespace, database_url):
+    settings = ServiceSettings(
+        service_name="probe",
+        database_url=database_url,
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        topic_namespace=namespace.name,
+        consumer_retry_backoff_seconds=0.01,
+        kafka_session_timeout_ms=2000,
+        kafka_heartbeat_interval_ms=500,
+    )
+    runtime = ServiceRuntime(probe_definition(settings))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def _send(bootstrap: str, topic_name: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic_name, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _as_record(event) -> tuple[bytes, bytes, list]:
+    return event.key(), event.value(), [(k, v.encode()) for k, v in event.headers().items()]
+
+
+async def _effects(pool: asyncpg.Pool, referral_id: str) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM effects WHERE referral_id = $1", referral_id))
+
+
+async def test_a_duplicated_event_causes_no_second_effect(probe, namespace):
+    event = referral_received()
+    referrals = topic(Stream.REFERRALS, namespace.name)
+    await _send(namespace.bootstrap, referrals, [_as_record(event)] * 3)
+    marker = referral_received()
+    await _send(namespace.bootstrap, referrals, [_as_record(marker)])
+
+    await wait_until(lambda: _effects(probe.pool, marker.subject), message="the marker event to be applied")
+    assert await _effects(probe.pool, event.subject) == 1
+    published = await read_topic(namespace.bootstrap, topic(Stream.TRIAGE, namespace.name), expect=2)
+    assert sorted(r.key.decode() for r in published) == sorted([event.subject, marker.subject])
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_next_one_still_processed(probe, namespace):
+    referrals = topic(Stream.REFERRALS, namespace.name)
+    good = referral_received()
+    not_a_cloudevent = (good.key(), b'{"hello": "world"}', [])
+    bad_payload = referral_received(referral_id=good.subject)
+    bad_record = (bad_payload.key(), b'{"referral_id": 42}', _as_record(bad_payload)[2])
+    await _send(namespace.bootstrap, referrals, [not_a_cloudevent, bad_record, _as_record(good)])
+
+    await wait_until(lambda: _effects(probe.pool, good.subject), message="the good event after two poison ones")
+    dead = await read_topic(namespace.bootstrap, dead_letter_topic("probe", namespace.name), expect=2)
+    assert len(dead) == 2
+    by_value = {record.value: dict(record.headers) for record in dead}
+    assert b'{"hello": "world"}' in by_value, "the record travels whole"
+    assert b"missing CloudEvents header" in by_value[b'{"hello": "world"}']["dlq_reason"]
+    bad_headers = by_value[b'{"referral_id": 42}']
+    assert bad_headers["ce_id"].decode() == bad_payload.id
+    assert b"ValidationError" in bad_headers["dlq_reason"]
+    assert bad_headers["dlq_original_topic"].decode() == referrals
+
+
+async def test_outbox_rows_committed_while_the_relay_is_down_are_published_when_it_returns(probe, namespace):
+    await probe._relay.stop(flush_timeout=0)  # the relay "process" is gone; commits keep landing
+    events = [referral_received() for _ in range(5)]
+    async with probe.pool.acquire() as conn, conn.transaction():
+        await probe.outbox.add_events(conn, events)
+    await asyncio.sleep(0.5)
+    assert await probe.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 5
+
+    probe._relay.start()
+    published = await read_topic(namespace.bootstrap, topic(Stream.REFERRALS, namespace.name), expect=5)
+    assert sorted(dict(r.headers)["ce_id"].decode() for r in published) == sorted(e.id for e in events)

@@ -1,0 +1,42 @@
+"""A minimal service on the runtime kit, for testing the plumbing itself.
+
+It consumes `referral.received.v1`, records one row per applied event in `effects`, and emits
+a `referral.waitlisted.v1` through the outbox, so each test can see effect and publication.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from signpost_contracts import EventEnvelope, Stream, new_event, read_data
+from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.triage import ReferralWaitlisted
+from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from signpost_runtime.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).with_name("probe_migrations")
+
+
+def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
+    def handlers(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
+        async def on_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+            received = read_data(ReferralReceived, event.data)
+            await conn.execute(
+                "INSERT INTO effects (event_id, referral_id) VALUES ($1, $2)", event.id, received.referral_id
+            )
+            follow_up = ReferralWaitlisted(
+                referral_id=received.referral_id, waitlisted_at=datetime.now(UTC), area="LS6", reason="probe"
+            )
+            await runtime.outbox.add_event(
+                conn,
+                new_event(
+                    follow_up, subject=received.referral_id, correlation_id=event.correlationid, causation_id=event.id
+                ),
+            )
+
+        return {"referral.received.v1": on_received}
+
+    return ServiceDefinition(settings=settings, migrations=MIGRATIONS, consumes=[Stream.REFERRALS], handlers=handlers)
