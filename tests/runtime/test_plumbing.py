@@ -9,30 +9,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from signpost_contracts import Stream, dead_letter_topic, topic
-from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.settings import ServiceSettings
 from support.events import referral_received
 from support.infra import read_topic, wait_until
-from support.probe_service import probe_definition
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def probe(infrastructure, namespace, database_url):
-    settings = ServiceSettings(
-        service_name="probe",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_namespace=namespace.name,
-        consumer_retry_backoff_seconds=0.01,
-        kafka_session_timeout_ms=2000,
-        kafka_heartbeat_interval_ms=500,
-    )
-    runtime = ServiceRuntime(probe_definition(settings))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
 
 
 async def _send(bootstrap: str, topic_name: str, records: list[tuple[bytes | None, bytes, list]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -41,8 +42,10 @@ async def new_database(server_url: str, prefix: str = "t") -> str:
     return with_database(server_url, name)
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 20.0) -> list:
-    """Read a topic from the beginning until `expect` records arrived (or the timeout passed)."""
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int = 0, until: Callable[[list], bool] | None = None, timeout: float = 20.0
+) -> list:
+    """Read a topic from the beginning until `expect` records arrived and `until(records)` holds, or the timeout."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -55,7 +58,7 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float 
         records: list = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while len(records) < expect and loop.time() < deadline:
+        while (len(records) < expect or (until and not until(records))) and loop.time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for messages in batch.values():
                 records.extend(messages)

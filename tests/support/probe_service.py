@@ -24,6 +24,8 @@ def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
     def handlers(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
         async def on_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
             received = read_data(ReferralReceived, event.data)
+            if await conn.fetchval("SELECT true FROM blocked WHERE referral_id = $1", received.referral_id):
+                raise RuntimeError(f"referral {received.referral_id} is blocked")
             await conn.execute(
                 "INSERT INTO effects (event_id, referral_id) VALUES ($1, $2)", event.id, received.referral_id
             )

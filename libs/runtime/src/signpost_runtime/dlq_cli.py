@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from typing import Any
@@ -26,6 +27,8 @@ async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[ReceivedReco
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
+        if dlq_topic not in await consumer.topics():  # also loads metadata for every topic
+            return []
         partitions = [TopicPartition(dlq_topic, p) for p in consumer.partitions_for_topic(dlq_topic) or ()]
         if not partitions:
             return []
@@ -91,14 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     records = asyncio.run(read_dead_letters(args.bootstrap, dead_letter_topic(args.consumer, args.namespace)))
     if args.command == "list":
-        for _record in records:
-            pass
+        for record in records:
+            print(json.dumps(describe(record)))
+        print(f"{len(records)} dead letter(s)", file=sys.stderr)
         return 0
     if not (args.all or args.event_id or args.offset):
         parser.error("replay needs --event-id, --offset or --all")
     chosen = _select(records, args)
     if not chosen:
+        print("no dead letter matched", file=sys.stderr)
         return 1
+    print(f"replayed {asyncio.run(replay(args.bootstrap, chosen))} message(s)", file=sys.stderr)
     return 0
 
 

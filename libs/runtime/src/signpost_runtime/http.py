@@ -37,8 +37,9 @@ def build_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, tit
     return app
 
 
-def serve(app: FastAPI, runtime: ServiceRuntime) -> None:
-    settings = runtime.settings
+def serve(app: FastAPI) -> None:
+    """Run the app under uvicorn; SIGTERM drains HTTP requests, then the runtime stops in order."""
+    settings = app.state.runtime.settings
     configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(
         app,

@@ -20,7 +20,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from signpost_contracts import Stream, dead_letter_topic, topic
+from signpost_contracts import EventType, Stream, dead_letter_topic, topic
 from signpost_runtime import db, metrics
 from signpost_runtime.consumer import EventConsumer, EventHandler
 from signpost_runtime.dead_letters import DeadLetterSink
@@ -42,6 +42,7 @@ class ServiceDefinition:
     settings: ServiceSettings
     migrations: Path
     consumes: Sequence[Stream] = ()
+    publishes: Sequence[EventType] = ()  # what its outbox may carry; feeds the AsyncAPI document
     handlers: HandlerFactory | None = None
     on_start: Sequence[Hook] = field(default_factory=list)
     on_stop: Sequence[Hook] = field(default_factory=list)

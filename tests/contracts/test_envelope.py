@@ -1,0 +1,69 @@
+"""CloudEvents binary-mode envelope: what goes on the wire and how it is read back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from signpost_contracts import EnvelopeError, from_kafka, read_data
+from signpost_contracts.events.referrals import ReferralReceived
+from support.events import referral_received
+
+pytestmark = pytest.mark.unit
+
+
+def test_an_event_travels_as_ce_headers_and_a_json_body_keyed_by_referral_id():
+    event = referral_received(referral_id="ref-1")
+    headers = event.headers()
+    assert headers["ce_type"] == "referral.received.v1"
+    assert headers["ce_source"] == "/signpost/referral-intake"
+    assert headers["ce_subject"] == "ref-1"
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["content-type"] == "application/json"
+    assert event.key() == b"ref-1"
+    assert json.loads(event.value())["referral_id"] == "ref-1"
+    assert headers["ce_id"] == event.id
+
+
+def test_an_envelope_read_back_from_kafka_equals_the_one_sent():
+    event = referral_received()
+    assert from_kafka(event.headers(), event.value()) == event
+
+
+@pytest.mark.parametrize(
+    ("headers", "value", "complaint"),
+    [
+        ({}, b"{}", "missing CloudEvents header"),
+        ({"ce_id": "1", "ce_type": "t", "ce_source": "s", "ce_time": "2026-01-01T00:00:00Z"}, b"{}", "ce_subject"),
+        (
+            {"ce_id": "1", "ce_type": "t", "ce_source": "s", "ce_subject": "r", "ce_time": "2026-01-01T00:00:00Z"},
+            b"not json",
+            "not JSON",
+        ),
+        (
+            {"ce_id": "1", "ce_type": "t", "ce_source": "s", "ce_subject": "r", "ce_time": "2026-01-01T00:00:00Z"},
+            b"[1, 2]",
+            "JSON object",
+        ),
+        (
+            {"ce_id": "1", "ce_type": "t", "ce_source": "s", "ce_subject": "r", "ce_time": "yesterday"},
+            b"{}",
+            "invalid CloudEvents attributes",
+        ),
+    ],
+)
+def test_a_malformed_record_is_refused_with_the_reason(headers, value, complaint):
+    with pytest.raises(EnvelopeError, match=complaint):
+        from_kafka(headers, value)
+
+
+def test_a_consumer_ignores_fields_a_newer_producer_added():
+    data = {**referral_received().data, "added_in_a_later_release": {"nested": True}}
+    data["person"] = {**data["person"], "also_new": 1}
+    assert read_data(ReferralReceived, data).person.age_band == "65-74"
+
+
+def test_a_producer_cannot_send_a_field_the_contract_does_not_have():
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        ReferralReceived.model_validate({**referral_received().data, "typo_field": 1})
