@@ -1,0 +1,1 @@
+"""Translation from integration events, and the PostgreSQL projection store."""

@@ -1,0 +1,70 @@
+"""Integration events -> reporting facts: the point where identifying detail is dropped.
+
+Only the fields listed here cross into reporting. Names, contact details, the referrer's own
+reference, exact ages, languages, risk flags and free-text reasons never do.
+"""
+
+from __future__ import annotations
+
+from reporting.domain.facts import Assigned, NotificationOutcome, Received, Triaged, Waitlisted
+from reporting.domain.minimise import age_band, need_categories, postcode_district
+from reporting.domain.status import Decision
+from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+
+
+def received(event: ReferralReceived) -> Received:
+    return Received(
+        referral_id=event.referral_id,
+        received_at=event.received_at,
+        channel=event.channel,
+        priority=event.priority,
+        age_band=age_band(event.person.age_years, event.person.age_band),
+        postcode_district=postcode_district(event.person.postcode_district),
+        needs=need_categories(event.needs),
+        referrer_kind=event.referrer.kind,
+        referrer_ods_code=event.referrer.ods_code,
+    )
+
+
+def triaged(event: ReferralTriaged) -> Triaged:
+    return Triaged(
+        referral_id=event.referral_id,
+        decided_at=event.decided_at,
+        outcome=Decision(event.outcome),
+        complexity=event.complexity,
+    )
+
+
+def assigned(event: ReferralAssigned) -> Assigned:
+    return Assigned(referral_id=event.referral_id, assigned_at=event.assigned_at, connector_kind=event.connector_kind)
+
+
+def waitlisted(event: ReferralWaitlisted) -> Waitlisted:
+    return Waitlisted(referral_id=event.referral_id, waitlisted_at=event.waitlisted_at)
+
+
+def notification_sent(event: NotificationSent) -> NotificationOutcome:
+    return NotificationOutcome(
+        notification_id=event.notification_id,
+        referral_id=event.referral_id,
+        channel=event.channel,
+        about_event_type=event.about_event_type,
+        at=event.sent_at,
+        attempts=event.attempts,
+        succeeded=True,
+    )
+
+
+def notification_failed(event: NotificationFailed) -> NotificationOutcome:
+    # last_error is left behind on purpose: a provider's message can quote an address.
+    return NotificationOutcome(
+        notification_id=event.notification_id,
+        referral_id=event.referral_id,
+        channel=event.channel,
+        about_event_type=event.about_event_type,
+        at=event.failed_at,
+        attempts=event.attempts,
+        succeeded=False,
+    )

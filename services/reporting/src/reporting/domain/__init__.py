@@ -1,0 +1,1 @@
+"""Pure reporting rules: which facts each event contributes, and the status they add up to."""

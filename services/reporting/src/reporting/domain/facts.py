@@ -1,0 +1,70 @@
+"""The facts each event contributes to the projection.
+
+Each kind of fact owns a disjoint set of projection fields and writes only those, so applying
+the same facts in any order, or twice, leaves the same row. Nothing here can identify a person:
+the producer's richer payload is reduced to these fields before it reaches the domain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reporting.domain.status import Decision
+
+
+@dataclass(frozen=True)
+class _Fact:
+    referral_id: str
+
+    def fields(self) -> dict[str, Any]:
+        """The projection fields this fact sets (everything but the key it is stored under)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "referral_id"}
+
+
+@dataclass(frozen=True)
+class Received(_Fact):
+    received_at: datetime
+    channel: str
+    priority: str
+    age_band: str | None
+    postcode_district: str | None
+    needs: tuple[str, ...]
+    referrer_kind: str
+    referrer_ods_code: str | None
+
+
+@dataclass(frozen=True)
+class Triaged(_Fact):
+    decided_at: datetime
+    outcome: Decision
+    complexity: str
+
+
+@dataclass(frozen=True)
+class Assigned(_Fact):
+    assigned_at: datetime
+    connector_kind: str
+
+
+@dataclass(frozen=True)
+class Waitlisted(_Fact):
+    waitlisted_at: datetime
+
+
+ReferralFact = Received | Triaged | Assigned | Waitlisted
+
+
+@dataclass(frozen=True)
+class NotificationOutcome:
+    """A notification was sent (`succeeded`) or gave up after its retries."""
+
+    notification_id: str
+    referral_id: str
+    channel: str
+    about_event_type: str
+    at: datetime
+    attempts: int
+    succeeded: bool

@@ -1,0 +1,188 @@
+"""/api/summary and the HTML dashboard: who may see them, and what they show."""
+
+from __future__ import annotations
+
+import uuid
+from html.parser import HTMLParser
+
+import pytest
+
+from signpost_contracts.events.referrals import Referrer
+from support.auth import bearer, token
+
+pytestmark = pytest.mark.integration
+
+COOKIE = "signpost_reporting_token"
+
+
+class _Tables(HTMLParser):
+    """Each <table id=...> as {row header: [cell texts]}: what a screen reader announces per row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, dict[str, list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._table = dict(attrs).get("id")
+            self.tables[self._table] = {}
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("th", "td") and self._row is not None:
+            self._text = []
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._text is not None and self._row is not None:
+            self._row.append("".join(self._text).strip())
+            self._text = None
+        elif tag == "tr" and self._row:
+            self.tables[self._table][self._row[0]] = self._row[1:]
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+
+def _tables(html: str) -> dict[str, dict[str, list[str]]]:
+    parser = _Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+async def test_the_summary_refuses_a_request_without_a_bearer_token(reporting):
+    response = await reporting.client.get("/api/summary")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "Authorization: Bearer" in response.json()["error"]
+
+
+async def test_the_summary_refuses_a_token_without_the_reporting_scope(reporting):
+    response = await reporting.client.get("/api/summary", headers=bearer("referrals:read"))
+    assert response.status_code == 403
+    assert "reporting:read" in response.json()["error"]
+
+
+async def test_the_summary_does_not_accept_the_dashboards_cookie_or_query_token(reporting):
+    valid = token("reporting:read")
+    reporting.client.cookies.set(COOKIE, valid)
+    assert (await reporting.client.get("/api/summary")).status_code == 401
+    assert (await reporting.client.get("/api/summary", params={"access_token": valid})).status_code == 401
+
+
+async def test_the_summary_of_an_empty_projection_lists_every_status_at_zero(reporting):
+    summary = await reporting.summary()
+    assert summary["total_referrals"] == 0
+    assert set(summary["by_status"]) == {
+        "awaiting-triage",
+        "accepted",
+        "assigned",
+        "waitlisted",
+        "declined",
+        "redirected",
+    }
+    assert set(summary["by_status"].values()) == {0}
+    assert summary["by_decision"] == {"accepted": 0, "declined": 0, "redirected": 0}
+    assert summary["notifications"] == {"sent": 0, "failed": 0}
+    assert summary["generated_at"].endswith(("Z", "+00:00"))
+
+
+async def test_the_dashboard_without_a_token_explains_how_to_get_in(reporting):
+    response = await reporting.client.get("/")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "access_token=" in response.text
+    assert "reporting:read" in response.text
+    assert ".local/dev-token" in response.text
+
+
+async def test_the_dashboard_turns_away_a_token_without_the_reporting_scope_and_keeps_no_cookie(reporting):
+    response = await reporting.client.get("/", params={"access_token": token("referrals:read")})
+    assert response.status_code == 403
+    assert "lacks the &#39;reporting:read&#39; scope" in response.text
+    assert COOKIE not in reporting.client.cookies
+
+
+async def test_the_dashboard_turns_away_a_forged_token(reporting):
+    forged = token("reporting:read")[:-4] + "AAAA"
+    response = await reporting.client.get("/", params={"access_token": forged})
+    assert response.status_code == 401
+    assert "bearer token rejected" in response.text
+
+
+async def test_signing_in_with_an_access_token_keeps_it_in_a_strict_http_only_cookie_and_clears_the_address(reporting):
+    valid = token("reporting:read")
+    response = await reporting.client.get("/", params={"access_token": valid})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}={valid};")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    refreshed = await reporting.client.get("/")
+    assert refreshed.status_code == 200, "the meta refresh reloads the bare URL with the cookie"
+    assert '<meta http-equiv="refresh" content="7">' in refreshed.text
+
+
+async def test_the_dashboard_shows_the_same_counts_as_the_summary(reporting, events):
+    assigned, declined, waiting = (f"ref-{uuid.uuid4()}" for _ in range(3))
+    await reporting.deliver(
+        *events.journey(assigned),
+        events.received(declined),
+        events.triaged(declined, "declined"),
+        events.failed(declined),
+        events.triaged(waiting),
+        events.waitlisted(waiting),
+    )
+
+    response = await reporting.client.get("/", params={"access_token": token("reporting:read")}, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    tables = _tables(response.text)
+    assert tables["totals"] == {"Total referrals": ["3"], "Of which, receipt not yet recorded here": ["1"]}
+    assert tables["by-status"] == {
+        "Status": ["Referrals"],
+        "Awaiting triage": ["0"],
+        "Accepted, not yet assigned or waitlisted": ["0"],
+        "Assigned to a connector": ["1"],
+        "Waitlisted": ["1"],
+        "Declined": ["1"],
+        "Redirected elsewhere": ["0"],
+    }
+    assert tables["by-decision"] == {
+        "Decision": ["Referrals"],
+        "Accepted": ["2"],
+        "Declined": ["1"],
+        "Redirected": ["0"],
+    }
+    assert tables["notifications"] == {
+        "Result": ["Notifications"],
+        "Sent": ["1"],
+        "Failed after retries (follow up)": ["1"],
+    }
+    assert tables["by-referrer"] == {
+        "ODS code": ["Referrals", "Declined"],
+        "B82005": ["2", "1"],
+        "None recorded": ["1", "0"],
+    }
+
+
+async def test_the_dashboard_escapes_what_came_in_on_an_event(reporting, events):
+    hostile = '<script>alert("x")</script>'
+    referral = f"ref-{uuid.uuid4()}"
+    await reporting.deliver(events.received(referral, referrer=Referrer(kind="gp", ods_code=hostile)))
+
+    response = await reporting.client.get("/", headers=bearer("reporting:read"))
+
+    assert response.status_code == 200
+    assert "<script>" not in response.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
+    assert _tables(response.text)["by-referrer"][hostile] == ["1", "0"]
