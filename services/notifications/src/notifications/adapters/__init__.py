@@ -1,0 +1,1 @@
+"""Where notifications meets the world: PostgreSQL, SMTP, templates."""

@@ -1,0 +1,57 @@
+"""Email content from Jinja2 templates, one per outcome (templates/<kind>.txt.j2).
+
+Each template extends base.txt.j2 and fills two blocks: `subject` (one line) and `body`. The
+context holds only what identifies the referral to the referrer (their own reference and the
+Signpost id) and the outcome: no name or NHS number can reach an email because none is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifications.domain.outcomes import Outcome, ReferrerContact
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+
+
+class EmailTemplates:
+    def __init__(self) -> None:
+        self.environment = Environment(
+            loader=PackageLoader("notifications", "templates"),
+            # Plain text today; any .html template added later is escaped.
+            autoescape=select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False),
+            undefined=StrictUndefined,  # a missing value is a bug to see, never a blank in an email
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def render(self, outcome: Outcome, contact: ReferrerContact) -> EmailContent:
+        template = self.environment.get_template(f"{outcome.kind}.txt.j2")
+        context: dict[str, Any] = {
+            "outcome": outcome,
+            "referral_id": outcome.referral_id,
+            "reference": contact.reference,
+            "organisation_name": contact.organisation_name,
+        }
+        subject = "".join(template.blocks["subject"](template.new_context(context)))
+        text = template.render(context)
+        # Collapse whitespace: a line break in a subject would start a new mail header.
+        return EmailContent(subject=" ".join(subject.split()), text=_tidy(text))
+
+
+def _tidy(text: str) -> str:
+    """Drop runs of blank lines left by optional sections, so every email reads cleanly."""
+    lines: list[str] = []
+    for line in text.rstrip().splitlines():
+        line = line.rstrip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,193 @@
+"""The dispatcher: sends pending deliveries, retries failures, reports the outcome of each.
+
+No database transaction is held while talking to SMTP: a delivery is claimed (short transaction,
+lease), sent, then its result is recorded together with its integration event (second short
+transaction, through the outbox). A crash between sending and recording sends the email again
+once the lease runs out, with the same Message-ID and idempotency key, so it is recognisable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Protocol
+
+import asyncpg
+
+from notifications.adapters import delivery_store
+from notifications.adapters.delivery_store import ClaimedDelivery
+from notifications.adapters.repository import DELIVERIES_CHANNEL
+from notifications.domain.deliveries import OutgoingEmail, SendError, message_id
+from notifications.domain.retry import RetryPolicy
+from notifications.metrics import DELIVERY_ATTEMPTS, SEND_SECONDS
+from signpost_contracts import EventEnvelope, new_event
+from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_runtime.logs import event_context
+from signpost_runtime.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class EmailSender(Protocol):
+    async def send(self, email: OutgoingEmail) -> None: ...
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sender: EmailSender,
+        outbox: Outbox,
+        policy: RetryPolicy,
+        *,
+        database_url: str,
+        message_id_domain: str,
+        batch_size: int,
+        lease_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self.pool, self.sender, self.outbox, self.policy = pool, sender, outbox, policy
+        self.database_url = database_url
+        self.message_id_domain = message_id_domain
+        self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
+
+    async def stop(self) -> None:
+        """Finish the sends in hand, then stop; what is still pending stays for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await self._close_listener()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def dispatch_once(self) -> int:
+        """Send one claimed batch; returns how many deliveries were attempted."""
+        batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds)
+        await asyncio.gather(*(self._attempt(delivery) for delivery in batch))
+        return len(batch)
+
+    async def _run(self) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping:
+            try:
+                await self._ensure_listener()
+                self._wake.clear()
+                if await self.dispatch_once() == self.batch_size:
+                    continue  # more may be due; go straight on
+                due = await delivery_store.seconds_until_next_due(self.pool)
+                wait = self.poll_seconds if due is None else min(due, self.poll_seconds)
+                backoff = self.poll_seconds
+            except Exception:
+                log.exception("delivery dispatch cycle failed; retrying in %.1fs", backoff)
+                await self._close_listener()
+                wait, backoff = backoff, min(backoff * 2, 30.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _attempt(self, delivery: ClaimedDelivery) -> None:
+        with event_context(correlation_id=delivery.correlation_id, subject=delivery.referral_id):
+            started = time.perf_counter()
+            try:
+                await self.sender.send(self._email(delivery))
+            except SendError as exc:
+                await self._failed(delivery, str(exc), permanent=exc.permanent)
+            except Exception as exc:
+                # An unexpected error must not lose the delivery: treat it as transient.
+                log.exception("unexpected error sending delivery %s", delivery.notification_id)
+                await self._failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+            else:
+                await self._sent(delivery)
+                log.info("sent %s (attempt %d)", delivery.notification_id, delivery.attempts)
+            finally:
+                SEND_SECONDS.labels(delivery.channel).observe(time.perf_counter() - started)
+
+    def _email(self, delivery: ClaimedDelivery) -> OutgoingEmail:
+        return OutgoingEmail(
+            recipient=delivery.recipient,
+            subject=delivery.subject,
+            text=delivery.body,
+            message_id=message_id(delivery.idempotency_key, self.message_id_domain),
+            idempotency_key=delivery.idempotency_key,
+            referral_id=delivery.referral_id,
+        )
+
+    async def _sent(self, delivery: ClaimedDelivery) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            finished = await delivery_store.mark_sent(conn, delivery.notification_id)
+            if finished is None:
+                return  # already finished elsewhere; its event was written then
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "sent").inc()
+            payload = NotificationSent(
+                referral_id=delivery.referral_id,
+                notification_id=str(delivery.notification_id),
+                about_event_type=delivery.about_event_type,
+                channel="email",
+                sent_at=finished.at,
+                attempts=finished.attempts,
+            )
+            await self.outbox.add_event(conn, self._event(payload, delivery))
+
+    async def _failed(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
+        delay = self.policy.delay_after_failure(delivery.attempts, permanent=permanent)
+        if delay is not None:
+            log.warning(
+                "attempt %d of %s failed, retrying in %.1fs: %s",
+                delivery.attempts,
+                delivery.notification_id,
+                delay,
+                error,
+            )
+            await delivery_store.schedule_retry(self.pool, delivery.notification_id, delay, error)
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "retry_scheduled").inc()
+            return
+        log.error("delivery %s failed after %d attempt(s): %s", delivery.notification_id, delivery.attempts, error)
+        async with self.pool.acquire() as conn, conn.transaction():
+            finished = await delivery_store.mark_failed(conn, delivery.notification_id, error)
+            if finished is None:
+                return
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "failed").inc()
+            payload = NotificationFailed(
+                referral_id=delivery.referral_id,
+                notification_id=str(delivery.notification_id),
+                about_event_type=delivery.about_event_type,
+                channel="email",
+                failed_at=finished.at,
+                attempts=finished.attempts,
+                last_error=error,
+            )
+            await self.outbox.add_event(conn, self._event(payload, delivery))
+
+    @staticmethod
+    def _event(payload: NotificationSent | NotificationFailed, delivery: ClaimedDelivery) -> EventEnvelope:
+        return new_event(
+            payload,
+            subject=delivery.referral_id,
+            correlation_id=delivery.correlation_id,
+            causation_id=delivery.outcome_event_id,
+        )
+
+    async def _ensure_listener(self) -> None:
+        # A dedicated connection: LISTEN must outlive any pooled connection's checkout.
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self.database_url)
+        await self._listener.add_listener(DELIVERIES_CHANNEL, lambda *_: self._wake.set())
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None

@@ -1,0 +1,1 @@
+"""Pure rules of notifications: who hears what, when a delivery exists, when to retry. No I/O."""

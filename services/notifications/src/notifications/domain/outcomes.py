@@ -1,0 +1,105 @@
+"""Which events the referrer hears about, in Signpost's own terms.
+
+An accepted referral is reported once, when it is assigned or waitlisted: the `accepted` triage
+decision itself is not news to the referrer yet. Declined and redirected decisions are final and
+reported at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+
+OutcomeKind = Literal["assigned", "waitlisted", "declined", "redirected"]
+
+
+class Outcome(BaseModel):
+    """What happened to a referral that the referrer must be told."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    referral_id: str
+    kind: OutcomeKind
+    occurred_at: datetime
+    summary: str | None = None
+    reasons: tuple[str, ...] = ()
+    connector_kind: str | None = None
+    area: str | None = None
+    waitlist_reason: str | None = None
+    redirect_service: str | None = None
+    redirect_contact: str | None = None
+    urgent: bool = False
+
+
+class ReferrerContact(BaseModel):
+    """How to reach the referrer, and how they know the referral. Never anything about the person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    email: str | None = None
+    organisation_name: str | None = None
+    ods_code: str | None = None
+    reference: str | None = None
+
+
+def contact_of(received: ReferralReceived) -> ReferrerContact:
+    reference = received.referrer_reference.value if received.referrer_reference else None
+    return ReferrerContact(
+        referral_id=received.referral_id,
+        email=(received.referrer.contact.email or "").strip() or None,
+        organisation_name=received.referrer.organisation_name,
+        ods_code=received.referrer.ods_code,
+        reference=reference,
+    )
+
+
+def outcome_of_triage(event_id: str, event_type: str, triaged: ReferralTriaged) -> Outcome | None:
+    """A decline or redirect is reported now; an acceptance waits for its assignment or waitlisting."""
+    if triaged.outcome == "accepted":
+        return None
+    redirect = triaged.redirect if triaged.outcome == "redirected" else None
+    return Outcome(
+        event_id=event_id,
+        event_type=event_type,
+        referral_id=triaged.referral_id,
+        kind="redirected" if triaged.outcome == "redirected" else "declined",
+        occurred_at=triaged.decided_at,
+        summary=triaged.summary,
+        reasons=tuple(rule.description for rule in triaged.reasons),
+        redirect_service=redirect.service if redirect else None,
+        redirect_contact=redirect.contact if redirect else None,
+        urgent=bool(redirect and redirect.urgent),
+    )
+
+
+def outcome_of_assignment(event_id: str, event_type: str, assigned: ReferralAssigned) -> Outcome:
+    return Outcome(
+        event_id=event_id,
+        event_type=event_type,
+        referral_id=assigned.referral_id,
+        kind="assigned",
+        occurred_at=assigned.assigned_at,
+        connector_kind=assigned.connector_kind,
+        area=assigned.area,
+    )
+
+
+def outcome_of_waitlisting(event_id: str, event_type: str, waitlisted: ReferralWaitlisted) -> Outcome:
+    return Outcome(
+        event_id=event_id,
+        event_type=event_type,
+        referral_id=waitlisted.referral_id,
+        kind="waitlisted",
+        occurred_at=waitlisted.waitlisted_at,
+        area=waitlisted.area,
+        connector_kind=waitlisted.required_kind,
+        waitlist_reason=waitlisted.reason,
+    )

@@ -1,0 +1,48 @@
+"""Event handlers: parse the payload tolerantly, hand it to one use case.
+
+Each runs inside the runtime's transaction, after the inbox has claimed the event id, so a
+repeated event never reaches them.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from notifications.domain.outcomes import (
+    contact_of,
+    outcome_of_assignment,
+    outcome_of_triage,
+    outcome_of_waitlisting,
+)
+from notifications.service import Notifier
+from signpost_contracts import EventEnvelope, read_data
+from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_RECEIVED, REFERRAL_TRIAGED, REFERRAL_WAITLISTED
+from signpost_runtime.consumer import EventHandler
+
+
+def event_handlers(notifier: Notifier) -> dict[str, EventHandler]:
+    async def on_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        received = read_data(ReferralReceived, event.data)
+        await notifier.contact_received(conn, contact_of(received), event.id)
+
+    async def on_triaged(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        outcome = outcome_of_triage(event.id, event.type, read_data(ReferralTriaged, event.data))
+        if outcome is not None:
+            await notifier.outcome_decided(conn, outcome, event.correlationid)
+
+    async def on_assigned(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        outcome = outcome_of_assignment(event.id, event.type, read_data(ReferralAssigned, event.data))
+        await notifier.outcome_decided(conn, outcome, event.correlationid)
+
+    async def on_waitlisted(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        outcome = outcome_of_waitlisting(event.id, event.type, read_data(ReferralWaitlisted, event.data))
+        await notifier.outcome_decided(conn, outcome, event.correlationid)
+
+    return {
+        REFERRAL_RECEIVED.name: on_received,
+        REFERRAL_TRIAGED.name: on_triaged,
+        REFERRAL_ASSIGNED.name: on_assigned,
+        REFERRAL_WAITLISTED.name: on_waitlisted,
+    }

@@ -1,0 +1,112 @@
+"""What the referrer reads: plain language, the reasons, and nothing that identifies the person."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from notifications.adapters.smtp import SmtpSender
+from notifications.adapters.templates import EmailTemplates
+from notifications.config import NotificationsSettings
+from notifications.domain.deliveries import OutgoingEmail, idempotency_key, message_id
+from notifications.domain.outcomes import Outcome, ReferrerContact, contact_of
+from signpost_contracts import read_data
+from signpost_contracts.events.referrals import PersonSummary, ReferralReceived
+
+pytestmark = pytest.mark.unit
+
+CONTACT = ReferrerContact(
+    referral_id="ref-0001", email="gp@example.nhs.uk", organisation_name="Leeds Road Surgery", reference="GP-REF-42"
+)
+
+
+def _outcome(kind: str, **fields: Any) -> Outcome:
+    return Outcome(
+        event_id="evt-1", event_type="x", referral_id="ref-0001", kind=kind, occurred_at=datetime.now(UTC), **fields
+    )
+
+
+OUTCOMES = {
+    "assigned": _outcome("assigned", connector_kind="paid", area="LS6"),
+    "waitlisted": _outcome("waitlisted", area="LS6", waitlist_reason="Every connector in LS6 is at capacity"),
+    "declined": _outcome("declined", summary="We support adults only.", reasons=("Aged under 18", "Outside Leeds")),
+    "redirected": _outcome(
+        "redirected", summary="Risk of harm.", reasons=("Self-harm risk",), redirect_service="Crisis Team", urgent=True
+    ),
+}
+
+
+def test_a_declined_email_gives_every_reason_and_what_the_referrer_can_do():
+    email = EmailTemplates().render(OUTCOMES["declined"], CONTACT)
+    assert email.subject == "Referral GP-REF-42: not accepted"
+    for expected in ("We support adults only.", "- Aged under 18", "- Outside Leeds", "What you can do"):
+        assert expected in email.text
+
+
+def test_an_urgent_redirect_is_marked_urgent_and_says_where_to_go():
+    email = EmailTemplates().render(OUTCOMES["redirected"], CONTACT)
+    assert email.subject.startswith("URGENT - ")
+    assert "Crisis Team" in email.subject
+    assert "URGENT: please act on this today." in email.text
+    assert "Where to go instead: Crisis Team" in email.text
+
+
+def test_a_routine_redirect_is_not_marked_urgent():
+    routine = OUTCOMES["redirected"].model_copy(update={"urgent": False})
+    email = EmailTemplates().render(routine, CONTACT)
+    assert "URGENT" not in email.subject + email.text
+
+
+def test_a_redirect_that_names_no_service_still_reads_sensibly():
+    unnamed = OUTCOMES["redirected"].model_copy(update={"redirect_service": None, "urgent": False})
+    email = EmailTemplates().render(unnamed, CONTACT)
+    assert email.subject == "Referral GP-REF-42: please refer to another service instead"
+    assert "did not name the service" in email.text
+    assert "None" not in email.text
+
+
+def test_an_assignment_says_which_kind_of_connector():
+    paid = EmailTemplates().render(OUTCOMES["assigned"], CONTACT)
+    volunteer = EmailTemplates().render(
+        OUTCOMES["assigned"].model_copy(update={"connector_kind": "volunteer"}), CONTACT
+    )
+    assert "paid staff" in paid.text
+    assert "trained volunteers" in volunteer.text
+
+
+def test_a_waitlisting_says_why_the_person_waits():
+    email = EmailTemplates().render(OUTCOMES["waitlisted"], CONTACT)
+    assert "accepted, on our waiting list" in email.subject
+    assert "Why they are waiting: Every connector in LS6 is at capacity" in email.text
+
+
+@pytest.mark.parametrize("kind", sorted(OUTCOMES))
+def test_every_email_names_the_referral_by_both_references_and_never_the_person(kind: str, make):
+    person = PersonSummary(age_years=97, age_band="85+", postcode_district="ZZ9", preferred_language="pa")
+    received = read_data(ReferralReceived, make.received("ref-0001", reference="GP-REF-42", person=person).data)
+    email = EmailTemplates().render(OUTCOMES[kind], contact_of(received))
+    assert "GP-REF-42" in email.text
+    assert "ref-0001" in email.text
+    assert not re.search(r"\b\d{3} ?\d{3} ?\d{4}\b", email.text), "nothing shaped like an NHS number"
+    for personal in ("97", "85+", "ZZ9"):
+        assert personal not in email.subject + email.text
+
+
+def test_a_line_break_in_the_reference_cannot_add_a_mail_header():
+    sneaky = CONTACT.model_copy(update={"reference": "GP-1\r\nBcc: someone@example.org"})
+    email = EmailTemplates().render(OUTCOMES["assigned"], sneaky)
+    assert "\n" not in email.subject
+    assert "\r" not in email.subject
+
+
+def test_the_sent_message_carries_its_idempotency_key_and_a_message_id_derived_from_it():
+    key = idempotency_key("evt-1")
+    outgoing = OutgoingEmail("gp@example.nhs.uk", "Subject", "Body\n", message_id(key, "signpost.local"), key, "ref-1")
+    message = SmtpSender(NotificationsSettings()).compose(outgoing)
+    assert message["X-Signpost-Idempotency-Key"] == "email:evt-1"
+    assert message["Message-ID"] == message_id("email:evt-1", "signpost.local")
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["From"] == "Signpost <notifications@signpost.local>"
