@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 from collections.abc import AsyncIterator, Sequence
+from types import FrameType
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
@@ -37,10 +39,19 @@ def build_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, tit
     return app
 
 
+def _exit_quietly_after_drain(signum: int, frame: FrameType | None) -> None:
+    """uvicorn re-raises the signal that stopped it once it has drained; by then all is done."""
+
+
 def serve(app: FastAPI) -> None:
-    """Run the app under uvicorn; SIGTERM drains HTTP requests, then the runtime stops in order."""
+    """Run the app under uvicorn; SIGTERM drains HTTP requests, then the runtime stops in order.
+
+    A graceful stop exits 0, so an orchestrator can tell a clean drain from a crash.
+    """
     settings = app.state.runtime.settings
     configure_logging(settings.service_name, settings.log_level)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_quietly_after_drain)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -68,9 +68,12 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one claimed batch; returns how many rows were published."""
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds)
-        if not rows:
+            claimed = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds)
+        if not claimed:
             return 0
+        # UPDATE ... RETURNING follows the scan order, not the subquery's ORDER BY: put the rows back
+        # in insertion order so events about one referral reach their partition in the order they were written.
+        rows = sorted(claimed, key=lambda row: row["id"])
         records = [
             OutgoingRecord(
                 topic=row["topic"],

@@ -70,6 +70,7 @@ class ServiceRuntime:
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
         self._subscriber = self._register_subscriber() if definition.consumes else None
+        self._liveness_checks: dict[str, Callable[[], str]] = {}
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -133,10 +134,11 @@ class ServiceRuntime:
         if self._subscriber is not None:
             # Waits (up to the broker's graceful timeout) for the message in hand to finish.
             await self._subscriber.stop()
-        if self._relay is not None:
-            await self._relay.stop(flush_timeout=grace)
+        # Background workers stop before the last outbox flush, so what they commit on the way out is published.
         for hook in self.definition.on_stop:
             await hook(self)
+        if self._relay is not None:
+            await self._relay.stop(flush_timeout=grace)
         await self.broker.stop()
         if self._pool is not None:
             await self._pool.close()
@@ -171,8 +173,12 @@ class ServiceRuntime:
         if waiting is not None:
             metrics.CONSUMER_LAG.labels(self.consumer_name).set(waiting)
 
+    def add_liveness_check(self, name: str, check: Callable[[], str]) -> None:
+        """Register a background worker's own check: it returns "ok" or what is wrong."""
+        self._liveness_checks[name] = check
+
     async def liveness(self) -> dict[str, str]:
-        checks: dict[str, str] = {}
+        checks = {name: check() for name, check in self._liveness_checks.items()}
         if self._subscriber is not None:
             tasks = getattr(self._subscriber, "tasks", [])
             if not tasks or all(task.done() for task in tasks):

@@ -18,7 +18,6 @@ from signpost_contracts import Stream
 from signpost_contracts.registry import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.http import build_app, serve
-from signpost_runtime.relay import OutboxRelay
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -50,15 +49,16 @@ class DispatcherLifecycle:
             poll_seconds=settings.dispatcher_poll_seconds,
         )
         self.dispatcher.start()
+        runtime.add_liveness_check("delivery_dispatcher", self._dispatcher_health)
+
+    def _dispatcher_health(self) -> str:
+        return "ok" if self.dispatcher is not None and self.dispatcher.running else "dispatcher is not running"
 
     async def stop(self, runtime: ServiceRuntime) -> None:
         if self.dispatcher is None:
             return
+        # The runtime flushes its outbox after stop hooks, so events from sends finishing now are published.
         await self.dispatcher.stop()
-        # The runtime flushed its relay before stop hooks run; the sends that finished since then
-        # wrote events to the outbox, so publish them now rather than at the next start.
-        relay = OutboxRelay(runtime.pool, runtime.publisher, database_url=self.settings.database_url)
-        await relay.flush(timeout=self.settings.shutdown_grace_seconds)
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:

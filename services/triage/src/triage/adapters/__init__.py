@@ -1,0 +1,1 @@
+"""Where triage meets the outside: policy and roster files, PostgreSQL, integration events."""

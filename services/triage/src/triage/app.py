@@ -1,0 +1,55 @@
+"""Wiring only: settings, policy and roster files, runtime, routes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from signpost_contracts import Stream
+from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_TRIAGED, REFERRAL_WAITLISTED
+from signpost_runtime.http import build_app, serve
+from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from triage.adapters import roster_store
+from triage.adapters.files import ConfigFileError, load_policy, load_roster
+from triage.config import TriageSettings
+from triage.handlers import event_handlers, router
+from triage.service import TriageService
+
+
+def _migrations() -> Path:
+    packaged = Path(__file__).with_name("migrations")  # inside a built wheel
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: TriageSettings | None = None) -> FastAPI:
+    """Build the service; a bad policy or roster file raises ConfigFileError before anything starts."""
+    settings = settings or TriageSettings()
+    policy = load_policy(settings.policy_file)
+    roster = load_roster(settings.roster_file)
+
+    async def load_roster_into_database(runtime: ServiceRuntime) -> None:
+        async with runtime.pool.acquire() as conn:
+            await roster_store.load_roster(conn, roster.value, roster.source)
+
+    definition = ServiceDefinition(
+        settings=settings,
+        migrations=_migrations(),
+        consumes=[Stream.REFERRALS],
+        publishes=[REFERRAL_TRIAGED, REFERRAL_ASSIGNED, REFERRAL_WAITLISTED],
+        handlers=lambda runtime: event_handlers(TriageService(policy.value, runtime.outbox)),
+        on_start=[load_roster_into_database],
+    )
+    app = build_app(ServiceRuntime(definition), [router], title="Signpost triage")
+    app.state.policy = policy.value
+    app.state.policy_source = policy.source
+    return app
+
+
+def main() -> None:
+    try:
+        app = create_app()
+    except ConfigFileError as exc:
+        sys.exit(f"triage cannot start: {exc}")
+    serve(app)

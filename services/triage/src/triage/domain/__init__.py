@@ -1,0 +1,1 @@
+"""Triage rules: eligibility, complexity, redirects and connector choice. Pure: no I/O, no SQL."""

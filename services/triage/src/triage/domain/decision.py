@@ -1,0 +1,104 @@
+"""The triage decision: outcome, complexity and every rule that fired.
+
+Precedence, safest first: **redirect > decline > accept**. A person at risk is pointed to the
+right help even when they are outside our area or age range (crisis lines such as NHS 111
+option 2 work anywhere, and the referrer must hear about it at once); otherwise any decline
+reason stops the referral; otherwise it is accepted. When several redirect rules fire, urgent
+ones win, then the order in the policy file. Every rule that fired is recorded, including those
+overruled by precedence, so the decision can be explained in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from triage.domain.policy import Level, Policy, RedirectRule
+from triage.domain.postcodes import any_covers, normalise_district
+from triage.domain.referral import ReferralFacts
+
+Outcome = Literal["accepted", "declined", "redirected"]
+_LEVELS: tuple[Level, ...] = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    rule_id: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    complexity: Level
+    fired: tuple[FiredRule, ...]
+    declines: tuple[FiredRule, ...]
+    redirect: RedirectRule | None
+    district: str | None
+    policy_version: str
+
+
+def _area_declines(policy: Policy, district: str | None, raw_district: str | None) -> list[FiredRule]:
+    area = policy.service_area
+    if district is None:
+        shown = f" ({raw_district!r} is not one)" if raw_district else ""
+        return [
+            FiredRule(
+                "postcode-unknown",
+                f"The referral has no usable postcode district such as 'LS6'{shown}, so we cannot tell "
+                f"whether the person lives in the {area.name} service area. Please send it again with the postcode.",
+            )
+        ]
+    if not any_covers(area.postcode_prefixes, district):
+        covered = ", ".join(area.postcode_prefixes)
+        return [
+            FiredRule(
+                "outside-service-area",
+                f"Postcode district {district} is outside the {area.name} service area (we cover {covered}).",
+            )
+        ]
+    return []
+
+
+def _age_rules(policy: Policy, facts: ReferralFacts) -> tuple[list[FiredRule], list[FiredRule]]:
+    """(declines, notes): an unknown age is a note or a decline, as the policy says."""
+    minimum = policy.age.minimum
+    if facts.age_years is None:
+        if policy.age.when_unknown == "decline":
+            text = f"The referral does not give the person's age; we support people aged {minimum} and over."
+            return [FiredRule("age-unknown", text + " Please send it again with their age.")], []
+        text = f"Age not given: accepted on trust; the connector confirms the person is {minimum} or over."
+        return [], [FiredRule("age-unknown", text)]
+    if facts.age_years < minimum:
+        text = f"The person is {facts.age_years}; this service supports people aged {minimum} and over."
+        return [FiredRule("below-minimum-age", text)], []
+    return [], []
+
+
+def _complexity(policy: Policy, facts: ReferralFacts) -> tuple[Level, list[FiredRule]]:
+    fired = [rule for rule in policy.complexity_rules if rule.when.holds(facts)]
+    levels: list[Level] = [rule.level for rule in fired]
+    level: Level = max(levels, key=_LEVELS.index) if levels else "low"
+    return level, [FiredRule(rule.id, rule.description) for rule in fired]
+
+
+def decide(policy: Policy, facts: ReferralFacts) -> Decision:
+    district = normalise_district(facts.postcode_district)
+    redirects = sorted(
+        (rule for rule in policy.redirect_rules if rule.when.holds(facts)), key=lambda rule: not rule.urgent
+    )
+    age_declines, notes = _age_rules(policy, facts)
+    declines = _area_declines(policy, district, facts.postcode_district) + age_declines
+    complexity, complexity_rules = _complexity(policy, facts)
+    redirect = redirects[0] if redirects else None
+    outcome: Outcome = "redirected" if redirect else "declined" if declines else "accepted"
+    fired = [FiredRule(rule.id, rule.description) for rule in redirects] + declines + notes + complexity_rules
+    return Decision(
+        outcome=outcome,
+        complexity=complexity,
+        fired=tuple(fired),
+        declines=tuple(declines),
+        redirect=redirect,
+        district=district,
+        policy_version=policy.version,
+    )

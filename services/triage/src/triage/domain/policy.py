@@ -1,0 +1,119 @@
+"""The eligibility policy, as read from its file: service area, minimum age, redirects, complexity.
+
+Models forbid unknown fields so a misspelt key in the file fails at startup instead of being ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from triage.domain.postcodes import normalise_prefix
+from triage.domain.referral import ReferralFacts
+
+Level = Literal["low", "medium", "high"]
+Priority = Literal["routine", "urgent", "asap", "stat"]
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+Prefix = Annotated[str, AfterValidator(normalise_prefix)]
+Tag = Annotated[str, AfterValidator(lambda value: value.strip().lower())]
+
+# Built-in rules the decision itself may fire; policy rules may not reuse these ids.
+BUILT_IN_RULES = frozenset({"postcode-unknown", "outside-service-area", "below-minimum-age", "age-unknown"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """A rule fires when every condition given here holds (at least one must be given)."""
+
+    risk_flags_any: list[Tag] = []
+    needs_any: list[Tag] = []
+    needs_at_least: int | None = Field(default=None, ge=1)
+    interpreter_needed: bool | None = None
+    priority_in: list[Priority] = []
+    age_below: int | None = Field(default=None, ge=1, le=130)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Condition:
+        given = (
+            self.risk_flags_any,
+            self.needs_any,
+            self.needs_at_least is not None,
+            self.interpreter_needed is not None,
+            self.priority_in,
+            self.age_below is not None,
+        )
+        if not any(given):
+            raise ValueError(f"give at least one condition: {', '.join(Condition.model_fields)}")
+        return self
+
+    def holds(self, facts: ReferralFacts) -> bool:
+        checks = [
+            not self.risk_flags_any or bool(facts.risk_flags & set(self.risk_flags_any)),
+            not self.needs_any or bool(facts.needs & set(self.needs_any)),
+            self.needs_at_least is None or len(facts.needs) >= self.needs_at_least,
+            self.interpreter_needed is None or facts.interpreter_needed == self.interpreter_needed,
+            not self.priority_in or facts.priority in self.priority_in,
+            # An unknown age is never "below" anything: nobody is redirected on a guess.
+            self.age_below is None or (facts.age_years is not None and facts.age_years < self.age_below),
+        ]
+        return all(checks)
+
+
+class _Rule(_Strict):
+    id: RuleId
+    description: Text
+    when: Condition
+
+
+class RedirectRule(_Rule):
+    service: Text = Field(description="where the person should be supported instead")
+    contact: str | None = None
+    urgent: bool = False
+    summary: Text = Field(description="what the referrer is told, in plain words")
+
+
+class ComplexityRule(_Rule):
+    level: Literal["medium", "high"]
+
+
+class ServiceArea(_Strict):
+    name: Text
+    postcode_prefixes: list[Prefix] = Field(min_length=1)
+
+
+class AgeRule(_Strict):
+    minimum: int = Field(ge=0, le=130)
+    # Unknown age: "accept" (the connector confirms it at first contact) or "decline" (ask the referrer).
+    when_unknown: Literal["accept", "decline"] = "accept"
+
+
+RuleT = TypeVar("RuleT", bound=_Rule)
+
+
+class Policy(_Strict):
+    version: Text
+    service_area: ServiceArea
+    age: AgeRule
+    redirect_rules: list[RedirectRule] = Field(min_length=1)
+    complexity_rules: list[ComplexityRule] = []
+
+    @field_validator("redirect_rules", "complexity_rules")
+    @classmethod
+    def _ids_are_free(cls, rules: list[RuleT]) -> list[RuleT]:
+        for rule in rules:
+            if rule.id in BUILT_IN_RULES:
+                raise ValueError(f"rule id {rule.id!r} is reserved for a built-in rule; choose another id")
+        return rules
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> Policy:
+        ids = [rule.id for rule in [*self.redirect_rules, *self.complexity_rules]]
+        repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+        if repeated:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(repeated)}")
+        return self

@@ -1,0 +1,23 @@
+"""What the referrer is told, in plain words: the decision and, when accepted, what happens next."""
+
+from __future__ import annotations
+
+from triage.domain.assignment import Assignment, Placement
+from triage.domain.decision import Decision
+
+
+def summarise(decision: Decision, placement: Placement | None) -> str:
+    if decision.redirect is not None:
+        redirect = decision.redirect
+        text = f"{'Urgent: ' if redirect.urgent else ''}{redirect.summary}"
+        return f"{text} Contact: {redirect.contact}" if redirect.contact else text
+    if decision.outcome == "declined":
+        reasons = " ".join(rule.description for rule in decision.declines)
+        return f"We cannot accept this referral. {reasons}"
+    accepted = f"We have accepted this referral ({decision.complexity} complexity)."
+    if isinstance(placement, Assignment):
+        return f"{accepted} A community connector has been assigned and will contact the person soon."
+    return (
+        f"{accepted} No connector in {decision.district} has room just now, so the person is on our waiting list;"
+        " we will tell you when a connector is assigned."
+    )

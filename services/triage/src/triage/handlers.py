@@ -1,0 +1,72 @@
+"""Thin edges: the referral subscriber and the read-only HTTP API. No SQL, no rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from signpost_contracts import EventEnvelope, read_data
+from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.registry import REFERRAL_RECEIVED
+from signpost_runtime.auth import Principal, require_scope
+from signpost_runtime.consumer import EventHandler
+from triage import service
+from triage.adapters.events import Cause
+from triage.domain.referral import ReferralFacts
+
+if TYPE_CHECKING:
+    Reader = Principal
+else:
+    Reader = require_scope("triage:read")
+
+
+def facts_of(received: ReferralReceived) -> ReferralFacts:
+    person = received.person
+    return ReferralFacts.of(
+        referral_id=received.referral_id,
+        received_at=received.received_at,
+        age_years=person.age_years,
+        postcode_district=person.postcode_district,
+        needs=received.needs,
+        risk_flags=received.risk_flags,
+        priority=received.priority,
+        interpreter_needed=person.interpreter_needed,
+        preferred_language=person.preferred_language,
+    )
+
+
+def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
+    async def on_referral_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        received = read_data(ReferralReceived, event.data)
+        await triage.triage(conn, facts_of(received), Cause(event_id=event.id, correlation_id=event.correlationid))
+
+    return {REFERRAL_RECEIVED.name: on_referral_received}
+
+
+router = APIRouter(tags=["triage"])
+
+
+@router.get("/roster")
+async def get_roster(request: Request, _: Reader) -> dict[str, Any]:
+    return await service.roster_view(request.app.state.runtime.pool)
+
+
+@router.get("/policy")
+async def get_policy(request: Request, _: Reader) -> dict[str, Any]:
+    return service.policy_view(request.app.state.policy, request.app.state.policy_source)
+
+
+@router.get("/decisions/{referral_id}", response_model=None)
+async def get_decision(referral_id: str, request: Request, _: Reader) -> dict[str, Any] | JSONResponse:
+    view = await service.decision_view(request.app.state.runtime.pool, referral_id)
+    if view is None:
+        message = (
+            f"no triage decision for referral '{referral_id}': check the id, or wait a moment if it was"
+            " only just received"
+        )
+        return JSONResponse({"error": message}, status_code=404)
+    return view
