@@ -1,0 +1,1 @@
+"""Edges of referral_intake: FHIR reading and writing, PostgreSQL, integration events."""

@@ -1,0 +1,87 @@
+"""GET /fhir/metadata: what this FHIR endpoint does, as an R4 CapabilityStatement."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+SERVICE_REQUEST_PROFILE = "http://hl7.org/fhir/StructureDefinition/ServiceRequest"
+
+
+def capability_statement(base_url: str, version: str) -> dict[str, Any]:
+    statement = CapabilityStatement.model_validate(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": date.today().isoformat(),
+            "publisher": "Signpost",
+            "kind": "instance",
+            "software": {"name": "Signpost referral_intake", "version": version},
+            "implementation": {
+                "description": "Signpost referral intake: social prescribing referrals",
+                "url": f"{base_url}/fhir",
+            },
+            "fhirVersion": "4.0.1",
+            "format": ["application/fhir+json", "json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "documentation": "Send social prescribing referrals as ServiceRequests; follow each by its Task.",
+                    "security": {
+                        "service": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                        "code": "OAuth",
+                                    }
+                                ]
+                            }
+                        ],
+                        "description": (
+                            "OAuth2 bearer tokens (signed JWT). POST needs scope referrals:write; reads need "
+                            "referrals:read and show only the caller's organisation (the token's 'ods' claim) "
+                            "unless the token has referrals:read-all. /fhir/metadata needs no token."
+                        ),
+                    },
+                    "resource": [_service_request(), _task()],
+                }
+            ],
+        }
+    )
+    result: dict[str, Any] = statement.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return result
+
+
+def _service_request() -> dict[str, Any]:
+    return {
+        "type": "ServiceRequest",
+        "profile": SERVICE_REQUEST_PROFILE,
+        "documentation": (
+            "subject: a contained Patient or an NHS number; requester: an organisation with an ODS code; "
+            "code, when present: SNOMED CT 871731000000106. A repeated identifier returns the existing referral."
+        ),
+        "interaction": [{"code": "create"}, {"code": "read"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": False,
+    }
+
+
+def _task() -> dict[str, Any]:
+    return {
+        "type": "Task",
+        "documentation": "One Task per referral, kept current as the referral is triaged and assigned.",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            {
+                "name": "focus",
+                "definition": "http://hl7.org/fhir/SearchParameter/Task-focus",
+                "type": "reference",
+                "documentation": "ServiceRequest/<id>: the Task following that referral",
+            }
+        ],
+    }

@@ -1,0 +1,103 @@
+"""Reading a FHIR JSON request body safely: media type, size, encoding, syntax and nesting depth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from referral_intake.adapters.outcome import FhirError
+
+ACCEPTED_MEDIA_TYPES = ("application/fhir+json", "application/json")
+_R4_VERSIONS = ("4.0", "4.0.1")
+
+
+def check_media_type(content_type: str | None) -> None:
+    media_type, *parameters = [part.strip() for part in (content_type or "").split(";")]
+    if media_type.lower() not in ACCEPTED_MEDIA_TYPES:
+        shown = f"'{media_type}'" if media_type else "no Content-Type"
+        raise FhirError.single(
+            415,
+            "not-supported",
+            f"request body sent as {shown}; send FHIR R4 JSON with 'Content-Type: application/fhir+json'",
+        )
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "fhirversion" and value.strip() not in _R4_VERSIONS:
+            raise FhirError.single(
+                415,
+                "not-supported",
+                f"fhirVersion={value.strip()} is not supported; this endpoint takes FHIR R4 (fhirVersion=4.0)",
+            )
+
+
+async def read_limited(chunks: AsyncIterator[bytes], declared_length: str | None, limit: int) -> bytes:
+    """The whole body, refusing (413) as soon as it is known to exceed `limit` bytes."""
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit:
+        raise _too_large(int(declared_length), limit)
+    body = bytearray()
+    async for chunk in chunks:
+        body.extend(chunk)
+        if len(body) > limit:
+            raise _too_large(None, limit)
+    return bytes(body)
+
+
+def _too_large(size: int | None, limit: int) -> FhirError:
+    sent = f"{size} bytes" if size is not None else "more than that"
+    return FhirError.single(
+        413,
+        "too-long",
+        f"request body is too large ({sent}); the limit is {limit} bytes. "
+        "Send attachments by reference rather than inline",
+    )
+
+
+def parse_json(body: bytes, max_depth: int) -> dict[str, Any]:
+    if not body.strip():
+        raise FhirError.single(400, "required", "request body is empty; send a FHIR R4 ServiceRequest as JSON")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FhirError.single(
+            400, "invalid", f"request body is not UTF-8 (byte {exc.start}); FHIR JSON is UTF-8"
+        ) from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    except json.JSONDecodeError as exc:
+        raise FhirError.single(
+            400, "invalid", f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except ValueError as exc:
+        raise FhirError.single(400, "invalid", f"request body is not valid JSON: {exc}") from None
+    if _depth_exceeds(data, max_depth):
+        raise _too_deep(max_depth)
+    if not isinstance(data, dict):
+        raise FhirError.single(400, "structure", "request body must be a JSON object (a FHIR resource)")
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON; FHIR decimals must be finite numbers")
+
+
+def _too_deep(max_depth: int) -> FhirError:
+    return FhirError.single(
+        400, "structure", f"request body nests JSON more than {max_depth} levels deep; no FHIR resource needs that"
+    )
+
+
+def _depth_exceeds(data: Any, max_depth: int) -> bool:
+    # Iterative, so a hostile document cannot exhaust the stack here either.
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False

@@ -1,0 +1,124 @@
+"""HTTP plumbing for the FHIR endpoint: responses, base URL, auth dependencies, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from referral_intake.adapters.outcome import FHIR_JSON, FhirError, Issue, operation_outcome
+from signpost_runtime.auth import AuthError, Principal, TokenVerifier
+
+log = logging.getLogger(__name__)
+
+
+class FhirResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
+def base_url(request: Request) -> str:
+    configured = getattr(request.app.state, "public_base_url", None)
+    return str(configured or request.base_url).rstrip("/")
+
+
+def _principal_with(scope: str) -> Callable[[Request], Principal]:
+    def dependency(request: Request) -> Principal:
+        verifier: TokenVerifier = request.app.state.token_verifier
+        principal = verifier.verify(request.headers.get("authorization"))
+        if scope not in principal.scopes:
+            raise AuthError(403, f"your token lacks the '{scope}' scope needed here; ask for a token that has it")
+        return principal
+
+    return dependency
+
+
+Writer = Annotated[Principal, Depends(_principal_with("referrals:write"))]
+Reader = Annotated[Principal, Depends(_principal_with("referrals:read"))]
+
+
+def outcome_response(error: FhirError, headers: Mapping[str, str] | None = None) -> FhirResponse:
+    return FhirResponse(operation_outcome(error.issues, error.status), status_code=error.status, headers=headers)
+
+
+async def _fhir_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FhirError)
+    return outcome_response(exc)
+
+
+async def _auth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AuthError)
+    code = "login" if exc.status_code == 401 else "forbidden"
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return outcome_response(FhirError.single(exc.status_code, code, exc.message), headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if not request.url.path.startswith("/fhir"):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 404:
+        message = f"{request.url.path} is not a resource or operation here; see GET /fhir/metadata for what is"
+        return outcome_response(FhirError.single(404, "not-found", message))
+    if exc.status_code == 405:
+        message = f"{request.method} is not supported on {request.url.path}; see GET /fhir/metadata"
+        return outcome_response(FhirError.single(405, "not-supported", message), exc.headers)
+    return outcome_response(FhirError.single(exc.status_code, "processing", str(exc.detail)))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        Issue("invalid", f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", str(error["loc"][-1]))
+        for error in exc.errors()
+    ]
+    return outcome_response(FhirError(issues or [Issue("invalid", "the request is not valid")], 400))
+
+
+# The database or the network failing is an outage, not a bad request: say so, and when to retry.
+_OUTAGES = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TooManyConnectionsError,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+async def _outage(request: Request, exc: Exception) -> Response:
+    log.warning("outage while handling %s %s: %r", request.method, request.url.path, exc)
+    message = (
+        "the referral store is unavailable just now. Retry in a few seconds: resending the same "
+        "ServiceRequest.identifier is safe, a repeat is recognised and answered with the first"
+    )
+    error = FhirError.single(503, "transient", message)
+    return outcome_response(error, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = (
+        "the server failed to handle this request. Resend it (a repeated ServiceRequest.identifier is never "
+        "stored twice), and report it if it persists"
+    )
+    return outcome_response(FhirError.single(500, "exception", message))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """FHIR clients get OperationOutcomes for every error, auth errors included (replacing the runtime's JSON)."""
+    handlers: dict[Any, Callable[[Request, Exception], Any]] = {
+        FhirError: _fhir_error,
+        AuthError: _auth_error,
+        StarletteHTTPException: _http_error,
+        RequestValidationError: _validation_error,
+        **dict.fromkeys(_OUTAGES, _outage),
+        Exception: _server_error,
+    }
+    for exception, handler in handlers.items():
+        app.add_exception_handler(exception, handler)

@@ -1,0 +1,133 @@
+"""A structurally valid R4 ServiceRequest, read into a Signpost referral or rejected precisely.
+
+All problems are collected and returned together, so a sender fixes them in one round.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+from referral_intake.adapters.codes import (
+    ACCEPTED_SERVICE_CODES,
+    BARS_USE_CASES,
+    NEED_CATEGORIES,
+    NEED_CATEGORY,
+    RISK_FLAG,
+    RISK_FLAGS,
+    SNOMED,
+    SNOMED_NEEDS,
+    SOCIAL_PRESCRIBING_REFERRAL,
+)
+from referral_intake.adapters.fhir_json import Contained, JsonObject, codings
+from referral_intake.adapters.fhir_requester import read_requester
+from referral_intake.adapters.fhir_subject import check_nhs_numbers, read_subject
+from referral_intake.adapters.outcome import FhirError, Issue
+from referral_intake.domain.referral import BusinessIdentifier, ReferralSubmission
+
+_SCOPE = (
+    f"Signpost takes social prescribing referrals only: ServiceRequest.code, when sent, must include "
+    f"system '{SNOMED}' code '{SOCIAL_PRESCRIBING_REFERRAL}' (Referral to social prescribing service). "
+    "Send other referrals to the service that provides them"
+)
+
+
+def read_submission(data: dict[str, Any], today: date) -> ReferralSubmission:
+    issues: list[Issue] = []
+    contained = Contained(data)
+    _check_status(data, issues)
+    _check_scope(data, issues)
+    check_nhs_numbers(data, contained, issues)
+    person, nhs_number = read_subject(data, contained, today, issues)
+    referrer = read_requester(data, contained, issues)
+    needs, risk_flags = _reasons(data, issues)
+    if issues or referrer is None:
+        raise FhirError(issues)
+    return ReferralSubmission(
+        resource=_as_stored(data),
+        referrer=referrer,
+        person=person,
+        nhs_number=nhs_number,
+        identifiers=_identifiers(data),
+        needs=needs,
+        risk_flags=risk_flags,
+        priority=data.get("priority") or "routine",
+    )
+
+
+def _check_status(data: JsonObject, issues: list[Issue]) -> None:
+    if data.get("status") != "active":
+        issues.append(
+            Issue(
+                "business-rule",
+                f"ServiceRequest.status is '{data.get('status')}'; a new referral must be 'active'",
+                "ServiceRequest.status",
+                status=422,
+            )
+        )
+
+
+def _check_scope(data: JsonObject, issues: list[Issue]) -> None:
+    code = data.get("code")
+    if code:
+        accepted = any(
+            c.get("system") == SNOMED and c.get("code") in ACCEPTED_SERVICE_CODES for c, _ in codings([code], "")
+        )
+        if not accepted:
+            shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c, _ in codings([code], "")) or repr(
+                code.get("text")
+            )
+            issues.append(
+                Issue("not-supported", f"ServiceRequest.code is {shown}. {_SCOPE}", "ServiceRequest.code", 422)
+            )
+    for coding, path in codings(data.get("category"), "ServiceRequest.category"):
+        if coding.get("system") == BARS_USE_CASES:
+            use_case = f"'{coding.get('code')}' ({coding.get('display') or 'no display'})"
+            issues.append(
+                Issue(
+                    "not-supported", f"{path} is the BaRS use case {use_case}, a different service. {_SCOPE}", path, 422
+                )
+            )
+
+
+def _reasons(data: JsonObject, issues: list[Issue]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    needs: list[str] = []
+    risks: list[str] = []
+    for coding, path in codings(data.get("reasonCode"), "ServiceRequest.reasonCode"):
+        system, code = coding.get("system"), coding.get("code")
+        if system == NEED_CATEGORY:
+            _collect(code, NEED_CATEGORIES, needs, f"{path}.code", "need category", issues)
+        elif system == RISK_FLAG:
+            _collect(code, RISK_FLAGS, risks, f"{path}.code", "risk flag", issues)
+        elif system == SNOMED and code in SNOMED_NEEDS and SNOMED_NEEDS[code] not in needs:
+            needs.append(SNOMED_NEEDS[code])
+    return tuple(needs), tuple(risks)
+
+
+def _collect(
+    code: str | None, allowed: tuple[str, ...], into: list[str], path: str, what: str, issues: list[Issue]
+) -> None:
+    if code not in allowed:
+        issues.append(
+            Issue("code-invalid", f"{path} '{code}' is not a Signpost {what}; use one of: {', '.join(allowed)}", path)
+        )
+    elif code not in into:
+        into.append(code)
+
+
+def _identifiers(data: JsonObject) -> tuple[BusinessIdentifier, ...]:
+    found = (
+        BusinessIdentifier(str(i.get("system") or ""), str(i.get("value") or "")) for i in data.get("identifier") or []
+    )
+    return tuple(dict.fromkeys(i for i in found if i.value))  # one identifier sent twice is still one
+
+
+def _as_stored(data: JsonObject) -> JsonObject:
+    # On create the server assigns id and meta (FHIR RESTful API, 3.1.0.5.1); what the client sent there is dropped.
+    stored = copy.deepcopy(data)
+    stored.pop("id", None)
+    meta = {k: v for k, v in (stored.pop("meta", None) or {}).items() if k in ("profile", "security", "tag")}
+    if meta:
+        stored["meta"] = meta
+    return stored

@@ -1,0 +1,74 @@
+"""PostgreSQL storage of what later events told us about each referral (its Task facts)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any, TypeVar
+
+import asyncpg
+
+from referral_intake.domain.task_status import Assignment, ReferralProgress, Triage, Waitlisting
+
+FactT = TypeVar("FactT", Triage, Assignment, Waitlisting)
+_TIMES = ("decided_at", "assigned_at", "waitlisted_at")
+
+
+async def load_for_update(conn: asyncpg.Connection, referral_id: str) -> ReferralProgress:
+    """The referral's facts, locked until the caller's transaction ends, so merges never interleave."""
+    await conn.execute("INSERT INTO referral_progress (referral_id) VALUES ($1) ON CONFLICT DO NOTHING", referral_id)
+    row = await conn.fetchrow(
+        "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1 FOR UPDATE", referral_id
+    )
+    return _progress(row)
+
+
+async def load(conn: asyncpg.Connection | asyncpg.Pool, referral_id: str) -> ReferralProgress:
+    row = await conn.fetchrow(
+        "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1", referral_id
+    )
+    return _progress(row) if row else ReferralProgress()
+
+
+async def save(conn: asyncpg.Connection, referral_id: str, progress: ReferralProgress) -> None:
+    await conn.execute(
+        "UPDATE referral_progress SET triage = $2::jsonb, assignment = $3::jsonb, waitlist = $4::jsonb,"
+        " updated_at = now() WHERE referral_id = $1",
+        referral_id,
+        _dump(progress.triage),
+        _dump(progress.assignment),
+        _dump(progress.waitlist),
+    )
+
+
+def _progress(row: asyncpg.Record | None) -> ReferralProgress:
+    if row is None:
+        return ReferralProgress()
+    return ReferralProgress(
+        triage=_load(Triage, row["triage"]),
+        assignment=_load(Assignment, row["assignment"]),
+        waitlist=_load(Waitlisting, row["waitlist"]),
+    )
+
+
+def _dump(fact: Triage | Assignment | Waitlisting | None) -> str | None:
+    return json.dumps(dataclasses.asdict(fact), default=_encode) if fact is not None else None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _load(kind: type[FactT], raw: str | None) -> FactT | None:
+    if raw is None:
+        return None
+    values: dict[str, Any] = json.loads(raw)
+    for name in _TIMES:
+        if name in values:
+            values[name] = datetime.fromisoformat(values[name])
+    if "reasons" in values:
+        values["reasons"] = tuple(values["reasons"])
+    return kind(**values)

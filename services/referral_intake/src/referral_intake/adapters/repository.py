@@ -1,0 +1,104 @@
+"""PostgreSQL storage of referrals and their identifiers (asyncpg, plain SQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from referral_intake.domain.referral import ReferralSubmission, StoredReferral
+
+_COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated"
+
+
+class DuplicateIdentifierError(Exception):
+    """Another referral from the same organisation already carries one of these identifiers."""
+
+
+def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime) -> dict[str, Any]:
+    instant = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    meta = {**resource.get("meta", {}), "versionId": "1", "lastUpdated": instant}
+    return {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta, **_without(resource, "meta", "id")}
+
+
+def _without(resource: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in resource.items() if k not in keys and k != "resourceType"}
+
+
+async def insert_referral(
+    conn: asyncpg.Connection, submission: ReferralSubmission, *, referral_id: str, task_id: str, now: datetime
+) -> StoredReferral:
+    """Store a new referral; raises DuplicateIdentifierError (the caller's transaction must roll back)."""
+    resource = stored_resource(submission.resource, referral_id, now)
+    first = submission.identifiers[0] if submission.identifiers else None
+    await conn.execute(
+        "INSERT INTO referrals (id, task_id, requester_ods, nhs_number, identifier_system, identifier_value,"
+        " resource, received_at, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8)",
+        referral_id,
+        task_id,
+        submission.referrer.ods_code,
+        submission.nhs_number,
+        first.system if first else None,
+        first.value if first else None,
+        json.dumps(resource),
+        now,
+    )
+    for identifier in submission.identifiers:
+        # A concurrent insert of the same key waits here for the other transaction, then conflicts.
+        inserted = await conn.fetchval(
+            "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            submission.referrer.ods_code,
+            identifier.system,
+            identifier.value,
+            referral_id,
+        )
+        if not inserted:
+            raise DuplicateIdentifierError(f"{identifier.system}|{identifier.value}")
+    return StoredReferral(
+        id=referral_id,
+        task_id=task_id,
+        requester_ods=submission.referrer.ods_code,
+        resource=resource,
+        received_at=now,
+        last_updated=now,
+        nhs_number=submission.nhs_number,
+    )
+
+
+async def find_by_identifiers(conn: asyncpg.Connection, submission: ReferralSubmission) -> StoredReferral | None:
+    if not submission.identifiers:
+        return None
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM referrals WHERE id = ("
+        " SELECT referral_id FROM referral_identifiers"
+        " WHERE requester_ods = $1 AND (system, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) LIMIT 1)",
+        submission.referrer.ods_code,
+        [i.system for i in submission.identifiers],
+        [i.value for i in submission.identifiers],
+    )
+    return _referral(row) if row else None
+
+
+async def get_referral(conn: asyncpg.Connection | asyncpg.Pool, referral_id: str) -> StoredReferral | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1", referral_id)
+    return _referral(row) if row else None
+
+
+async def get_referral_by_task(conn: asyncpg.Connection | asyncpg.Pool, task_id: str) -> StoredReferral | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE task_id = $1", task_id)
+    return _referral(row) if row else None
+
+
+def _referral(row: asyncpg.Record) -> StoredReferral:
+    return StoredReferral(
+        id=row["id"],
+        task_id=row["task_id"],
+        requester_ods=row["requester_ods"],
+        resource=json.loads(row["resource"]),
+        received_at=row["received_at"],
+        last_updated=row["last_updated"],
+        nhs_number=row["nhs_number"],
+    )

@@ -1,0 +1,46 @@
+"""Wiring only: settings, runtime (pool, migrations, consumer, outbox relay), HTTP app, error handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from referral_intake.adapters.fhir_http import install_error_handlers
+from referral_intake.config import IntakeSettings
+from referral_intake.handlers import event_handlers, router
+from referral_intake.service import IntakeService
+from signpost_contracts import Stream
+from signpost_contracts.registry import REFERRAL_RECEIVED
+from signpost_runtime.http import build_app, serve
+from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+
+
+def migrations_dir() -> Path:
+    # Inside the wheel they sit next to the package; in the source tree, at the service's root.
+    packaged = Path(__file__).with_name("migrations")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    async def start_use_cases(runtime: ServiceRuntime) -> None:
+        app.state.intake = IntakeService(runtime.pool, runtime.outbox)
+
+    definition = ServiceDefinition(
+        settings=settings,
+        migrations=migrations_dir(),
+        consumes=[Stream.TRIAGE],
+        publishes=[REFERRAL_RECEIVED],
+        handlers=event_handlers,
+        on_start=[start_use_cases],
+    )
+    app = build_app(ServiceRuntime(definition), [router], title="Signpost referral intake (FHIR R4)")
+    app.state.public_base_url = settings.public_base_url
+    install_error_handlers(app)
+    return app
+
+
+def main() -> None:
+    serve(create_app())

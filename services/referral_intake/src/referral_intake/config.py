@@ -1,0 +1,18 @@
+"""referral_intake settings, read from the environment (no prefix) with working local defaults."""
+
+from __future__ import annotations
+
+from signpost_runtime.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    service_name: str = "referral_intake"
+    http_port: int = 8081
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost_referral_intake"
+
+    # Inputs are size- and depth-limited before they are parsed (ARCHITECTURE: data protection).
+    max_body_bytes: int = 1024 * 1024
+    # FHIR resources rarely nest deeper than ~20 levels, even with contained resources and extensions.
+    max_json_depth: int = 64
+    # Base URL used in Location headers and fullUrls; when unset, the URL the request came in on.
+    public_base_url: str | None = None

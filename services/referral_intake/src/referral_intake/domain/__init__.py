@@ -1,0 +1,1 @@
+"""Pure rules of the referral front door: no I/O, no FHIR types, no SQL."""

@@ -1,0 +1,113 @@
+"""A referral as Signpost understands it, once the FHIR adapter has read and checked it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from referral_intake.domain.person import MAX_AGE_YEARS, age_band, age_on, postcode_district
+
+Priority = Literal["routine", "urgent", "asap", "stat"]
+ReferrerKind = Literal["gp", "social-worker", "community-organisation", "self", "other"]
+
+
+@dataclass(frozen=True)
+class BusinessIdentifier:
+    """The referrer's own identifier for the referral (ServiceRequest.identifier)."""
+
+    system: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Referrer:
+    ods_code: str
+    kind: ReferrerKind
+    organisation_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    birth_date: date | None = None
+    postcode: str | None = None
+    preferred_language: str | None = None
+    interpreter_needed: bool = False
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """What leaves this service about the person: never a name, birth date or full address."""
+
+    age_years: int | None
+    age_band: str | None
+    postcode_district: str | None
+    preferred_language: str | None
+    interpreter_needed: bool
+
+
+@dataclass(frozen=True)
+class ReferralSubmission:
+    """A valid referral, ready to store. `resource` is the FHIR JSON exactly as it will be kept."""
+
+    resource: dict[str, Any]
+    referrer: Referrer
+    person: Person
+    nhs_number: str | None = None
+    identifiers: tuple[BusinessIdentifier, ...] = ()
+    needs: tuple[str, ...] = ()
+    risk_flags: tuple[str, ...] = ()
+    priority: Priority = "routine"
+
+
+@dataclass(frozen=True)
+class StoredReferral:
+    id: str
+    task_id: str
+    requester_ods: str
+    resource: dict[str, Any]
+    received_at: datetime
+    last_updated: datetime
+    nhs_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralAccepted:
+    """Domain event: a new referral was accepted at the door and stored."""
+
+    referral_id: str
+    received_at: datetime
+    referrer: Referrer
+    person: PersonSummary
+    reference: BusinessIdentifier | None
+    needs: tuple[str, ...] = field(default_factory=tuple)
+    risk_flags: tuple[str, ...] = field(default_factory=tuple)
+    priority: Priority = "routine"
+
+
+def summarise_person(person: Person, on: date) -> PersonSummary:
+    age = age_on(person.birth_date, on) if person.birth_date else None
+    if age is not None and not 0 <= age <= MAX_AGE_YEARS:
+        age = None  # the adapter rejects such dates; never publish an impossible age
+    return PersonSummary(
+        age_years=age,
+        age_band=age_band(age) if age is not None else None,
+        postcode_district=postcode_district(person.postcode) if person.postcode else None,
+        preferred_language=person.preferred_language,
+        interpreter_needed=person.interpreter_needed,
+    )
+
+
+def accepted(submission: ReferralSubmission, stored: StoredReferral) -> ReferralAccepted:
+    return ReferralAccepted(
+        referral_id=stored.id,
+        received_at=stored.received_at,
+        referrer=submission.referrer,
+        person=summarise_person(submission.person, stored.received_at.date()),
+        reference=submission.identifiers[0] if submission.identifiers else None,
+        needs=submission.needs,
+        risk_flags=submission.risk_flags,
+        priority=submission.priority,
+    )

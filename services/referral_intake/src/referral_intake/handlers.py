@@ -1,0 +1,126 @@
+"""Thin HTTP routes and event handlers: parse, call one use case, shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC
+from importlib.metadata import version
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from referral_intake.adapters.capability import capability_statement
+from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, base_url
+from referral_intake.adapters.fhir_request import correlation_id, read_referral
+from referral_intake.adapters.fhir_task import searchset, task_resource
+from referral_intake.adapters.outcome import FhirError
+from referral_intake.config import IntakeSettings
+from referral_intake.domain.referral import StoredReferral
+from referral_intake.service import IntakeService, ReferralConflictError
+from signpost_contracts import EventEnvelope
+from signpost_runtime.consumer import EventHandler
+from signpost_runtime.runtime import ServiceRuntime
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+
+
+def _service(request: Request) -> IntakeService:
+    return request.app.state.intake  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> IntakeSettings:
+    return request.app.state.runtime.settings  # type: ignore[no-any-return]
+
+
+@router.get("/metadata")
+async def metadata(request: Request) -> Response:
+    return FhirResponse(capability_statement(base_url(request), version("signpost-referral-intake")))
+
+
+@router.post("/ServiceRequest")
+async def create_service_request(request: Request, principal: Writer) -> Response:
+    submission = await read_referral(request, _settings(request))
+    try:
+        submitted = await _service(request).submit(submission, principal, correlation_id(request))
+    except ReferralConflictError:
+        raise FhirError.single(
+            409, "conflict", "the same referral is being created by another request; retry"
+        ) from None
+    referral = submitted.referral
+    headers = {"Location": f"{base_url(request)}/fhir/ServiceRequest/{referral.id}", **_version(referral)}
+    return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
+
+
+@router.get("/ServiceRequest/{referral_id}")
+async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
+    referral = await _service(request).referral(referral_id, principal)
+    if referral is None:
+        raise _not_found("ServiceRequest", referral_id)
+    return FhirResponse(referral.resource, headers=_version(referral))
+
+
+@router.get("/Task")
+async def search_tasks(request: Request, principal: Reader, focus: str | None = None) -> Response:
+    if not focus:
+        raise FhirError.single(
+            400,
+            "required",
+            "search Tasks by the referral they follow: GET /fhir/Task?focus=ServiceRequest/<id>",
+            "focus",
+        )
+    found = await _service(request).task_for_referral(_referral_id(focus), principal)
+    tasks = [task_resource(*found)] if found else []
+    return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
+
+
+@router.get("/Task/{task_id}")
+async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
+    found = await _service(request).task(task_id, principal)
+    if found is None:
+        raise _not_found("Task", task_id)
+    return FhirResponse(task_resource(*found))
+
+
+def event_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
+    """Triage's events keep each referral's Task current (run in the consumer's inbox transaction)."""
+    service = IntakeService(runtime.pool, runtime.outbox)
+
+    async def on_triaged(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        await service.record_triage(conn, event)
+
+    async def on_assigned(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        await service.record_assignment(conn, event)
+
+    async def on_waitlisted(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        await service.record_waitlist(conn, event)
+
+    return {
+        "referral.triaged.v1": on_triaged,
+        "referral.assigned.v1": on_assigned,
+        "referral.waitlisted.v1": on_waitlisted,
+    }
+
+
+def _referral_id(focus: str) -> str:
+    # Accept 'ServiceRequest/<id>', an absolute URL ending in it, or the bare id.
+    parts = focus.rstrip("/").split("/")
+    if len(parts) > 1 and parts[-2] != "ServiceRequest":
+        raise FhirError.single(
+            400, "value", f"focus '{focus}' is not a ServiceRequest; use focus=ServiceRequest/<id>", "focus"
+        )
+    return parts[-1]
+
+
+def _not_found(resource_type: str, resource_id: str) -> FhirError:
+    return FhirError.single(
+        404,
+        "not-found",
+        f"there is no {resource_type} with id '{resource_id}'; check the id in the Location you were given",
+    )
+
+
+def _version(referral: StoredReferral) -> dict[str, str]:
+    # Referrals are not updated through this API, so every one is version 1.
+    modified = referral.last_updated.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return {"ETag": 'W/"1"', "Last-Modified": modified}
