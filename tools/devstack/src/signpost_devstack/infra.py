@@ -48,10 +48,11 @@ def _from_docker() -> Iterator[Infrastructure]:
 
 
 @contextlib.contextmanager
-def _embedded(state_dir: Path, *, durable: bool) -> Iterator[Infrastructure]:
+def _embedded(state_dir: Path, *, durable: bool, ports: tuple[int | None, int | None]) -> Iterator[Infrastructure]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    postgres = EmbeddedPostgres(state_dir / "postgres", durable=durable)
-    broker = EmbeddedBroker(state_dir / "broker.log")
+    broker_port, postgres_port = ports
+    postgres = EmbeddedPostgres(state_dir / "postgres", durable=durable, port=postgres_port)
+    broker = EmbeddedBroker(state_dir / "broker.log", port=broker_port)
     postgres.start()
     try:
         broker.start()
@@ -64,7 +65,15 @@ def _embedded(state_dir: Path, *, durable: bool) -> Iterator[Infrastructure]:
 
 
 @contextlib.contextmanager
-def provide(state_dir: Path, *, durable: bool = True, allow_docker: bool = True) -> Iterator[Infrastructure]:
+def provide(
+    state_dir: Path,
+    *,
+    durable: bool = True,
+    allow_docker: bool = True,
+    broker_port: int | None = None,
+    postgres_port: int | None = None,
+) -> Iterator[Infrastructure]:
+    """Kafka and PostgreSQL for as long as the context lasts (embedded ones are stopped after)."""
     env_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     env_postgres = os.environ.get("DATABASE_URL")
     if env_kafka and env_postgres:
@@ -74,7 +83,7 @@ def provide(state_dir: Path, *, durable: bool = True, allow_docker: bool = True)
     if allow_docker and not (env_kafka or env_postgres) and docker_answers():
         stack = _from_docker()
     else:
-        stack = _embedded(state_dir, durable=durable)
+        stack = _embedded(state_dir, durable=durable, ports=(broker_port, postgres_port))
     with stack as infrastructure:
         if env_kafka:
             infrastructure.kafka_bootstrap_servers = env_kafka

@@ -83,7 +83,7 @@ def gp_referral(
     today: date | None = None,
 ) -> dict[str, Any]:
     """One FHIR R4 ServiceRequest JSON: a social prescribing referral from a GP practice."""
-    rng = rng or random.Random()  # noqa: S311 - synthetic data, not secrets
+    rng = rng or random.Random()
     now = datetime.now(UTC).replace(microsecond=0)
     authored = now if today is None else datetime.combine(today, time(9, 30), UTC)
     today = today or now.date()
@@ -120,7 +120,7 @@ def gp_referral(
 
 def in_area_referral(*, rng: random.Random | None = None, **overrides: Any) -> dict[str, Any]:
     """An adult in Leeds with ordinary needs: the demo policy accepts it."""
-    rng = rng or random.Random()  # noqa: S311 - synthetic data, not secrets
+    rng = rng or random.Random()
     return gp_referral(**{"postcode": leeds_postcode(rng), "rng": rng, **overrides})
 
 
@@ -131,7 +131,7 @@ def out_of_area_referral(*, rng: random.Random | None = None, **overrides: Any) 
 
 def redirect_referral(*, rng: random.Random | None = None, **overrides: Any) -> dict[str, Any]:
     """A Leeds referral flagged for self-harm risk: the demo policy redirects it to the crisis team."""
-    rng = rng or random.Random()  # noqa: S311 - synthetic data, not secrets
+    rng = rng or random.Random()
     fields = {"postcode": leeds_postcode(rng), "risk_flags": [REDIRECT_RISK_FLAG], "needs": ["low-mood"], "rng": rng}
     return gp_referral(**{**fields, **overrides})
 

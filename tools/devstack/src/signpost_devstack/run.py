@@ -1,0 +1,120 @@
+"""`signpost-run` (what `make run` calls): the whole system on one machine.
+
+Uses KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL when set; otherwise starts an embedded Kafka-protocol
+broker (Tansu) and an embedded PostgreSQL whose data stays under .local/. Ctrl-C stops everything:
+services first (each drains and flushes its outbox), then the SMTP sink, broker and database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from signpost_devstack.infra import provide
+from signpost_devstack.net import preferred_port
+from signpost_devstack.stack import LocalStack, StackConfig
+
+log = logging.getLogger("signpost-run")
+
+
+def _jwt_secret(state_dir: Path) -> str:
+    if os.environ.get("JWT_SECRET"):
+        return os.environ["JWT_SECRET"]
+    path = state_dir / "jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
+    intake = stack.url("referral_intake")
+    lines = [
+        "",
+        f"Signpost is running (infrastructure: {origin}).",
+        f"  referral intake   {intake}/fhir/metadata",
+        f"  triage            {stack.url('triage')}/roster",
+        f"  notifications     {stack.url('notifications')}/deliveries",
+        f"  reporting         {stack.url('reporting')}/?access_token=$(cat {token_file})",
+        f"  SMTP sink         {stack.sink_url}/messages   (SMTP on 127.0.0.1:{stack.config.smtp_port})",
+        f"  bearer token      {token_file}",
+        f"  logs              {stack.config.log_dir}/",
+        "",
+        "Send a first referral:",
+        f"  curl -si -X POST {intake}/fhir/ServiceRequest \\",
+        f'    -H "Authorization: Bearer $(cat {token_file})" \\',
+        '    -H "Content-Type: application/fhir+json" -d @examples/gp-referral.json',
+        "",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="signpost-run", description=__doc__.split("\n")[0])
+    parser.add_argument("--demo", action="store_true", help="keep sending synthetic GP referrals")
+    parser.add_argument("--demo-rate", type=float, default=0.5, help="demo referrals per second")
+    parser.add_argument("--state-dir", type=Path, default=Path(".local"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s signpost-run %(message)s")
+    state_dir: Path = args.state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+    print("Starting infrastructure...", flush=True)
+    ports = {"broker_port": preferred_port(9092), "postgres_port": preferred_port(55432)}
+    with provide(state_dir, durable=True, allow_docker=False, **ports) as infra:
+        stack = LocalStack(
+            StackConfig(
+                kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+                postgres_url=infra.postgres_url,
+                jwt_secret=_jwt_secret(state_dir),
+                log_dir=state_dir / "logs",
+            )
+        )
+        print("Starting the SMTP sink and the four services...", flush=True)
+        stop_demo = threading.Event()
+        try:
+            stack.start()
+            token_file = state_dir / "dev-token"
+            token_file.write_text(stack.token() + "\n")
+            print(_banner(stack, token_file, infra.origin), flush=True)
+            if args.demo:
+                from signpost_devstack.demo import start_demo_traffic
+
+                start_demo_traffic(stack, rate_per_second=args.demo_rate, stop=stop_demo)
+            _watch(stack)
+        except KeyboardInterrupt:
+            print("\nStopping...", flush=True)
+        finally:
+            stop_demo.set()
+            stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _watch(stack: LocalStack) -> None:
+    """Wait for Ctrl-C, telling the developer once if a service dies."""
+    reported: set[str] = set()
+    while True:
+        time.sleep(1)
+        for name, process in stack.services.items():
+            if not process.running() and name not in reported:
+                reported.add(name)
+                print(f"\n!! {name} exited; last log lines:\n{process.log_tail(15)}\n", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

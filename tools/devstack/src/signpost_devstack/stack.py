@@ -1,0 +1,141 @@
+"""The Signpost services and SMTP sink as separate OS processes on a given broker and PostgreSQL.
+
+Used by `make run`, the end-to-end tests and the benchmark, so all three run the system the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signpost_contracts import DEFAULT_NAMESPACE, all_topics
+from signpost_devstack.broker import create_topics
+from signpost_devstack.net import free_port
+from signpost_devstack.processes import ManagedProcess, console_script
+from signpost_runtime.auth import issue_token
+from signpost_runtime.db import with_database
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # also its consumer group, DLQ topic and database suffix
+    script: str
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("referral_intake", "signpost-referral-intake", 8081),
+    ServiceSpec("triage", "signpost-triage", 8082),
+    ServiceSpec("notifications", "signpost-notifications", 8083),
+    ServiceSpec("reporting", "signpost-reporting", 8084),
+)
+ALL_SCOPES = [
+    "referrals:write",
+    "referrals:read",
+    "referrals:read-all",
+    "reporting:read",
+    "notifications:read",
+    "triage:read",
+    "triage:admin",
+]
+DEMO_ODS_CODE = "B82005"
+
+
+@dataclass
+class StackConfig:
+    kafka_bootstrap_servers: str
+    postgres_url: str
+    jwt_secret: str
+    log_dir: Path
+    namespace: str = DEFAULT_NAMESPACE
+    database_prefix: str = "signpost_"
+    fixed_ports: bool = True  # the documented ports for `make run`; tests ask for free ones
+    smtp_port: int = 1025
+    sink_http_port: int = 8025
+    kafka_session_timeout_ms: int = 6000
+    partitions: int = 3
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.ports = {s.name: (s.default_port if config.fixed_ports else free_port()) for s in SERVICES}
+        if not config.fixed_ports:
+            config.smtp_port, config.sink_http_port = free_port(), free_port()
+        self.sink = ManagedProcess(
+            "smtp-sink",
+            [
+                console_script("signpost-smtp-sink"),
+                "--smtp-port",
+                str(config.smtp_port),
+                "--http-port",
+                str(config.sink_http_port),
+            ],
+            {},
+            config.log_dir / "smtp-sink.log",
+            ready_url=f"http://127.0.0.1:{config.sink_http_port}/messages",
+        )
+        self.services = {spec.name: self._service_process(spec) for spec in SERVICES}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def sink_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.sink_http_port}"
+
+    def database_url(self, service: str) -> str:
+        return with_database(self.config.postgres_url, f"{self.config.database_prefix}{service}")
+
+    def token(self, scopes: list[str] | None = None, ods_code: str | None = DEMO_ODS_CODE) -> str:
+        return issue_token(
+            self.config.jwt_secret, subject="local-developer", scopes=scopes or ALL_SCOPES, ods_code=ods_code
+        )
+
+    def _service_process(self, spec: ServiceSpec) -> ManagedProcess:
+        config = self.config
+        env = {
+            "DATABASE_URL": self.database_url(spec.name),
+            "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap_servers,
+            "TOPIC_NAMESPACE": config.namespace,
+            "HTTP_PORT": str(self.ports[spec.name]),
+            "JWT_SECRET": config.jwt_secret,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(config.smtp_port),
+            "KAFKA_SESSION_TIMEOUT_MS": str(config.kafka_session_timeout_ms),
+            "KAFKA_HEARTBEAT_INTERVAL_MS": str(max(config.kafka_session_timeout_ms // 4, 250)),
+            **config.service_env.get(spec.name, {}),
+        }
+        return ManagedProcess(
+            spec.name,
+            [console_script(spec.script)],
+            env,
+            config.log_dir / f"{spec.name}.log",
+            ready_url=f"{self.url(spec.name)}/health/ready",
+        )
+
+    def start(self) -> None:
+        asyncio.run(
+            create_topics(
+                self.config.kafka_bootstrap_servers,
+                all_topics(self.config.namespace, tuple(spec.name for spec in SERVICES)),
+                partitions=self.config.partitions,
+            )
+        )
+        processes = [self.sink, *self.services.values()]
+        try:
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        # Services first (they drain and flush their outboxes), the sink last so late emails land.
+        for process in reversed(list(self.services.values())):
+            process.stop()
+        self.sink.stop()
