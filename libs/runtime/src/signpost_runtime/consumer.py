@@ -17,11 +17,13 @@ from pydantic import ValidationError
 
 from signpost_contracts import EnvelopeError, EventEnvelope, decode_headers, from_kafka
 from signpost_runtime import metrics
+from signpost_runtime.db import transaction
 from signpost_runtime.dead_letters import DeadLetterSink
 from signpost_runtime.inbox import claim_event
 from signpost_runtime.logs import event_context
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.records import ReceivedRecord
+from signpost_runtime.resilience import INFRASTRUCTURE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +36,6 @@ class PermanentMessageError(Exception):
 
 # Failures of the database or network, not of the message: dead-lettering would empty the
 # stream into the DLQ during an outage, so the message is redelivered until they pass.
-_INFRASTRUCTURE_ERRORS = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-)
 _POISON_ERRORS = (EnvelopeError, ValidationError, PermanentMessageError)
 
 
@@ -100,7 +94,7 @@ class EventConsumer:
                 log.warning("message can never be processed: %s", exc)
                 await self._dead_letter(record, event.type, f"{type(exc).__name__}: {exc}", attempts=attempt)
                 return
-            except _INFRASTRUCTURE_ERRORS as exc:
+            except INFRASTRUCTURE_ERRORS as exc:
                 metrics.MESSAGES_FAILED.labels(self.name, event.type).inc()
                 log.warning("infrastructure unavailable (%s); message will be redelivered", exc)
                 await asyncio.sleep(self._outage_backoff)
@@ -121,7 +115,7 @@ class EventConsumer:
         await self._dead_letter(record, event.type, f"failed {self.max_attempts} times: {reason}", self.max_attempts)
 
     async def _apply(self, event: EventEnvelope, handler: EventHandler) -> str:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             if not await claim_event(conn, self.name, event):
                 return "duplicate"
             await handler(conn, event)

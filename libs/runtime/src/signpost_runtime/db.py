@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +16,12 @@ log = logging.getLogger(__name__)
 RUNTIME_MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: every replica of a service takes the same lock, so migrations run once.
 _MIGRATION_LOCK = 7_311_942_001
+
+
+def service_migrations(package_dir: Path) -> Path:
+    """A service's migrations: inside its installed wheel, or beside `src/` in the repository."""
+    packaged = package_dir / "migrations"
+    return packaged if packaged.is_dir() else package_dir.parents[1] / "migrations"
 
 
 def with_database(url: str, database: str) -> str:
@@ -39,6 +47,25 @@ async def ensure_database(url: str) -> None:
             await admin.close()
     else:
         await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction.
+
+    asyncpg raises if the connection dies while it is being returned to the pool, which can
+    happen just after COMMIT during a database restart. The commit stands, so that error is
+    logged rather than raised: callers must never believe committed work was not done.
+    """
+    conn = await pool.acquire()
+    try:
+        async with conn.transaction():
+            yield conn
+    finally:
+        try:
+            await pool.release(conn)
+        except Exception as exc:
+            log.warning("connection lost while returning it to the pool (%r); the pool replaces it", exc)
 
 
 async def create_pool(url: str, size: int) -> asyncpg.Pool:

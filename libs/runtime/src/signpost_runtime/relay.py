@@ -20,6 +20,7 @@ import asyncpg
 from signpost_runtime import metrics
 from signpost_runtime.outbox import NOTIFY_CHANNEL, unsent_count
 from signpost_runtime.publishing import OutgoingRecord
+from signpost_runtime.resilience import record_through_outage
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,10 @@ class OutboxRelay:
                 "UPDATE outbox SET lease_until = NULL, last_error = $2 WHERE id = ANY($1)", ids, repr(exc)
             )
             raise
-        await self.pool.execute("UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)", ids)
+        await record_through_outage(
+            lambda: self.pool.execute("UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)", ids),
+            what=f"{len(ids)} published outbox row(s)",
+        )
         metrics.OUTBOX_PUBLISHED.inc(len(ids))
         return len(ids)
 

@@ -17,10 +17,9 @@ from notifications.service import Notifier
 from signpost_contracts import Stream
 from signpost_contracts.registry import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class DispatcherLifecycle:
@@ -71,7 +70,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
     definition = ServiceDefinition(
         settings=settings,
-        migrations=MIGRATIONS,
+        migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS, Stream.TRIAGE],
         publishes=[NOTIFICATION_SENT, NOTIFICATION_FAILED],
         handlers=handlers,

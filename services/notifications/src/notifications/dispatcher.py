@@ -24,8 +24,10 @@ from notifications.domain.retry import RetryPolicy
 from notifications.metrics import DELIVERY_ATTEMPTS, SEND_SECONDS
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_runtime.db import transaction
 from signpost_runtime.logs import event_context
 from signpost_runtime.outbox import Outbox
+from signpost_runtime.resilience import record_through_outage
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +105,16 @@ class Dispatcher:
             try:
                 await self.sender.send(self._email(delivery))
             except SendError as exc:
-                await self._failed(delivery, str(exc), permanent=exc.permanent)
+                await self._record_failure(delivery, str(exc), permanent=exc.permanent)
             except Exception as exc:
                 # An unexpected error must not lose the delivery: treat it as transient.
                 log.exception("unexpected error sending delivery %s", delivery.notification_id)
-                await self._failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+                await self._record_failure(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
             else:
-                await self._sent(delivery)
+                # The email is out: recording that must outlast a database outage, or it is sent again.
+                await record_through_outage(
+                    lambda: self._sent(delivery), what=f"delivery {delivery.notification_id} sent"
+                )
                 log.info("sent %s (attempt %d)", delivery.notification_id, delivery.attempts)
             finally:
                 SEND_SECONDS.labels(delivery.channel).observe(time.perf_counter() - started)
@@ -124,8 +129,14 @@ class Dispatcher:
             referral_id=delivery.referral_id,
         )
 
+    async def _record_failure(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
+        await record_through_outage(
+            lambda: self._failed(delivery, error, permanent=permanent),
+            what=f"failed attempt of delivery {delivery.notification_id}",
+        )
+
     async def _sent(self, delivery: ClaimedDelivery) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             finished = await delivery_store.mark_sent(conn, delivery.notification_id)
             if finished is None:
                 return  # already finished elsewhere; its event was written then
@@ -154,7 +165,7 @@ class Dispatcher:
             DELIVERY_ATTEMPTS.labels(delivery.channel, "retry_scheduled").inc()
             return
         log.error("delivery %s failed after %d attempt(s): %s", delivery.notification_id, delivery.attempts, error)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             finished = await delivery_store.mark_failed(conn, delivery.notification_id, error)
             if finished is None:
                 return

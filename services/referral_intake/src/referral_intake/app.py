@@ -12,14 +12,9 @@ from referral_intake.handlers import event_handlers, router
 from referral_intake.service import IntakeService
 from signpost_contracts import Stream
 from signpost_contracts.registry import REFERRAL_RECEIVED
+from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
-
-
-def migrations_dir() -> Path:
-    # Inside the wheel they sit next to the package; in the source tree, at the service's root.
-    packaged = Path(__file__).with_name("migrations")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -30,7 +25,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     definition = ServiceDefinition(
         settings=settings,
-        migrations=migrations_dir(),
+        migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.TRIAGE],
         publishes=[REFERRAL_RECEIVED],
         handlers=event_handlers,

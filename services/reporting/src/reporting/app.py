@@ -10,21 +10,16 @@ from reporting import api, dashboard
 from reporting.config import ReportingSettings
 from reporting.handlers import event_handlers
 from signpost_contracts import Stream
+from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
-
-
-def _migrations() -> Path:
-    # Inside the wheel they sit next to the package (force-include); in the source tree, at services/reporting/.
-    packaged = Path(__file__).with_name("migrations")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
     definition = ServiceDefinition(
         settings=settings,
-        migrations=_migrations(),
+        migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS, Stream.TRIAGE, Stream.NOTIFICATIONS],
         publishes=[],  # reporting never decides anything, so it announces nothing
         handlers=event_handlers,

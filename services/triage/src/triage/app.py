@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from signpost_contracts import Stream
 from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_TRIAGED, REFERRAL_WAITLISTED
+from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from triage.adapters import roster_store
@@ -16,11 +17,6 @@ from triage.adapters.files import ConfigFileError, load_policy, load_roster
 from triage.config import TriageSettings
 from triage.handlers import event_handlers, router
 from triage.service import TriageService
-
-
-def _migrations() -> Path:
-    packaged = Path(__file__).with_name("migrations")  # inside a built wheel
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: TriageSettings | None = None) -> FastAPI:
@@ -35,7 +31,7 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
 
     definition = ServiceDefinition(
         settings=settings,
-        migrations=_migrations(),
+        migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS],
         publishes=[REFERRAL_TRIAGED, REFERRAL_ASSIGNED, REFERRAL_WAITLISTED],
         handlers=lambda runtime: event_handlers(TriageService(policy.value, runtime.outbox)),

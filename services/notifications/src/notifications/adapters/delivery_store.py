@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from signpost_runtime.db import transaction
+
 _CLAIM = """
 UPDATE deliveries
 SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1, updated_at = now()
@@ -54,7 +56,7 @@ class Finished:
 
 
 async def claim_due(pool: asyncpg.Pool, batch_size: int, lease_seconds: float) -> list[ClaimedDelivery]:
-    async with pool.acquire() as conn, conn.transaction():
+    async with transaction(pool) as conn:
         rows = await conn.fetch(_CLAIM, batch_size, lease_seconds)
     return [ClaimedDelivery(**dict(row)) for row in rows]
 

@@ -1,0 +1,1 @@
+"""Static checks of deploy/: Dockerfile, compose and Kubernetes manifests."""

@@ -1,0 +1,127 @@
+"""Kafka topics, consumer autoscaling and network policies in the Kubernetes base."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy.manifests import NAMESPACE, OUTSIDE, SERVICES, Manifests, Peer, allows, k8s_name, service_facts
+from signpost_contracts import all_topics
+
+pytestmark = pytest.mark.unit
+
+CONSUMERS = ("triage", "notifications", "reporting")
+# Labels the operators put on their pods (Strimzi broker pods, CloudNativePG instances).
+KAFKA_BROKER = Peer({"strimzi.io/cluster": "signpost", "strimzi.io/kind": "Kafka", "strimzi.io/broker-role": "true"})
+POSTGRES = Peer({"cnpg.io/cluster": "signpost-pg", "cnpg.io/instanceRole": "primary"})
+SMTP_PORTS = (25, 465, 587)
+
+
+def _topics(base: Manifests) -> dict[str, dict]:
+    return {t["spec"].get("topicName", t["metadata"]["name"]): t for t in base.of_kind("KafkaTopic")}
+
+
+def _kafka_config(base: Manifests) -> dict:
+    (kafka,) = base.of_kind("Kafka")
+    return kafka["spec"]["kafka"]["config"]
+
+
+def _pod_labels(base: Manifests, service: str) -> dict[str, str]:
+    return base.named("Deployment", k8s_name(service))["spec"]["template"]["metadata"]["labels"]
+
+
+def test_the_kafka_cluster_refuses_to_create_topics_on_demand(base: Manifests):
+    config = _kafka_config(base)
+    assert config["auto.create.topics.enable"] is False
+    assert config["default.replication.factor"] == 3
+    assert config["min.insync.replicas"] == 2
+    brokers = sum(p["spec"]["replicas"] for p in base.of_kind("KafkaNodePool") if "broker" in p["spec"]["roles"])
+    assert brokers >= 3
+
+
+@pytest.mark.parametrize("topic", all_topics("signpost", SERVICES))
+def test_every_contract_topic_is_declared_with_three_replicas_and_two_in_sync(base: Manifests, topic: str):
+    topics = _topics(base)
+    assert topic in topics, f"no KafkaTopic for {topic}"
+    declared = topics[topic]
+    (kafka,) = base.of_kind("Kafka")
+    assert declared["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+    config = _kafka_config(base)
+    assert declared["spec"].get("replicas", config["default.replication.factor"]) == 3
+    assert declared["spec"].get("config", {}).get("min.insync.replicas", config["min.insync.replicas"]) == 2
+
+
+def test_no_kafka_topic_is_declared_that_the_contracts_do_not_name(base: Manifests):
+    unknown = set(_topics(base)) - set(all_topics("signpost", SERVICES))
+    assert not unknown, f"KafkaTopic for topics no service uses: {sorted(unknown)}"
+
+
+def test_dead_letters_are_kept_longer_than_the_streams_they_come_from(base: Manifests):
+    topics = _topics(base)
+    streams = [topics[t] for t in all_topics("signpost")]
+    dead_letters = [topics[t] for t in set(all_topics("signpost", SERVICES)) - set(all_topics("signpost"))]
+    longest_stream = max(int(t["spec"]["config"]["retention.ms"]) for t in streams)
+    assert min(int(t["spec"]["config"]["retention.ms"]) for t in dead_letters) > longest_stream
+
+
+@pytest.mark.parametrize("service", CONSUMERS)
+def test_consumers_scale_on_their_own_groups_lag_and_never_past_the_partitions(base: Manifests, service: str):
+    facts = service_facts(service)
+    scaled = base.named("ScaledObject", k8s_name(service))
+    triggers = scaled["spec"]["triggers"]
+    assert scaled["spec"]["scaleTargetRef"]["name"] == k8s_name(service)
+    assert {t["type"] for t in triggers} == {"kafka"}
+    assert {t["metadata"]["consumerGroup"] for t in triggers} == {facts.consumer_group}
+    assert {t["metadata"]["topic"] for t in triggers} == set(facts.consumes)
+    partitions = min(_topics(base)[topic]["spec"]["partitions"] for topic in facts.consumes)
+    assert scaled["spec"]["minReplicaCount"] >= 1
+    assert scaled["spec"]["maxReplicaCount"] <= partitions
+    (kafka,) = base.of_kind("Kafka")
+    # KEDA's operator runs in its own namespace: only the fully qualified name reaches the brokers.
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{NAMESPACE}.svc:9092"
+    for trigger in triggers:
+        assert trigger["metadata"]["bootstrapServers"] == bootstrap
+        assert trigger["metadata"]["allowIdleConsumers"] == "false"
+
+
+def test_the_namespace_denies_all_traffic_that_is_not_allowed(base: Manifests):
+    deny = [p for p in base.of_kind("NetworkPolicy") if p["spec"]["podSelector"] == {}]
+    assert any(
+        set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+        for p in deny
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_reaches_dns_kafka_and_postgres_and_is_reached_on_its_http_port(base: Manifests, service: str):
+    policies = base.of_kind("NetworkPolicy")
+    pod = _pod_labels(base, service)
+    assert allows(policies, pod, "Egress", 53, OUTSIDE, protocol="UDP")
+    assert allows(policies, pod, "Egress", 9092, KAFKA_BROKER)
+    assert allows(policies, pod, "Egress", 5432, POSTGRES)
+    monitoring = Peer({"app.kubernetes.io/name": "prometheus"}, namespace="monitoring")
+    assert allows(policies, pod, "Ingress", service_facts(service).http_port, monitoring)
+    assert not allows(policies, pod, "Ingress", 5432, monitoring)
+    assert not allows(policies, pod, "Egress", 443, OUTSIDE)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_only_notifications_may_send_mail(base: Manifests, service: str):
+    policies = base.of_kind("NetworkPolicy")
+    pod = _pod_labels(base, service)
+    sends = any(allows(policies, pod, "Egress", port, OUTSIDE) for port in SMTP_PORTS)
+    assert sends is (service == "notifications")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_kafka_and_postgres_admit_each_service(base: Manifests, service: str):
+    pod = Peer(_pod_labels(base, service))
+    (kafka,) = base.of_kind("Kafka")
+    (listener,) = [entry for entry in kafka["spec"]["kafka"]["listeners"] if entry["port"] == 9092]
+    as_policy = {
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": listener["networkPolicyPeers"]}]}
+    }
+    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", 9092, pod)
+    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", 9092, Peer({}, namespace="keda"))
+    assert allows(base.of_kind("NetworkPolicy"), POSTGRES.labels or {}, "Ingress", 5432, pod)
