@@ -1,7 +1,7 @@
 """Committed JSON Schema snapshots of every event payload.
 
-    python -m signpost_contracts.snapshots           check: exit 1 if a snapshot is missing or stale
-    python -m signpost_contracts.snapshots --write   refresh them; refuses a change that breaks consumers
+python -m signpost_contracts.snapshots           check: exit 1 if a snapshot is missing or stale
+python -m signpost_contracts.snapshots --write   refresh them; refuses a change that breaks consumers
 """
 
 from __future__ import annotations
