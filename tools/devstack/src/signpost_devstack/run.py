@@ -39,7 +39,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
+def _banner(stack: LocalStack, token: str, token_file: Path, origin: str) -> str:
     intake = stack.url("referral_intake")
     lines = [
         "",
@@ -47,7 +47,7 @@ def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
         f"  referral intake   {intake}/fhir/metadata",
         f"  triage            {stack.url('triage')}/roster",
         f"  notifications     {stack.url('notifications')}/deliveries",
-        f"  reporting         {stack.url('reporting')}/?access_token=$(cat {token_file})",
+        f"  reporting         {stack.url('reporting')}/?access_token={token}",
         f"  SMTP sink         {stack.sink_url}/messages   (SMTP on 127.0.0.1:{stack.config.smtp_port})",
         f"  bearer token      {token_file}",
         f"  logs              {stack.config.log_dir}/",
@@ -69,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s signpost-run %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
     state_dir: Path = args.state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Set both explicitly: a process started in the background may inherit SIGINT as ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise_interrupt)
 
     print("Starting infrastructure...", flush=True)
     ports = {"broker_port": preferred_port(9092), "postgres_port": preferred_port(55432)}
@@ -89,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stack.start()
             token_file = state_dir / "dev-token"
-            token_file.write_text(stack.token() + "\n")
-            print(_banner(stack, token_file, infra.origin), flush=True)
+            token = stack.token()
+            token_file.write_text(token + "\n")
+            token_file.chmod(0o600)
+            print(_banner(stack, token, token_file, infra.origin), flush=True)
             if args.demo:
                 from signpost_devstack.demo import start_demo_traffic
 

@@ -1,0 +1,76 @@
+"""`make run` (signpost-run): starts everything, prints how to use it, accepts a referral, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = str(Path(sys.executable).with_name("signpost-run"))
+
+
+def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert process.poll() is None, f"signpost-run exited early:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"no {text!r} after {timeout}s:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+def test_make_run_serves_a_first_referral_and_stops_cleanly_on_ctrl_c(infrastructure, tmp_path):
+    state, log = tmp_path / "state", tmp_path / "run.log"
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "DATABASE_URL": infrastructure.postgres_url,
+    }
+    process = subprocess.Popen(
+        [RUN, "--state-dir", str(state)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_for_line(log, "Press Ctrl-C to stop.", process)
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) == 5, "the SMTP sink and four services run as their own processes"
+        banner = log.read_text()
+        for port in ("8081", "8082", "8083", "8084"):
+            assert f"http://127.0.0.1:{port}" in banner
+        token = (state / "dev-token").read_text().strip()
+
+        with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+            created = client.post(
+                "http://127.0.0.1:8081/fhir/ServiceRequest",
+                content=(REPO / "examples" / "gp-referral.json").read_bytes(),
+                headers={"Content-Type": "application/fhir+json"},
+            )
+            assert created.status_code == 201, created.text
+            referral_id = created.json()["id"]
+            task = {}
+            for _ in range(100):
+                focus = {"focus": f"ServiceRequest/{referral_id}"}
+                bundle = client.get("http://127.0.0.1:8081/fhir/Task", params=focus).json()
+                task = bundle["entry"][0]["resource"]
+                if task.get("businessStatus"):
+                    break
+                time.sleep(0.1)
+            assert task["status"] == "accepted"
+            assert task["businessStatus"]["text"] == "assigned"
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(60)
+    assert code == 0, log.read_text()
+    assert "Stopped." in log.read_text()
+    assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
+    for service in ("referral_intake", "triage", "notifications", "reporting"):
+        lines = [json.loads(line) for line in (state / "logs" / f"{service}.log").read_text().splitlines()]
+        assert f"{service} stopped" in [line["message"] for line in lines], "each service drains and says so"
