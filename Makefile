@@ -48,6 +48,7 @@ bench: install  ## end-to-end throughput and latency, against a raw aiokafka bas
 
 schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI document
 	.venv/bin/python -m signpost_contracts.snapshots --write
+	.venv/bin/python -m signpost_devstack.asyncapi --write
 
 clean:
 	rm -rf .venv .local .pytest_cache .mypy_cache .ruff_cache

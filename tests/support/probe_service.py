@@ -6,6 +6,7 @@ a `referral.waitlisted.v1` through the outbox, so each test can see effect and p
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).with_name("probe_migrations")
+HANG_SECONDS = 3.0
 
 
 def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
@@ -26,6 +28,8 @@ def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
             received = read_data(ReferralReceived, event.data)
             if await conn.fetchval("SELECT true FROM blocked WHERE referral_id = $1", received.referral_id):
                 raise RuntimeError(f"referral {received.referral_id} is blocked")
+            if "hang" in received.needs:  # a stand-in for a handler stuck on a lock or a slow dependency
+                await asyncio.sleep(HANG_SECONDS)
             await conn.execute(
                 "INSERT INTO effects (event_id, referral_id) VALUES ($1, $2)", event.id, received.referral_id
             )

@@ -23,6 +23,9 @@ class ServiceSettings(BaseSettings):
     # A consumer joining its group waits about half the session timeout; tests and the local stack shorten it.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # How long a fetch may wait for data. Tansu holds a fetch this long when some assigned partitions
+    # are empty, so it bounds each hop's latency there; on Apache Kafka it only sets the idle poll rate.
+    kafka_fetch_max_wait_ms: int = 100
     log_level: str = "INFO"
 
     # Consumers: transient failures are retried this many times before the message is dead-lettered.

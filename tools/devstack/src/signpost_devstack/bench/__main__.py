@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 pids = {name: process.pid for name, process in stack.services.items()}
                 with PeakRss(pids) as memory:
                     driver = Driver(stack)
+                    asyncio.run(driver.warm_up())
                     throughput = asyncio.run(driver.throughput(args.referrals, args.concurrency))
                     latencies = asyncio.run(driver.latency(args.latency_referrals, args.rate))
                 payload = driver.sample_payload()
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_ms": round(max(latencies) * 1000, 1),
         },
         "peak_rss_mib": {name: round(mib, 1) for name, mib in memory.peak_mib.items()},
+        "cpu_seconds": {name: round(seconds, 1) for name, seconds in memory.cpu_seconds.items()},
         "raw_aiokafka_4_hops": {"messages": args.referrals, "messages_per_second": round(raw, 2)},
         "raw_to_signpost_ratio": round(raw / throughput, 1),
     }

@@ -43,6 +43,13 @@ class Driver:
                 raise TimeoutError(f"reporting did not count {target} notifications within {timeout}s")
             await asyncio.sleep(0.1)
 
+    async def warm_up(self) -> None:
+        """One referral all the way through, so no group join or first connection is measured."""
+        async with httpx.AsyncClient(headers=self.headers, timeout=60) as client:
+            baseline = await self._notified_count(client)
+            await self._post(client, demo_mix(self.rng))
+            await self._wait_counted(client, baseline + 1)
+
     async def throughput(self, count: int, concurrency: int) -> float:
         """Referrals per second, from the first POST until reporting counted every notification."""
         bodies = [demo_mix(self.rng) for _ in range(count)]

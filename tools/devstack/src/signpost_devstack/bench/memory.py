@@ -1,4 +1,4 @@
-"""Peak resident memory of each service process, sampled in the background during the run."""
+"""Peak resident memory and CPU time of each service process over the run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ class PeakRss:
     def __init__(self, pids: dict[str, int], interval: float = 0.25) -> None:
         self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
         self.peak_mib = dict.fromkeys(pids, 0.0)
+        self.cpu_seconds = dict.fromkeys(pids, 0.0)
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -32,3 +33,6 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        for name, process in self.processes.items():
+            times = process.cpu_times()
+            self.cpu_seconds[name] = times.user + times.system
