@@ -7,11 +7,11 @@ caller's organisation; a referrer reads only its own referrals), `aud`, `exp`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Request
 
 from signpost_runtime.settings import ServiceSettings
 
@@ -76,8 +76,11 @@ class TokenVerifier:
         )
 
 
-def require_scope(scope: str):  # type: ignore[no-untyped-def]
-    """FastAPI dependency: the request's principal, which must hold `scope`."""
+def scope_required(scope: str) -> Callable[[Request], Principal]:
+    """A FastAPI dependency giving the request's principal, which must hold `scope`.
+
+    Use it as `Reader = Annotated[Principal, Depends(scope_required("triage:read"))]`.
+    """
 
     def dependency(request: Request) -> Principal:
         verifier: TokenVerifier = request.app.state.token_verifier
@@ -86,7 +89,7 @@ def require_scope(scope: str):  # type: ignore[no-untyped-def]
             raise AuthError(403, f"token lacks the '{scope}' scope needed here")
         return principal
 
-    return Annotated[Principal, Depends(dependency)]
+    return dependency
 
 
 def issue_token(

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from notifications.adapters.delivery_store import deliveries_of
 from notifications.adapters.repository import load_contact
-from signpost_runtime.auth import AuthError, Principal, require_scope
+from signpost_runtime.auth import AuthError, Principal, scope_required
 
 router = APIRouter(tags=["deliveries"])
-if TYPE_CHECKING:
-    NotificationsReader = Principal  # what the dependency yields, for the type checker
-else:
-    NotificationsReader = require_scope("notifications:read")
+NotificationsReader = Annotated[Principal, Depends(scope_required("notifications:read"))]
 
 
 class DeliveryView(BaseModel):

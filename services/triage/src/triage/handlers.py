@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from signpost_contracts import EventEnvelope, read_data
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.registry import REFERRAL_RECEIVED
-from signpost_runtime.auth import Principal, require_scope
+from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
 from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
 
-if TYPE_CHECKING:
-    Reader = Principal
-else:
-    Reader = require_scope("triage:read")
+Reader = Annotated[Principal, Depends(scope_required("triage:read"))]
 
 
 def facts_of(received: ReferralReceived) -> ReferralFacts:

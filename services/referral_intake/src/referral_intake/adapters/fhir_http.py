@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from referral_intake.adapters.outcome import FHIR_JSON, FhirError, Issue, operation_outcome
-from signpost_runtime.auth import AuthError, Principal, TokenVerifier
+from signpost_runtime.auth import AuthError, Principal, scope_required
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +27,8 @@ def base_url(request: Request) -> str:
     return str(configured or request.base_url).rstrip("/")
 
 
-def _principal_with(scope: str) -> Callable[[Request], Principal]:
-    def dependency(request: Request) -> Principal:
-        verifier: TokenVerifier = request.app.state.token_verifier
-        principal = verifier.verify(request.headers.get("authorization"))
-        if scope not in principal.scopes:
-            raise AuthError(403, f"your token lacks the '{scope}' scope needed here; ask for a token that has it")
-        return principal
-
-    return dependency
-
-
-Writer = Annotated[Principal, Depends(_principal_with("referrals:write"))]
-Reader = Annotated[Principal, Depends(_principal_with("referrals:read"))]
+Writer = Annotated[Principal, Depends(scope_required("referrals:write"))]
+Reader = Annotated[Principal, Depends(scope_required("referrals:read"))]
 
 
 def outcome_response(error: FhirError, headers: Mapping[str, str] | None = None) -> FhirResponse:
