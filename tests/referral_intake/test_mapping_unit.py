@@ -11,8 +11,9 @@ import pytest
 from referral_intake.adapters.events import referral_received
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_validation import validate_service_request
-from referral_intake.domain.person import age_band, age_on, postcode_district
+from referral_intake.domain.person import age_on, postcode_district
 from referral_intake.domain.referral import StoredReferral, accepted
+from signpost_contracts.events.referrals import age_band
 from signpost_devstack.synthetic import gp_referral
 
 pytestmark = pytest.mark.unit

@@ -16,6 +16,28 @@ from signpost_contracts.events.common import Identifier, Priority, ReferrerKind
 
 Channel = Literal["fhir-rest", "bars-message", "self-referral", "kafka"]
 
+# The age bands `PersonSummary.age_band` uses, ONS style: ten-year bands from 25, an open top band,
+# children as one band because the service takes adults. Producer and consumers share this list.
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 17, "0-17"),
+    (18, 24, "18-24"),
+    (25, 34, "25-34"),
+    (35, 44, "35-44"),
+    (45, 54, "45-54"),
+    (55, 64, "55-64"),
+    (65, 74, "65-74"),
+    (75, 84, "75-84"),
+    (85, None, "85+"),
+)
+
+
+def age_band(age_years: int) -> str:
+    """The band an age in whole years falls in, e.g. 72 -> "65-74"."""
+    for low, high, label in AGE_BANDS:
+        if age_years >= low and (high is None or age_years <= high):
+            return label
+    raise ValueError(f"age {age_years} is negative")
+
 
 class ReferrerContact(ContractModel):
     email: str | None = None

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from referral_intake.domain.person import MAX_AGE_YEARS, age_band, age_on, postcode_district
+from referral_intake.domain.person import MAX_AGE_YEARS, age_on, postcode_district
+from signpost_contracts.events.referrals import age_band
 
 Priority = Literal["routine", "urgent", "asap", "stat"]
 ReferrerKind = Literal["gp", "social-worker", "community-organisation", "self", "other"]

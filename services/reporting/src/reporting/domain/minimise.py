@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-# Ten-year bands from 25 with an open top band, matching ONS-style reporting; under-18s stay
-# together because the service does not report on children.
-_BANDS: tuple[tuple[int, int | None, str], ...] = (
-    (0, 17, "0-17"),
-    (18, 24, "18-24"),
-    (25, 34, "25-34"),
-    (35, 44, "35-44"),
-    (45, 54, "45-54"),
-    (55, 64, "55-64"),
-    (65, 74, "65-74"),
-    (75, 84, "75-84"),
-    (85, None, "85+"),
-)
+from signpost_contracts.events.referrals import age_band as contract_age_band
+
 _MAX_BAND_LENGTH = 16
 _MAX_DISTRICT_LENGTH = 4  # the longest UK outward code, e.g. "EC1A"
 
 
 def age_band(age_years: int | None, given_band: str | None) -> str | None:
-    """The producer's band when it sent one (one convention across Signpost), else ours."""
+    """The producer's band when it sent one, else the contract's band for the age."""
     if given_band and given_band.strip():
         return given_band.strip()[:_MAX_BAND_LENGTH]
-    if age_years is None:
+    if age_years is None or age_years < 0:
         return None
-    for low, high, label in _BANDS:
-        if age_years >= low and (high is None or age_years <= high):
-            return label
-    return None
+    return contract_age_band(age_years)
 
 
 def postcode_district(value: str | None) -> str | None:
