@@ -9,7 +9,6 @@ publishes the row again, which consumers absorb through their inbox (at least on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -18,9 +17,11 @@ from typing import Protocol
 import asyncpg
 
 from signpost_runtime import metrics
+from signpost_runtime.db import transaction
 from signpost_runtime.outbox import NOTIFY_CHANNEL, unsent_count
 from signpost_runtime.publishing import OutgoingRecord
 from signpost_runtime.resilience import record_through_outage
+from signpost_runtime.wakeup import NotifyWakeup
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +56,18 @@ class OutboxRelay:
     ) -> None:
         self.pool = pool
         self.publisher = publisher
-        self.database_url = database_url
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.retention_hours = retention_hours
-        self._wake = asyncio.Event()
+        self._wakeup = NotifyWakeup(database_url, NOTIFY_CHANNEL)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
         self.last_cycle_at = time.monotonic()
 
     async def relay_once(self) -> int:
         """Publish one claimed batch; returns how many rows were published."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             claimed = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds)
         if not claimed:
             return 0
@@ -117,11 +116,11 @@ class OutboxRelay:
 
     async def stop(self, flush_timeout: float) -> None:
         self._stopping = True
-        self._wake.set()
+        self._wakeup.wake()
         if self._task:
             await self._task
         await self.flush(flush_timeout)
-        await self._close_listener()
+        await self._wakeup.close()
 
     @property
     def running(self) -> bool:
@@ -133,8 +132,8 @@ class OutboxRelay:
         while not self._stopping:
             self.last_cycle_at = time.monotonic()
             try:
-                await self._ensure_listener()
-                self._wake.clear()
+                await self._wakeup.ensure_listening()
+                self._wakeup.clear()
                 published = await self.relay_once()
                 cycles += 1
                 if cycles % 300 == 0:
@@ -146,25 +145,11 @@ class OutboxRelay:
                     continue  # more waiting; go straight on
             except Exception:
                 log.exception("outbox relay cycle failed; retrying in %.1fs", backoff)
-                await self._close_listener()
+                await self._wakeup.close()
                 backoff = min(backoff * 2, 30.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            await self._wakeup.wait(backoff)
 
     async def _delete_old_sent_rows(self) -> None:
         await self.pool.execute(
             "DELETE FROM outbox WHERE sent_at < now() - $1 * interval '1 hour'", self.retention_hours
         )
-
-    async def _ensure_listener(self) -> None:
-        # A dedicated connection: LISTEN must outlive any pooled connection's checkout.
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = await asyncpg.connect(self.database_url)
-        await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-
-    async def _close_listener(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
-            self._listener = None

@@ -9,7 +9,6 @@ once the lease runs out, with the same Message-ID and idempotency key, so it is 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Protocol
@@ -28,6 +27,7 @@ from signpost_runtime.db import transaction
 from signpost_runtime.logs import event_context
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.resilience import record_through_outage
+from signpost_runtime.wakeup import NotifyWakeup
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,11 @@ class Dispatcher:
         poll_seconds: float,
     ) -> None:
         self.pool, self.sender, self.outbox, self.policy = pool, sender, outbox, policy
-        self.database_url = database_url
         self.message_id_domain = message_id_domain
         self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
-        self._wake = asyncio.Event()
+        self._wakeup = NotifyWakeup(database_url, DELIVERIES_CHANNEL)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
 
     def start(self) -> None:
         self._stopping = False
@@ -66,10 +64,10 @@ class Dispatcher:
     async def stop(self) -> None:
         """Finish the sends in hand, then stop; what is still pending stays for the next start."""
         self._stopping = True
-        self._wake.set()
+        self._wakeup.wake()
         if self._task is not None:
             await self._task
-        await self._close_listener()
+        await self._wakeup.close()
 
     @property
     def running(self) -> bool:
@@ -85,8 +83,8 @@ class Dispatcher:
         backoff = self.poll_seconds
         while not self._stopping:
             try:
-                await self._ensure_listener()
-                self._wake.clear()
+                await self._wakeup.ensure_listening()
+                self._wakeup.clear()
                 if await self.dispatch_once() == self.batch_size:
                     continue  # more may be due; go straight on
                 due = await delivery_store.seconds_until_next_due(self.pool)
@@ -94,10 +92,9 @@ class Dispatcher:
                 backoff = self.poll_seconds
             except Exception:
                 log.exception("delivery dispatch cycle failed; retrying in %.1fs", backoff)
-                await self._close_listener()
+                await self._wakeup.close()
                 wait, backoff = backoff, min(backoff * 2, 30.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            await self._wakeup.wait(wait)
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         with event_context(correlation_id=delivery.correlation_id, subject=delivery.referral_id):
@@ -189,16 +186,3 @@ class Dispatcher:
             correlation_id=delivery.correlation_id,
             causation_id=delivery.outcome_event_id,
         )
-
-    async def _ensure_listener(self) -> None:
-        # A dedicated connection: LISTEN must outlive any pooled connection's checkout.
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = await asyncpg.connect(self.database_url)
-        await self._listener.add_listener(DELIVERIES_CHANNEL, lambda *_: self._wake.set())
-
-    async def _close_listener(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
-            self._listener = None
