@@ -9,49 +9,23 @@ import jsonschema
 import pytest
 
 from signpost_contracts import EVENT_TYPES, ContractModel
-from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.triage import FiredRule, Redirect, ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 from signpost_contracts.snapshots import snapshot_path
-from support.events import referral_received
+from support import events
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
+# Each with its optional parts filled in (a redirect, a required connector kind), so the schema checks them too.
 EXAMPLES: dict[str, dict] = {
-    "referral.received.v1": referral_received("r-1").data,
-    "referral.triaged.v1": ReferralTriaged(
-        referral_id="r-1",
-        decided_at=NOW,
-        outcome="redirected",
-        complexity="high",
-        reasons=[FiredRule(rule_id="mental-health-crisis", description="risk of self-harm")],
-        summary="Please contact the crisis team now.",
-        redirect=Redirect(service="Crisis team", contact="NHS 111 option 2", urgent=True),
-        policy_version="leeds-demo-2025.1",
-    ).model_dump(mode="json"),
-    "referral.assigned.v1": ReferralAssigned(
-        referral_id="r-1", assigned_at=NOW, connector_id="c-1", connector_kind="paid", area="LS6"
-    ).model_dump(mode="json"),
-    "referral.waitlisted.v1": ReferralWaitlisted(
-        referral_id="r-1", waitlisted_at=NOW, area="LS6", required_kind="volunteer", reason="no room"
-    ).model_dump(mode="json"),
-    "notification.sent.v1": NotificationSent(
-        referral_id="r-1",
-        notification_id="n-1",
-        about_event_type="referral.assigned.v1",
-        channel="email",
-        sent_at=NOW,
-        attempts=1,
-    ).model_dump(mode="json"),
-    "notification.failed.v1": NotificationFailed(
-        referral_id="r-1",
-        notification_id="n-1",
-        about_event_type="referral.assigned.v1",
-        channel="email",
-        failed_at=NOW,
-        attempts=5,
-        last_error="550 mailbox unavailable",
-    ).model_dump(mode="json"),
+    event.type: event.data
+    for event in (
+        events.referral_received("r-1", at=NOW),
+        events.referral_triaged("r-1", "redirected", at=NOW, complexity="high"),
+        events.referral_assigned("r-1", at=NOW),
+        events.referral_waitlisted("r-1", at=NOW, required_kind="volunteer"),
+        events.notification_sent("r-1", "n-1", at=NOW),
+        events.notification_failed("r-1", "n-1", at=NOW),
+    )
 }
 
 

@@ -7,25 +7,19 @@ from collections.abc import Iterator
 import pytest
 
 from signpost_devstack.infra import Infrastructure
-from signpost_devstack.stack import LocalStack, StackConfig
-from support.auth import TEST_JWT_SECRET
+from signpost_devstack.stack import LocalStack
 from support.infra import Namespace, unique
+from support.stack import stack_for_run
 
 
 @pytest.fixture(scope="module")
 def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     run = unique("e2e")
-    local = LocalStack(
-        StackConfig(
-            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-            postgres_url=infrastructure.postgres_url,
-            jwt_secret=TEST_JWT_SECRET,
-            log_dir=tmp_path_factory.mktemp(run),
-            namespace=run,
-            database_prefix=f"{run}_",
-            fixed_ports=False,
-            kafka_session_timeout_ms=2000,
-        )
+    local = stack_for_run(
+        run,
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        postgres_url=infrastructure.postgres_url,
+        log_dir=tmp_path_factory.mktemp(run),
     )
     local.start()
     yield local

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from signpost_devstack.postgres import EmbeddedPostgres
-from signpost_devstack.stack import LocalStack, StackConfig
+from signpost_devstack.stack import LocalStack
 from signpost_devstack.synthetic import gp_referral
-from support.auth import TEST_JWT_SECRET
 from support.infra import unique
 from support.journey import Journey
+from support.stack import stack_for_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -69,17 +69,11 @@ async def test_a_database_restart_under_load_loses_nothing_and_duplicates_nothin
     infrastructure, own_postgres, tmp_path
 ):
     run = unique("dbrestart")
-    stack = LocalStack(
-        StackConfig(
-            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-            postgres_url=own_postgres.url,
-            jwt_secret=TEST_JWT_SECRET,
-            log_dir=tmp_path / "logs",
-            namespace=run,
-            database_prefix=f"{run}_",
-            fixed_ports=False,
-            kafka_session_timeout_ms=2000,
-        )
+    stack = stack_for_run(
+        run,
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        postgres_url=own_postgres.url,
+        log_dir=tmp_path / "logs",
     )
     await asyncio.to_thread(stack.start)
     try:

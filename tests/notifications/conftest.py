@@ -6,37 +6,25 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from notifications.app import create_app
 from notifications.config import NotificationsSettings
-from signpost_contracts import EVENT_TYPES, EventEnvelope, Stream, from_kafka, new_event, topic
-from signpost_contracts.events.common import Identifier
-from signpost_contracts.events.triage import (
-    FiredRule,
-    Redirect,
-    ReferralAssigned,
-    ReferralTriaged,
-    ReferralWaitlisted,
-)
+from signpost_contracts import EventEnvelope, Stream, from_kafka, topic
+from signpost_contracts.events.common import ConnectorKind, Identifier
+from signpost_contracts.events.triage import Outcome, Redirect
 from signpost_devstack.smtp_sink import SmtpSink
 from signpost_runtime.runtime import ServiceRuntime
-from support.events import referral_received
-from support.infra import Namespace, read_topic, wait_until
+from support.events import referral_assigned, referral_received, referral_triaged, referral_waitlisted
+from support.infra import Namespace, publish, read_topic, wait_until
 from support.services import serving, settings_for
 
 REFERRER_EMAIL = "referrals@leedsroad.example.nhs.uk"
-
-
-def _wrap(payload: Any, referral_id: str) -> EventEnvelope:
-    return new_event(payload, subject=referral_id, correlation_id=referral_id)
 
 
 def received(referral_id: str, reference: str = "LRS-2024-0042", **overrides: Any) -> EventEnvelope:
@@ -44,34 +32,22 @@ def received(referral_id: str, reference: str = "LRS-2024-0042", **overrides: An
     return referral_received(referral_id, **overrides)
 
 
-def triaged(referral_id: str, outcome: str = "declined", **overrides: Any) -> EventEnvelope:
-    fields: dict[str, Any] = {
-        "referral_id": referral_id,
-        "decided_at": datetime.now(UTC),
-        "outcome": outcome,
-        "complexity": "low",
-        "reasons": [FiredRule(rule_id="area", description="The person lives outside the Leeds service area")],
-        "summary": "We only support people who live in Leeds.",
-        "policy_version": "test-1",
-    }
+def triaged(referral_id: str, outcome: Outcome = "declined", **overrides: Any) -> EventEnvelope:
+    """Declined unless told otherwise, in the wording the email tests look for."""
+    overrides.setdefault("summary", "We only support people who live in Leeds.")
     if outcome == "redirected":
-        fields["redirect"] = Redirect(service="Leeds Mental Health Crisis Team", contact="0800 183 1485", urgent=True)
-    fields.update(overrides)
-    return _wrap(ReferralTriaged(**fields), referral_id)
+        overrides.setdefault(
+            "redirect", Redirect(service="Leeds Mental Health Crisis Team", contact="0800 183 1485", urgent=True)
+        )
+    return referral_triaged(referral_id, outcome, **overrides)
 
 
-def assigned(referral_id: str, kind: str = "paid") -> EventEnvelope:
-    payload = ReferralAssigned(
-        referral_id=referral_id, assigned_at=datetime.now(UTC), connector_id="c-7", connector_kind=kind, area="LS6"
-    )
-    return _wrap(payload, referral_id)
+def assigned(referral_id: str, kind: ConnectorKind = "paid") -> EventEnvelope:
+    return referral_assigned(referral_id, connector_kind=kind)
 
 
 def waitlisted(referral_id: str) -> EventEnvelope:
-    payload = ReferralWaitlisted(
-        referral_id=referral_id, waitlisted_at=datetime.now(UTC), area="LS6", reason="No connector in LS6 has room"
-    )
-    return _wrap(payload, referral_id)
+    return referral_waitlisted(referral_id, reason="No connector in LS6 has room")
 
 
 @pytest.fixture
@@ -100,17 +76,7 @@ class RunningNotifications:
     runtime: ServiceRuntime
 
     async def publish(self, *events: EventEnvelope) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.namespace.bootstrap, acks="all")
-        await producer.start()
-        try:
-            for event in events:
-                headers = [(name, value.encode()) for name, value in event.headers().items()]
-                stream = EVENT_TYPES[event.type].stream
-                await producer.send_and_wait(
-                    topic(stream, self.namespace.name), event.value(), key=event.key(), headers=headers
-                )
-        finally:
-            await producer.stop()
+        await publish(self.namespace, events)
 
     async def consumed(self, event: EventEnvelope) -> None:
         """Wait until the service has applied `event` (its inbox holds the id)."""

@@ -12,21 +12,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from referral_intake.app import create_app
 from referral_intake.config import IntakeSettings
-from signpost_contracts import EventEnvelope, Stream, new_event, topic
-from signpost_contracts.events.triage import (
-    FiredRule,
-    Redirect,
-    ReferralAssigned,
-    ReferralTriaged,
-    ReferralWaitlisted,
-)
+from signpost_contracts import EventEnvelope
+from signpost_contracts.events.triage import Outcome
 from signpost_devstack.synthetic import gp_referral
 from support.auth import bearer
-from support.infra import Namespace
+from support.events import referral_assigned, referral_triaged, referral_waitlisted
+from support.infra import Namespace, publish
 from support.services import serving, settings_for
 
 ODS = "B82005"  # the organisation in support.auth's default token
@@ -60,17 +54,8 @@ class Intake:
         return int(await self.pool.fetchval(f"SELECT count(*) FROM {table}"))
 
     async def publish(self, *events: EventEnvelope) -> None:
-        """Send triage events to this namespace's triage topic, in the order given."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.namespace.bootstrap, acks="all")
-        await producer.start()
-        try:
-            for event in events:
-                headers = [(name, value.encode()) for name, value in event.headers().items()]
-                await producer.send_and_wait(
-                    topic(Stream.TRIAGE, self.namespace.name), event.value(), key=event.key(), headers=headers
-                )
-        finally:
-            await producer.stop()
+        """Send triage's events to this namespace's triage topic, in the order given."""
+        await publish(self.namespace, events)
 
 
 @pytest.fixture
@@ -89,43 +74,16 @@ def _at(offset_seconds: float) -> datetime:
     return BASE_TIME + timedelta(seconds=offset_seconds)
 
 
-def triaged(referral_id: str, outcome: str = "accepted", at: float = 0, **fields: Any) -> EventEnvelope:
-    values: dict[str, Any] = {
-        "referral_id": referral_id,
-        "decided_at": _at(at),
-        "outcome": outcome,
-        "complexity": "low",
-        "reasons": [FiredRule(rule_id="area", description="Lives in the Leeds service area")],
-        "summary": "Lives in Leeds and is 18 or over.",
-        "policy_version": "test-1",
-    }
-    if outcome == "declined":
-        values["summary"] = "We only support people who live in the Leeds service area."
-    if outcome == "redirected":
-        values["summary"] = "This person may be at risk of harm."
-        values["redirect"] = Redirect(
-            service="Leeds mental health crisis team", contact="NHS 111 option 2", urgent=True
-        )
-    values.update(fields)
-    return new_event(ReferralTriaged(**values), subject=referral_id, correlation_id=referral_id)
+def triaged(referral_id: str, outcome: Outcome = "accepted", at: float = 0, **fields: Any) -> EventEnvelope:
+    return referral_triaged(referral_id, outcome, at=_at(at), **fields)
 
 
 def assigned(referral_id: str, at: float = 1) -> EventEnvelope:
-    payload = ReferralAssigned(
-        referral_id=referral_id,
-        assigned_at=_at(at),
-        connector_id="leeds-north-amira",
-        connector_kind="paid",
-        area="LS6",
-    )
-    return new_event(payload, subject=referral_id, correlation_id=referral_id)
+    return referral_assigned(referral_id, at=_at(at))
 
 
 def waitlisted(referral_id: str, at: float = 1) -> EventEnvelope:
-    payload = ReferralWaitlisted(
-        referral_id=referral_id, waitlisted_at=_at(at), area="LS6", reason="every connector in LS6 is full"
-    )
-    return new_event(payload, subject=referral_id, correlation_id=referral_id)
+    return referral_waitlisted(referral_id, at=_at(at))
 
 
 @pytest.fixture

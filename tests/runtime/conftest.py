@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.settings import ServiceSettings
-from support.probe_service import probe_definition
-from support.services import FAST_KAFKA
+from support.probe_service import probe_runtime
 
 
 @pytest.fixture
-async def probe(infrastructure, namespace, database_url):
-    settings = ServiceSettings(
-        service_name="probe",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_namespace=namespace.name,
-        consumer_retry_backoff_seconds=0.01,
-        **FAST_KAFKA,
-    )
-    runtime = ServiceRuntime(probe_definition(settings))
+async def probe(infrastructure, namespace, database_url) -> AsyncIterator[ServiceRuntime]:
+    runtime = probe_runtime(infrastructure, namespace, database_url)
     await runtime.start()
     yield runtime
     await runtime.stop()

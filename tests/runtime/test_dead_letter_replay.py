@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from signpost_contracts import Stream, topic
 from support.events import referral_received
-from support.infra import wait_until
+from support.infra import publish, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +27,7 @@ async def _dlq(*args: str) -> subprocess.CompletedProcess[str]:
 async def test_a_dead_letter_is_listed_with_its_reason_and_replayed_once_the_cause_is_fixed(probe, namespace):
     blocked = referral_received()
     await probe.pool.execute("INSERT INTO blocked VALUES ($1)", blocked.subject)
-    await _publish(namespace, blocked)
+    await publish(namespace, [blocked])
 
     common = ["--consumer", "probe", "--namespace", namespace.name, "--bootstrap", namespace.bootstrap]
 
@@ -69,17 +68,3 @@ async def test_replaying_an_unknown_event_id_says_nothing_matched(probe, namespa
     )
     assert result.returncode == 1
     assert "no dead letter matched" in result.stderr
-
-
-async def _publish(namespace, event) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=namespace.bootstrap, acks="all")
-    await producer.start()
-    try:
-        headers = [(k, v.encode()) for k, v in event.headers().items()]
-        await producer.send_and_wait(
-            topic(Stream.REFERRALS, namespace.name), event.value(), key=event.key(), headers=headers
-        )
-    finally:
-        await producer.stop()

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from signpost_contracts import Stream, topic
 from signpost_runtime.http import build_app
-from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.settings import ServiceSettings
 from support.events import referral_received
-from support.infra import wait_until
-from support.probe_service import probe_definition
-from support.services import FAST_KAFKA
+from support.infra import publish, wait_until
+from support.probe_service import probe_runtime
+from support.services import serving
 
 pytestmark = pytest.mark.integration
 
@@ -21,30 +16,12 @@ pytestmark = pytest.mark.integration
 async def test_liveness_fails_while_a_handler_is_stuck_and_recovers_when_it_moves_on(
     infrastructure, namespace, database_url
 ):
-    settings = ServiceSettings(
-        service_name="probe",
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        topic_namespace=namespace.name,
-        liveness_stall_seconds=1.0,
-        **FAST_KAFKA,
-    )
-    runtime = ServiceRuntime(probe_definition(settings))
-    app = build_app(runtime, title="probe")
-    async with (
-        runtime.lifespan(),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    runtime = probe_runtime(infrastructure, namespace, database_url, liveness_stall_seconds=1.0)
+    async with serving(build_app(runtime, title="probe")) as client:
         assert (await client.get("/health/live")).status_code == 200
 
         stuck = referral_received(needs=["hang"])
-        producer = AIOKafkaProducer(bootstrap_servers=namespace.bootstrap, acks="all")
-        await producer.start()
-        headers = [(k, v.encode()) for k, v in stuck.headers().items()]
-        await producer.send_and_wait(
-            topic(Stream.REFERRALS, namespace.name), stuck.value(), key=stuck.key(), headers=headers
-        )
-        await producer.stop()
+        await publish(namespace, [stuck])
 
         async def reported_dead() -> dict | None:
             response = await client.get("/health/live")

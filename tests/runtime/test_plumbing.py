@@ -6,27 +6,12 @@ import asyncio
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from signpost_contracts import Stream, dead_letter_topic, topic
 from support.events import referral_received
-from support.infra import read_topic, wait_until
+from support.infra import as_record, publish, publish_records, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-async def _send(bootstrap: str, topic_name: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for key, value, headers in records:
-            await producer.send_and_wait(topic_name, value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
-def _as_record(event) -> tuple[bytes, bytes, list]:
-    return event.key(), event.value(), [(k, v.encode()) for k, v in event.headers().items()]
 
 
 async def _effects(pool: asyncpg.Pool, referral_id: str) -> int:
@@ -35,10 +20,9 @@ async def _effects(pool: asyncpg.Pool, referral_id: str) -> int:
 
 async def test_a_duplicated_event_causes_no_second_effect(probe, namespace):
     event = referral_received()
-    referrals = topic(Stream.REFERRALS, namespace.name)
-    await _send(namespace.bootstrap, referrals, [_as_record(event)] * 3)
+    await publish(namespace, [event] * 3)
     marker = referral_received()
-    await _send(namespace.bootstrap, referrals, [_as_record(marker)])
+    await publish(namespace, [marker])
 
     await wait_until(lambda: _effects(probe.pool, marker.subject), message="the marker event to be applied")
     assert await _effects(probe.pool, event.subject) == 1
@@ -51,8 +35,9 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_one_still_processe
     good = referral_received()
     not_a_cloudevent = (good.key(), b'{"hello": "world"}', [])
     bad_payload = referral_received(referral_id=good.subject)
-    bad_record = (bad_payload.key(), b'{"referral_id": 42}', _as_record(bad_payload)[2])
-    await _send(namespace.bootstrap, referrals, [not_a_cloudevent, bad_record, _as_record(good)])
+    key, _, headers = as_record(bad_payload)
+    bad_record = (key, b'{"referral_id": 42}', headers)
+    await publish_records(namespace.bootstrap, referrals, [not_a_cloudevent, bad_record, as_record(good)])
 
     await wait_until(lambda: _effects(probe.pool, good.subject), message="the good event after two poison ones")
     dead = await read_topic(namespace.bootstrap, dead_letter_topic("probe", namespace.name), expect=2)

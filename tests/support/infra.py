@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from signpost_contracts import all_topics
+from signpost_contracts import EVENT_TYPES, EventEnvelope, all_topics, topic
 from signpost_devstack.broker import create_topics
 from signpost_runtime.db import with_database
 
@@ -40,6 +40,44 @@ async def new_database(server_url: str, prefix: str = "t") -> str:
     finally:
         await admin.close()
     return with_database(server_url, name)
+
+
+Headers = list[tuple[str, bytes]]
+Record = tuple[bytes | None, bytes, Headers]  # key, value, headers: what a producer sends
+
+
+def as_record(event: EventEnvelope) -> Record:
+    """The CloudEvents binary-mode record for an envelope: keyed by referral id, attributes as ce_* headers."""
+    return event.key(), event.value(), [(name, value.encode()) for name, value in event.headers().items()]
+
+
+async def publish(namespace: Namespace, events: Iterable[EventEnvelope], *, partition: int | None = None) -> list[int]:
+    """Send each event to its stream's topic in `namespace`, as its producing service would.
+
+    Returns the partition each record landed on; `partition` forces one (otherwise the key decides).
+    """
+    sends = [(topic(EVENT_TYPES[event.type].stream, namespace.name), as_record(event)) for event in events]
+    return await _send(namespace.bootstrap, sends, partition)
+
+
+async def publish_records(bootstrap: str, topic_name: str, records: Iterable[Record]) -> None:
+    """Send raw records, well-formed or not, to one topic."""
+    await _send(bootstrap, [(topic_name, record) for record in records], None)
+
+
+async def _send(bootstrap: str, sends: list[tuple[str, Record]], partition: int | None) -> list[int]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        # Queued together, as a service's burst would be, then every acknowledgement awaited. aiokafka keeps
+        # one batch in flight per partition, so each partition receives its records in the order given.
+        acks = [
+            await producer.send(topic_name, value, key=key, headers=headers, partition=partition)
+            for topic_name, (key, value, headers) in sends
+        ]
+        return [(await ack).partition for ack in acks]
+    finally:
+        await producer.stop()
 
 
 async def read_topic(

@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from signpost_contracts import EventEnvelope, Stream, new_event, read_data
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralWaitlisted
+from signpost_devstack.infra import Infrastructure
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
+from support.infra import Namespace
+from support.services import settings_for
 
 MIGRATIONS = Path(__file__).with_name("probe_migrations")
 HANG_SECONDS = 3.0
@@ -46,3 +50,11 @@ def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
         return {"referral.received.v1": on_received}
 
     return ServiceDefinition(settings=settings, migrations=MIGRATIONS, consumes=[Stream.REFERRALS], handlers=handlers)
+
+
+def probe_runtime(
+    infrastructure: Infrastructure, namespace: Namespace, database_url: str, **overrides: Any
+) -> ServiceRuntime:
+    """The probe on this test's topics and database, not yet started; keyword arguments override settings."""
+    settings = settings_for(ServiceSettings, infrastructure, namespace, database_url, service_name="probe", **overrides)
+    return ServiceRuntime(probe_definition(settings))

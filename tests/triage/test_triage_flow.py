@@ -6,39 +6,17 @@ import json
 from collections import defaultdict
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from signpost_contracts import EventEnvelope, Stream, topic
+from signpost_contracts import Stream, topic
 from signpost_contracts.events.referrals import PersonSummary
 from support.auth import bearer
 from support.events import referral_received
-from support.infra import read_topic, wait_until
+from support.infra import publish, read_topic, wait_until
 from support.services import serving
 
 pytestmark = pytest.mark.integration
 
 READ = bearer("triage:read")
-
-
-async def send(namespace, events: list[EventEnvelope], partition: int | None = None) -> list[int]:
-    """Publish as referral_intake would; returns the partition each record landed on."""
-    producer = AIOKafkaProducer(bootstrap_servers=namespace.bootstrap, acks="all")
-    await producer.start()
-    try:
-        sent = []
-        for event in events:
-            headers = [(name, value.encode()) for name, value in event.headers().items()]
-            metadata = await producer.send_and_wait(
-                topic(Stream.REFERRALS, namespace.name),
-                event.value(),
-                key=event.key(),
-                headers=headers,
-                partition=partition,
-            )
-            sent.append(metadata.partition)
-        return sent
-    finally:
-        await producer.stop()
 
 
 async def triage_events(namespace, expect: int) -> dict[str, list[tuple[str, dict, dict]]]:
@@ -67,7 +45,7 @@ async def test_an_eligible_referral_is_triaged_and_assigned_to_the_least_loaded_
     event = referral_received(needs=["loneliness", "housing", "debt"])
     async with serving(app) as client:
         await app.state.runtime.pool.execute("UPDATE connectors SET caseload = 2 WHERE id = 'busy-paid'")
-        await send(namespace, [event])
+        await publish(namespace, [event])
         view = await wait_until(decided(client, event.subject), message="the decision")
         roster_view = (await client.get("/roster", headers=READ)).json()
 
@@ -104,9 +82,9 @@ async def test_a_duplicate_delivery_assigns_nothing_twice(triage_app, write_rost
     resent_by_intake = referral_received(referral_id=event.subject)  # same referral, new event id
     marker = referral_received()
     async with serving(app) as client:
-        partitions = await send(namespace, [event, event, event, resent_by_intake])
+        partitions = await publish(namespace, [event, event, event, resent_by_intake])
         # Same partition as the duplicates, so once the marker is decided every duplicate has been seen.
-        await send(namespace, [marker], partition=partitions[0])
+        await publish(namespace, [marker], partition=partitions[0])
         await wait_until(decided(client, marker.subject), message="the marker referral to be decided")
         pool = app.state.runtime.pool
         assert await pool.fetchval("SELECT caseload FROM connectors WHERE id = 'only'") == 2
@@ -121,7 +99,7 @@ async def test_an_out_of_area_referral_is_declined_with_the_reason(triage_app, w
     app = triage_app(write_roster([make_connector("leeds", areas=["LS"])]))
     event = referral_received(person=PersonSummary(age_years=50, postcode_district="M1"))
     async with serving(app) as client:
-        await send(namespace, [event])
+        await publish(namespace, [event])
         view = await wait_until(decided(client, event.subject), message="the decision")
         caseload = await app.state.runtime.pool.fetchval("SELECT caseload FROM connectors")
 
@@ -143,7 +121,7 @@ async def test_a_referral_at_risk_of_self_harm_is_redirected_urgently(
     app = triage_app(write_roster([make_connector("leeds", areas=["LS"])]))
     event = referral_received(risk_flags=["self-harm-risk"])
     async with serving(app) as client:
-        await send(namespace, [event])
+        await publish(namespace, [event])
         view = await wait_until(decided(client, event.subject), message="the decision")
 
     published = (await triage_events(namespace, expect=1))[event.subject]
@@ -166,8 +144,8 @@ async def test_an_accepted_referral_with_no_connector_free_is_waitlisted_in_arri
     app = triage_app(write_roster([make_connector("tiny", capacity=1)]))
     first, second, third = (referral_received(needs=["a", "b", "c"]) for _ in range(3))
     async with serving(app) as client:
-        partitions = await send(namespace, [first])
-        await send(namespace, [second, third], partition=partitions[0])
+        partitions = await publish(namespace, [first])
+        await publish(namespace, [second, third], partition=partitions[0])
         views = [await wait_until(decided(client, e.subject), message="decisions") for e in (first, second, third)]
 
     assert views[0]["assignment"]["connector_id"] == "tiny"
@@ -191,7 +169,7 @@ async def test_a_restart_reloads_the_roster_but_keeps_caseloads(triage_app, writ
     before = [make_connector("stays", capacity=3), make_connector("leaves", capacity=3)]
     events = [referral_received(needs=["a", "b", "c"]) for _ in range(2)]
     async with serving(triage_app(write_roster(before))) as client:
-        await send(namespace, events)
+        await publish(namespace, events)
         for event in events:
             await wait_until(decided(client, event.subject), message="the first referrals")
 
@@ -199,7 +177,7 @@ async def test_a_restart_reloads_the_roster_but_keeps_caseloads(triage_app, writ
     late = referral_received(needs=["a", "b", "c"])
     async with serving(triage_app(write_roster(after))) as client:
         reloaded = {c["id"]: c for c in (await client.get("/roster", headers=READ)).json()["connectors"]}
-        await send(namespace, [late])
+        await publish(namespace, [late])
         view = await wait_until(decided(client, late.subject), message="the referral after the restart")
 
     assert reloaded["stays"]["caseload"] + reloaded["leaves"]["caseload"] == 2
@@ -214,7 +192,7 @@ async def test_lowering_capacity_below_the_caseload_holds_it_at_the_caseload(
 ):
     events = [referral_received(needs=["a", "b", "c"]) for _ in range(2)]
     async with serving(triage_app(write_roster([make_connector("solo", capacity=2)]))) as client:
-        await send(namespace, events)
+        await publish(namespace, events)
         for event in events:
             await wait_until(decided(client, event.subject), message="the first referrals")
 

@@ -14,14 +14,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from signpost_contracts import Stream, topic
 from signpost_devstack.net import free_port
 from support.auth import TEST_JWT_SECRET
 from support.events import referral_received
-from support.infra import read_topic, wait_until
+from support.infra import publish, read_topic, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -93,18 +92,6 @@ async def group_is_stable_with(bootstrap: str, group: str, members: int) -> bool
         await admin.close()
 
 
-async def publish(bootstrap: str, topic_name: str, events) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            headers = [(name, value.encode()) for name, value in event.headers().items()]
-            await producer.send(topic_name, event.value(), key=event.key(), headers=headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 async def test_two_triage_processes_never_overfill_a_caseload(
     spawn_triage, infrastructure, namespace, database_url, policy_file, write_roster, make_connector
 ):
@@ -141,7 +128,7 @@ async def test_two_triage_processes_never_overfill_a_caseload(
     # Half light-touch (volunteer first, paid as fallback), half medium (paid only), all in LS6.
     needs = [["loneliness"], ["loneliness", "housing", "debt"]]
     events = [referral_received(needs=random.choice(needs)) for _ in range(40)]
-    await publish(namespace.bootstrap, topic(Stream.REFERRALS, namespace.name), events)
+    await publish(namespace, events)
 
     db = await asyncpg.connect(database_url)
     try:
