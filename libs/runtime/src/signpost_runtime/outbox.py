@@ -1,7 +1,8 @@
 """Transactional outbox: integration events are stored with the state change that caused them.
 
-`add_event` runs inside the caller's transaction; the NOTIFY it issues is delivered only if that
-transaction commits, which wakes the relay at once instead of waiting for its next poll.
+`add_event` runs inside the caller's transaction. A trigger on the table (runtime migration 0002)
+issues NOTIFY on the relay's channel; it is delivered only if that transaction commits, which wakes
+the relay at once instead of waiting for its next poll.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncpg
 
 from signpost_contracts import EVENT_TYPES, EventEnvelope, topic
 
-NOTIFY_CHANNEL = "signpost_outbox"
+NOTIFY_CHANNEL = "signpost_outbox"  # also named in migrations/0002_outbox_notify_trigger.sql
 
 
 class Outbox:
@@ -39,7 +40,6 @@ class Outbox:
             json.dumps(event.headers()),
             event.value(),
         )
-        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     async def add_events(self, conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
         for event in events:
