@@ -1,4 +1,5 @@
-"""`make run` (signpost-run): starts everything, prints how to use it, accepts a referral, stops on Ctrl-C."""
+"""`make run` / `make demo` (signpost-run): starts everything, prints how to use it, accepts a referral,
+keeps demo traffic flowing, stops on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeo
         time.sleep(0.2)
 
 
-def test_make_run_serves_a_first_referral_and_stops_cleanly_on_ctrl_c(infrastructure, tmp_path):
+def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_cleanly_on_ctrl_c(
+    infrastructure, tmp_path
+):
     state, log = tmp_path / "state", tmp_path / "run.log"
     env = {
         **os.environ,
@@ -36,7 +39,11 @@ def test_make_run_serves_a_first_referral_and_stops_cleanly_on_ctrl_c(infrastruc
         "DATABASE_URL": infrastructure.postgres_url,
     }
     process = subprocess.Popen(
-        [RUN, "--state-dir", str(state)], cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        [RUN, "--state-dir", str(state), "--demo", "--demo-rate", "5"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_for_line(log, "Press Ctrl-C to stop.", process)
@@ -65,6 +72,14 @@ def test_make_run_serves_a_first_referral_and_stops_cleanly_on_ctrl_c(infrastruc
                 time.sleep(0.1)
             assert task["status"] == "accepted"
             assert task["businessStatus"]["text"] == "assigned"
+
+            for _ in range(150):  # the demo keeps referring synthetic patients; reporting counts them
+                summary = client.get("http://127.0.0.1:8084/api/summary").json()
+                if summary["total_referrals"] >= 5 and summary["notifications"]["sent"] >= 5:
+                    break
+                time.sleep(0.1)
+            assert summary["total_referrals"] >= 5, summary
+            assert sum(summary["by_decision"].values()) >= 5, "demo referrals are triaged"
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(60)
