@@ -31,6 +31,14 @@ from signpost_runtime.wakeup import NotifyWakeup
 
 log = logging.getLogger(__name__)
 
+# A send must finish well inside the lease: SMTP timeouts apply per command, and an exchange is
+# about ten commands, so only a deadline on the whole send stops a slow server from outlasting the
+# lease and letting another replica claim and send the same email again.
+SEND_DEADLINE_SHARE_OF_LEASE = 0.75
+# How long to keep trying to record a finished send while the database is away. Giving up means the
+# email goes again once the lease lapses, so be patient: the dispatcher sends nothing else meanwhile.
+RECORDING_PATIENCE_SECONDS = 600.0
+
 
 class EmailSender(Protocol):
     async def send(self, email: OutgoingEmail) -> None: ...
@@ -53,9 +61,11 @@ class Dispatcher:
         self.pool, self.sender, self.outbox, self.policy = pool, sender, outbox, policy
         self.message_id_domain = message_id_domain
         self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
+        self.send_deadline = lease_seconds * SEND_DEADLINE_SHARE_OF_LEASE
         self._wakeup = NotifyWakeup(database_url, DELIVERIES_CHANNEL)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self.last_cycle_at = time.monotonic()
 
     def start(self) -> None:
         self._stopping = False
@@ -73,6 +83,15 @@ class Dispatcher:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def problem(self) -> str | None:
+        """Why the dispatcher looks dead, or None: a healthy cycle never outlasts a lease plus a poll."""
+        if not self.running:
+            return "dispatcher is not running"
+        stalled = time.monotonic() - self.last_cycle_at
+        if stalled > self.lease_seconds + self.poll_seconds + 30:
+            return f"no dispatch cycle for {stalled:.0f}s (a send or query is stuck)"
+        return None
+
     async def dispatch_once(self) -> int:
         """Send one claimed batch; returns how many deliveries were attempted."""
         batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds)
@@ -82,6 +101,7 @@ class Dispatcher:
     async def _run(self) -> None:
         backoff = self.poll_seconds
         while not self._stopping:
+            self.last_cycle_at = time.monotonic()
             try:
                 await self._wakeup.ensure_listening()
                 self._wakeup.clear()
@@ -100,7 +120,11 @@ class Dispatcher:
         with event_context(correlation_id=delivery.correlation_id, subject=delivery.referral_id):
             started = time.perf_counter()
             try:
-                await self.sender.send(self._email(delivery))
+                async with asyncio.timeout(self.send_deadline):
+                    await self.sender.send(self._email(delivery))
+            except TimeoutError:
+                error = f"the SMTP exchange did not finish within {self.send_deadline:.0f}s (75% of the lease)"
+                await self._record_failure(delivery, error, permanent=False)
             except SendError as exc:
                 await self._record_failure(delivery, str(exc), permanent=exc.permanent)
             except Exception as exc:
@@ -110,7 +134,9 @@ class Dispatcher:
             else:
                 # The email is out: recording that must outlast a database outage, or it is sent again.
                 await record_through_outage(
-                    lambda: self._sent(delivery), what=f"delivery {delivery.notification_id} sent"
+                    lambda: self._sent(delivery),
+                    what=f"delivery {delivery.notification_id} sent",
+                    give_up_after=RECORDING_PATIENCE_SECONDS,
                 )
                 log.info("sent %s (attempt %d)", delivery.notification_id, delivery.attempts)
             finally:
