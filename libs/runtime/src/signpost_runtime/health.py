@@ -40,7 +40,12 @@ async def ready(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {exc!r}"
-    checks["broker"] = "ok" if await runtime.broker.ping(timeout=2) else "unreachable"
+    broker_ok = await runtime.broker.ping(timeout=2)
+    if runtime.definition.ready_needs_broker:
+        checks["broker"] = "ok" if broker_ok else "unreachable"
+    elif not broker_ok:
+        # Reported, not failing: events wait in the outbox until the broker is back.
+        return JSONResponse({"status": "ok", "checks": checks, "degraded": {"broker": "unreachable"}})
     return _verdict(checks)
 
 

@@ -34,8 +34,11 @@ WHERE id IN (
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, topic, message_key, headers, payload
+RETURNING id, topic, message_key, headers, payload, lease_until
 """
+# A publish must finish well inside the lease, or another relay could claim the same rows meanwhile.
+PUBLISH_DEADLINE_SHARE_OF_LEASE = 0.75
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class RecordPublisher(Protocol):
@@ -50,16 +53,14 @@ class OutboxRelay:
         *,
         database_url: str,
         batch_size: int = 200,
-        lease_seconds: float = 30.0,
+        lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
-        retention_hours: float = 24.0,
     ) -> None:
         self.pool = pool
         self.publisher = publisher
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        self.retention_hours = retention_hours
         self._wakeup = NotifyWakeup(database_url, NOTIFY_CHANNEL)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -83,18 +84,24 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        ids = [row["id"] for row in rows]
+        ids, lease = [row["id"] for row in rows], rows[0]["lease_until"]
         try:
-            await self.publisher.publish_all(records)
+            async with asyncio.timeout(self.lease_seconds * PUBLISH_DEADLINE_SHARE_OF_LEASE):
+                await self.publisher.publish_all(records)
         except Exception as exc:
-            # Release the lease so the batch is retried promptly rather than after the lease.
+            # Release the lease so the batch is retried promptly, but only while it is still ours:
+            # once it has run out, another relay may hold these rows.
             await self.pool.execute(
-                "UPDATE outbox SET lease_until = NULL, last_error = $2 WHERE id = ANY($1)", ids, repr(exc)
+                "UPDATE outbox SET lease_until = NULL, last_error = $3 WHERE id = ANY($1) AND lease_until = $2",
+                ids,
+                lease,
+                repr(exc),
             )
             raise
         await record_through_outage(
             lambda: self.pool.execute("UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)", ids),
             what=f"{len(ids)} published outbox row(s)",
+            give_up_after=self.lease_seconds,
         )
         metrics.OUTBOX_PUBLISHED.inc(len(ids))
         return len(ids)
@@ -126,6 +133,14 @@ class OutboxRelay:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def stalled_for(self) -> float:
+        """Seconds since the loop last began a cycle: large when a publish or a query hangs."""
+        return time.monotonic() - self.last_cycle_at
+
+    def longest_healthy_cycle(self) -> float:
+        """The longest a healthy cycle can take: a bounded publish, then the longest back-off wait."""
+        return self.lease_seconds * PUBLISH_DEADLINE_SHARE_OF_LEASE + MAX_BACKOFF_SECONDS
+
     async def _run(self) -> None:
         backoff = self.poll_seconds
         cycles = 0
@@ -136,8 +151,6 @@ class OutboxRelay:
                 self._wakeup.clear()
                 published = await self.relay_once()
                 cycles += 1
-                if cycles % 300 == 0:
-                    await self._delete_old_sent_rows()
                 if cycles % 5 == 0 or published == 0:
                     metrics.OUTBOX_BACKLOG.set(await unsent_count(self.pool))
                 backoff = self.poll_seconds
@@ -146,10 +159,5 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay cycle failed; retrying in %.1fs", backoff)
                 await self._wakeup.close()
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             await self._wakeup.wait(backoff)
-
-    async def _delete_old_sent_rows(self) -> None:
-        await self.pool.execute(
-            "DELETE FROM outbox WHERE sent_at < now() - $1 * interval '1 hour'", self.retention_hours
-        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from signpost_contracts import EventType, Stream, dead_letter_topic, topic
 from signpost_runtime import db, metrics
 from signpost_runtime.consumer import EventConsumer, EventHandler
 from signpost_runtime.dead_letters import DeadLetterSink
+from signpost_runtime.housekeeping import Housekeeper
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.publishing import KafkaPublisher
@@ -46,6 +48,9 @@ class ServiceDefinition:
     handlers: HandlerFactory | None = None
     on_start: Sequence[Hook] = field(default_factory=list)
     on_stop: Sequence[Hook] = field(default_factory=list)
+    # A service whose requests only need its database (intake: the outbox rides out a broker outage)
+    # stays ready while Kafka is down; the others cannot do their work without it.
+    ready_needs_broker: bool = True
 
 
 class ServiceRuntime:
@@ -58,7 +63,8 @@ class ServiceRuntime:
             acks="all",
             enable_idempotence=False,  # correctness rests on the inbox, never on broker idempotence
             allow_auto_create_topics=False,  # topics are provisioned (devstack, Strimzi KafkaTopic)
-            graceful_timeout=settings.shutdown_grace_seconds,
+            # Half the shutdown budget for the message in hand; the rest is for hooks and the last flush.
+            graceful_timeout=settings.shutdown_grace_seconds / 2,
             logger=logging.getLogger("faststream"),
             log_level=logging.DEBUG,
         )
@@ -69,6 +75,7 @@ class ServiceRuntime:
         self._pool: asyncpg.Pool | None = None
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
+        self._housekeeper: Housekeeper | None = None
         self._subscriber = self._register_subscriber() if definition.consumes else None
         self._liveness_checks: dict[str, Callable[[], str]] = {}
 
@@ -125,24 +132,43 @@ class ServiceRuntime:
             batch_size=settings.outbox_batch_size,
             lease_seconds=settings.outbox_lease_seconds,
             poll_seconds=settings.outbox_poll_seconds,
-            retention_hours=settings.outbox_retention_hours,
         )
         self._relay.start()
+        self._housekeeper = Housekeeper(
+            self._pool,
+            outbox_retention_hours=settings.outbox_retention_hours,
+            inbox_retention_days=settings.inbox_retention_days,
+            every_seconds=settings.housekeeping_every_seconds,
+        )
+        self._housekeeper.start()
         log.info("%s started", settings.service_name)
 
     async def stop(self) -> None:
-        grace = self.settings.shutdown_grace_seconds
+        """Stop within `shutdown_grace_seconds` in all, whatever each step would like."""
+        deadline = time.monotonic() + self.settings.shutdown_grace_seconds
+
+        def remaining() -> float:
+            return max(deadline - time.monotonic(), 0.1)
+
         if self._subscriber is not None:
             # Waits (up to the broker's graceful timeout) for the message in hand to finish.
             await self._subscriber.stop()
         # Background workers stop before the last outbox flush, so what they commit on the way out is published.
         for hook in self.definition.on_stop:
-            await hook(self)
+            try:
+                await asyncio.wait_for(hook(self), timeout=remaining())
+            except TimeoutError:
+                log.warning("stop hook %s overran the shutdown budget; its unfinished work resumes at next start", hook)
+        if self._housekeeper is not None:
+            await self._housekeeper.stop()
         if self._relay is not None:
-            await self._relay.stop(flush_timeout=grace)
+            await self._relay.stop(flush_timeout=remaining())
         await self.broker.stop()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), timeout=remaining())
+            except TimeoutError:
+                self._pool.terminate()
         log.info("%s stopped", self.settings.service_name)
 
     @contextlib.asynccontextmanager
@@ -174,6 +200,14 @@ class ServiceRuntime:
         if waiting is not None:
             metrics.CONSUMER_LAG.labels(self.consumer_name).set(waiting)
 
+    def _relay_problem(self) -> str | None:
+        if self._relay is None or not self._relay.running:
+            return "relay is not running"
+        allowed = max(self.settings.liveness_stall_seconds, self._relay.longest_healthy_cycle())
+        if self._relay.stalled_for() > allowed:
+            return f"no relay cycle for {self._relay.stalled_for():.0f}s (a publish or query is stuck)"
+        return None
+
     def add_liveness_check(self, name: str, check: Callable[[], str]) -> None:
         """Register a background worker's own check: it returns "ok" or what is wrong."""
         self._liveness_checks[name] = check
@@ -186,5 +220,5 @@ class ServiceRuntime:
                 checks["consumer"] = "consume loop is not running"
             else:
                 checks["consumer"] = self.monitor.problem(await self.waiting_messages()) or "ok"
-        checks["outbox_relay"] = "ok" if self._relay is not None and self._relay.running else "relay is not running"
+        checks["outbox_relay"] = self._relay_problem() or "ok"
         return checks

@@ -35,10 +35,16 @@ class ServiceSettings(BaseSettings):
     liveness_stall_seconds: float = 60.0
 
     outbox_batch_size: int = 200
-    outbox_lease_seconds: float = 30.0
+    # Longer than a publish can take (the producer's request timeout is 40 s): a publish is cut off
+    # at 75% of the lease so no other relay can claim the same rows while it is still under way.
+    outbox_lease_seconds: float = 60.0
     outbox_poll_seconds: float = 1.0
     outbox_retention_hours: float = 24.0
+    # Inbox rows make repeats no-ops; keep them longer than any old event can come back (see housekeeping.py).
+    inbox_retention_days: float = 35.0
+    housekeeping_every_seconds: float = 600.0
 
+    # The whole of stopping after HTTP has drained: consumer, stop hooks, last outbox flush, closing.
     shutdown_grace_seconds: float = 20.0
 
     # Bearer tokens: HS256 with a shared secret (local stack) or RS256/ES256 with a public key.

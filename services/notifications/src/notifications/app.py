@@ -51,7 +51,9 @@ class DispatcherLifecycle:
         runtime.add_liveness_check("delivery_dispatcher", self._dispatcher_health)
 
     def _dispatcher_health(self) -> str:
-        return "ok" if self.dispatcher is not None and self.dispatcher.running else "dispatcher is not running"
+        if self.dispatcher is None:
+            return "dispatcher is not running"
+        return self.dispatcher.problem() or "ok"
 
     async def stop(self, runtime: ServiceRuntime) -> None:
         if self.dispatcher is None:
