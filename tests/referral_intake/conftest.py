@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from referral_intake.app import create_app
 from referral_intake.config import IntakeSettings
@@ -39,6 +40,12 @@ class Intake:
     client: httpx.AsyncClient
     pool: asyncpg.Pool
     namespace: Namespace
+    app: FastAPI
+
+    def lenient_client(self) -> httpx.AsyncClient:
+        """A client on the same app that receives a 500 as a response rather than as the raised exception."""
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
     async def post(self, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.post(
@@ -63,7 +70,7 @@ async def intake(infrastructure, namespace, database_url) -> AsyncIterator[Intak
     settings = settings_for(IntakeSettings, infrastructure, namespace, database_url)
     app = create_app(settings)
     async with serving(app) as client:
-        yield Intake(client, app.state.runtime.pool, namespace)
+        yield Intake(client, app.state.runtime.pool, namespace, app)
 
 
 # Event times are `at` seconds after this moment, fixed for the test run and after any referral it creates.

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import date
+
 import pytest
 
 from support.auth import bearer
+
+WRITER = bearer("referrals:write", "referrals:read", ods="B82005")
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +22,7 @@ async def test_no_token_is_401_with_an_operation_outcome_and_a_bearer_challenge(
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     issue = response.json()["issue"][0]
-    assert issue["details"]["coding"][0]["code"] == "REC_UNAUTHORIZED"
+    assert (issue["code"], issue["details"]["coding"][0]["code"]) == ("forbidden", "REC_UNAUTHORIZED")
     assert "Authorization: Bearer" in issue["diagnostics"]
     assert await intake.count("referrals") == 0
 
@@ -46,20 +52,68 @@ async def test_an_organisation_cannot_send_a_referral_on_behalf_of_another(intak
     assert await intake.count("outbox") == 0
 
 
-async def test_another_organisation_cannot_read_the_referral_or_its_task(intake, make):
+async def test_a_write_token_without_an_ods_claim_cannot_send_a_referral_for_any_organisation(intake, make):
+    no_organisation = bearer("referrals:write", "referrals:read", ods=None)
+    for ods_code in ("B82005", "A81001"):
+        response = await intake.post(make.referral(ods_code=ods_code), headers=no_organisation)
+        assert response.status_code == 403, (ods_code, response.text)
+        issue = response.json()["issue"][0]
+        assert (issue["code"], issue["details"]["coding"][0]["code"]) == ("forbidden", "REC_FORBIDDEN")
+        assert "must carry the caller's ODS code (`ods` claim)" in issue["diagnostics"]
+    assert await intake.count("referrals") == 0
+    assert await intake.count("outbox") == 0
+
+
+async def test_the_use_case_itself_refuses_a_sender_without_an_organisation(intake, make):
+    # Defence in depth: whatever route calls it, submit never lets a token without `ods` through.
+    from referral_intake.adapters.fhir_request import submission_from_body
+    from signpost_runtime.auth import AuthError, Principal
+
+    submission = submission_from_body(json.dumps(make.referral()).encode(), max_depth=64, today=date.today())
+    nobody = Principal(subject="svc", scopes=frozenset({"referrals:write"}), ods_code=None)
+    with pytest.raises(AuthError) as refused:
+        await intake.app.state.intake.submit(submission, nobody, correlation_id=None)
+    assert refused.value.status_code == 403
+    assert "`ods` claim" in refused.value.message
+    assert await intake.count("referrals") == 0
+
+
+def _without_ids(outcome: dict, *ids: str) -> dict:
+    """The OperationOutcome with its own id and the ids asked about blanked, to compare two answers."""
+    text = json.dumps({**outcome, "id": "-"})
+    for resource_id in ids:
+        text = text.replace(resource_id, "<id>")
+    return json.loads(text)
+
+
+async def test_another_organisations_referral_looks_exactly_like_one_that_does_not_exist(intake, make):
     created = (await intake.post(make.referral())).json()
     task_id = (await intake.task_for(created["id"])).json()["entry"][0]["resource"]["id"]
+    unknown_referral, unknown_task = str(uuid.uuid4()), str(uuid.uuid4())
     other = bearer("referrals:read", ods="B86010")
 
-    for path, params in (
-        (f"/fhir/ServiceRequest/{created['id']}", None),
-        ("/fhir/Task", {"focus": f"ServiceRequest/{created['id']}"}),
-        (f"/fhir/Task/{task_id}", None),
+    for theirs, unknown in (
+        (f"/fhir/ServiceRequest/{created['id']}", f"/fhir/ServiceRequest/{unknown_referral}"),
+        (f"/fhir/Task/{task_id}", f"/fhir/Task/{unknown_task}"),
     ):
-        response = await intake.client.get(path, params=params, headers=other)
-        assert response.status_code == 403, path
-        assert response.json()["issue"][0]["details"]["coding"][0]["code"] == "REC_FORBIDDEN"
-        assert "B82005" in response.json()["issue"][0]["diagnostics"]
+        refused = await intake.client.get(theirs, headers=other)
+        missing = await intake.client.get(unknown, headers=other)
+        assert refused.status_code == missing.status_code == 404, theirs
+        assert refused.headers.keys() == missing.headers.keys()
+        assert refused.json()["issue"][0]["details"]["coding"][0]["code"] == "REC_NOT_FOUND"
+        assert _without_ids(refused.json(), created["id"], task_id) == _without_ids(
+            missing.json(), unknown_referral, unknown_task
+        )
+        assert "B82005" not in refused.text
+
+    searches = [await intake.task_for(referral_id, headers=other) for referral_id in (created["id"], unknown_referral)]
+    assert [search.status_code for search in searches] == [200, 200]
+    bundles = [{k: v for k, v in search.json().items() if k != "link"} for search in searches]
+    assert bundles[0] == bundles[1] == {"resourceType": "Bundle", "type": "searchset", "total": 0}
+
+    # The referrer itself still reads both.
+    assert (await intake.client.get(f"/fhir/ServiceRequest/{created['id']}", headers=WRITER)).status_code == 200
+    assert (await intake.client.get(f"/fhir/Task/{task_id}", headers=WRITER)).status_code == 200
 
 
 async def test_operations_staff_with_read_all_may_read_every_organisations_referrals(intake, make):

@@ -64,7 +64,19 @@ RAW_CASES = {
     "nested too deep": (_nest(100), 400, "structure", None, "more than 64 levels"),
     "nested past the parser": (_nest(100_000), 400, "structure", None, "more than 64 levels"),
     "a Patient": (b'{"resourceType": "Patient"}', 400, "invalid", "resourceType", "takes a FHIR R4 ServiceRequest"),
-}
+    "a NUL in a note": (
+        b'{"resourceType": "ServiceRequest", "note": [{"text": "lives alone\\u0000"}]}',
+        400, "invalid", "ServiceRequest.note[0].text", "\\u0000 at position 11, a NUL character",
+    ),
+    "a NUL in a property name": (
+        b'{"resourceType": "ServiceRequest", "_status": {"id\\u0000": "x"}}',
+        400, "invalid", 'ServiceRequest.status["id\\u0000"]', "property name contains \\u0000",
+    ),
+    "half a surrogate pair": (
+        b'{"resourceType": "ServiceRequest", "contained": [{"name": [{"given": ["Jo \\ud83d"]}]}]}',
+        400, "invalid", "ServiceRequest.contained[0].name[0].given[0]", "half of a UTF-16 surrogate pair",
+    ),
+}  # fmt: skip
 
 CASES: dict[str, tuple[Change, int, str, str, str]] = {
     "status missing": (lambda r: r.pop("status"), 400, "required", "ServiceRequest.status", "required"),
@@ -135,6 +147,14 @@ CASES: dict[str, tuple[Change, int, str, str, str]] = {
     "an unknown need category": (
         lambda r: r["reasonCode"][0]["coding"][0].update(code="boredom"),
         400, "code-invalid", "ServiceRequest.reasonCode[0].coding[0].code", "loneliness",
+    ),
+    "no identifier and no X-Request-ID": (
+        lambda r: r.pop("identifier"), 400, "required", "ServiceRequest.identifier",
+        "cannot be told from a second referral",
+    ),
+    "an identifier without a value": (
+        _set("identifier", [{"system": "https://b82005.example.nhs.uk/Id/referral"}]), 400, "required",
+        "ServiceRequest.identifier", "X-Request-ID header",
     ),
     "an unknown risk flag": (
         lambda r: r["reasonCode"].append(
@@ -279,3 +299,32 @@ def test_thousands_of_problems_are_summarised_not_all_listed():
     assert len(error.issues) == 51
     assert error.issues[-1].severity == "information"
     assert "1950 more problems" in error.issues[-1].diagnostics
+
+
+def test_a_nul_anywhere_is_refused_naming_each_place_before_anything_else_is_checked():
+    resource = gp_referral(rng=random.Random(1), today=TODAY)
+    resource["note"] = [{"text": "first line\u0000"}]
+    _patient(resource)["name"][0]["family"] = "Smith\u0000"
+    error = _rejection(json.dumps(resource).encode())
+    assert error.status == 400
+    assert [(i.code, i.expression) for i in error.issues] == [
+        ("invalid", "ServiceRequest.contained[0].name[0].family"),
+        ("invalid", "ServiceRequest.note[0].text"),
+    ]
+
+
+def test_an_emoji_sent_as_a_surrogate_pair_escape_is_a_character_and_is_accepted():
+    resource = gp_referral(rng=random.Random(1), today=TODAY)
+    resource["note"] = [{"text": "enjoys gardening \U0001f33b"}]
+    submission = submission_from_body(json.dumps(resource).encode(), max_depth=64, today=TODAY)
+    assert submission.resource["note"][0]["text"].endswith("\U0001f33b")
+
+
+def test_without_an_identifier_an_x_request_id_is_enough_to_tell_a_retry_from_a_new_referral():
+    resource = gp_referral(rng=random.Random(1), today=TODAY)
+    del resource["identifier"]
+    body = json.dumps(resource).encode()
+    with pytest.raises(FhirError):
+        submission_from_body(body, max_depth=64, today=TODAY)
+    submission = submission_from_body(body, max_depth=64, today=TODAY, request_id_sent=True)
+    assert submission.identifiers == ()

@@ -20,6 +20,14 @@ def test_the_capability_statement_is_valid_r4_and_lists_what_is_supported():
     assert [i["code"] for i in resources["ServiceRequest"]["interaction"]] == ["create", "read"]
     assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type"]
     assert [(p["name"], p["type"]) for p in resources["Task"]["searchParam"]] == [("focus", "reference")]
+    assert "X-Request-ID" in resources["ServiceRequest"]["documentation"]
     assert rest["security"]["service"][0]["coding"][0]["code"] == "OAuth"
     assert "referrals:write" in rest["security"]["description"]
     assert statement["implementation"]["url"] == "http://intake.example/fhir"
+
+
+def test_versioning_is_declared_as_each_resource_carries_it():
+    resources = {r["type"]: r for r in capability_statement("http://intake.example", "0.1.0")["rest"][0]["resource"]}
+    # Stored ServiceRequests carry meta.versionId "1" and an ETag; Tasks are derived on read and carry none.
+    assert resources["ServiceRequest"]["versioning"] == "versioned"
+    assert resources["Task"]["versioning"] == "no-version"

@@ -113,6 +113,21 @@ async def test_unknown_fhir_paths_and_methods_answer_with_operation_outcomes(int
     assert "no-such-id" in unknown_id.json()["issue"][0]["diagnostics"]
 
 
+async def test_what_the_capability_statement_says_about_versions_is_what_resources_carry(intake, make):
+    created = await intake.post(make.referral())
+    task = (await intake.task_for(created.json()["id"])).json()["entry"][0]["resource"]
+    metadata = (await intake.client.get("/fhir/metadata")).json()
+    versioning = {r["type"]: r["versioning"] for r in metadata["rest"][0]["resource"]}
+
+    assert versioning["ServiceRequest"] == "versioned"
+    assert created.json()["meta"]["versionId"] == "1"
+    assert created.headers["ETag"] == 'W/"1"'
+    read = await intake.client.get(created.headers["Location"], headers=bearer("referrals:read"))
+    assert (read.json()["meta"]["versionId"], read.headers["ETag"]) == ("1", 'W/"1"')
+    assert versioning["Task"] == "no-version"
+    assert "versionId" not in task["meta"]
+
+
 async def test_metadata_needs_no_token(intake):
     response = await intake.client.get("/fhir/metadata")
     assert response.status_code == 200

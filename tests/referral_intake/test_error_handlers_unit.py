@@ -36,7 +36,7 @@ async def test_a_database_outage_is_503_with_retry_after_never_a_bad_request(err
     assert response.headers["Retry-After"] == "5"
     issue = response.json()["issue"][0]
     assert (issue["code"], issue["details"]["coding"][0]["code"]) == ("transient", "REC_SERVICE_UNAVAILABLE")
-    assert "resending the same ServiceRequest.identifier is safe" in issue["diagnostics"]
+    assert "resending the same ServiceRequest.identifier or X-Request-ID is safe" in issue["diagnostics"]
 
 
 async def test_a_bug_is_a_500_operation_outcome_saying_it_is_safe_to_resend():

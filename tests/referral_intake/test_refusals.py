@@ -52,6 +52,24 @@ def _bad_requests(make) -> dict[str, tuple[dict, bytes, int, str | None]]:
             400,
             "ServiceRequest.contained[1].identifier",
         ),
+        "a NUL character": (
+            fhir,
+            changed(lambda r: r.update(note=[{"text": "lives alone\u0000"}])),
+            400,
+            "ServiceRequest.note[0].text",
+        ),
+        "half a surrogate pair": (
+            fhir,
+            changed(lambda r: r["contained"][0]["name"][0].update(family="Sm\udc00ith")),
+            400,
+            "ServiceRequest.contained[0].name[0].family",
+        ),
+        "no identifier and no X-Request-ID": (
+            fhir,
+            changed(lambda r: r.pop("identifier")),
+            400,
+            "ServiceRequest.identifier",
+        ),
         "another service": (
             fhir,
             changed(lambda r: r.update(code={"coding": [{"system": "http://snomed.info/sct", "code": "183524004"}]})),
@@ -72,7 +90,7 @@ async def test_each_bad_input_is_refused_precisely_and_leaves_no_trace(intake, m
         assert outcome["resourceType"] == "OperationOutcome", name
         issue = outcome["issue"][0]
         assert issue["severity"] == "error", name
-        assert issue["details"]["coding"][0]["system"] == "https://fhir.nhs.uk/CodeSystem/http-error-codes", name
+        assert issue["details"]["coding"][0]["system"] == "https://fhir.nhs.uk/Codesystem/http-error-codes", name
         assert len(issue["diagnostics"]) > 25, name
         if expression:
             assert expression in [i.get("expression", [None])[0] for i in outcome["issue"]], (name, outcome)

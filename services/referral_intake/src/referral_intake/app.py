@@ -30,6 +30,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=[REFERRAL_RECEIVED],
         handlers=event_handlers,
         on_start=[start_use_cases],
+        # POST needs only PostgreSQL: the outbox holds referral.received until the broker is back.
+        ready_needs_broker=False,
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost referral intake (FHIR R4)")
     app.state.public_base_url = settings.public_base_url

@@ -7,22 +7,23 @@ from datetime import UTC
 from importlib.metadata import version
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from referral_intake.adapters.capability import capability_statement
 from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, base_url
-from referral_intake.adapters.fhir_request import correlation_id, read_referral
+from referral_intake.adapters.fhir_negotiation import negotiate
+from referral_intake.adapters.fhir_request import correlation_id, read_referral, request_id
 from referral_intake.adapters.fhir_task import searchset, task_resource
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
 from referral_intake.domain.referral import StoredReferral
-from referral_intake.service import IntakeService, ReferralConflictError
+from referral_intake.service import DuplicateRequestError, IntakeService, ReferralConflictError
 from signpost_contracts import EventEnvelope
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
 
-router = APIRouter(prefix="/fhir", tags=["FHIR"])
+router = APIRouter(prefix="/fhir", tags=["FHIR"], dependencies=[Depends(negotiate)])
 
 
 def _service(request: Request) -> IntakeService:
@@ -40,9 +41,12 @@ async def metadata(request: Request) -> Response:
 
 @router.post("/ServiceRequest")
 async def create_service_request(request: Request, principal: Writer) -> Response:
-    submission = await read_referral(request, _settings(request))
+    sent_request_id = request_id(request)
+    submission = await read_referral(request, _settings(request), request_id=sent_request_id)
     try:
-        submitted = await _service(request).submit(submission, principal, correlation_id(request))
+        submitted = await _service(request).submit(submission, principal, correlation_id(request), sent_request_id)
+    except DuplicateRequestError as duplicate:
+        raise _duplicate(duplicate, base_url(request)) from None
     except ReferralConflictError:
         raise FhirError.single(
             409, "conflict", "the same referral is being created by another request; retry"
@@ -113,10 +117,23 @@ def _referral_id(focus: str) -> str:
 
 
 def _not_found(resource_type: str, resource_id: str) -> FhirError:
+    # The same answer whether the id is unknown or another organisation's: no existence oracle.
     return FhirError.single(
         404,
         "not-found",
-        f"there is no {resource_type} with id '{resource_id}'; check the id in the Location you were given",
+        f"there is no {resource_type} with id '{resource_id}' that your organisation may read; "
+        "check the id in the Location you were given",
+    )
+
+
+def _duplicate(duplicate: DuplicateRequestError, base: str) -> FhirError:
+    # BaRS: a repeated X-Request-ID is answered 409 with issue code `duplicate`, and not processed again.
+    return FhirError.single(
+        409,
+        "duplicate",
+        f"X-Request-ID {duplicate.request_id} was already sent by your organisation, and that request created "
+        f"{base}/fhir/ServiceRequest/{duplicate.referral_id}; this one was not processed again. To send a new "
+        "referral, give it a new X-Request-ID",
     )
 
 

@@ -24,6 +24,15 @@ class ReferralConflictError(Exception):
     """The identifier was claimed by a request that then vanished; the sender should retry."""
 
 
+class DuplicateRequestError(Exception):
+    """This organisation already sent a request with this X-Request-ID; it created `referral_id`."""
+
+    def __init__(self, request_id: str, referral_id: str) -> None:
+        super().__init__(f"X-Request-ID {request_id} already created referral {referral_id}")
+        self.request_id = request_id
+        self.referral_id = referral_id
+
+
 @dataclass(frozen=True)
 class Submitted:
     referral: StoredReferral
@@ -37,32 +46,38 @@ class IntakeService:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     async def submit(
-        self, submission: ReferralSubmission, principal: Principal, correlation_id: str | None
+        self,
+        submission: ReferralSubmission,
+        principal: Principal,
+        correlation_id: str | None,
+        request_id: str | None = None,
     ) -> Submitted:
-        """Store a new referral and announce it in one transaction; a repeated identifier returns the first."""
-        if principal.ods_code and principal.ods_code != submission.referrer.ods_code:
-            raise AuthError(
-                403,
-                f"your token is for organisation {principal.ods_code} but the referral's requester is "
-                f"{submission.referrer.ods_code}; send referrals only on behalf of your own organisation",
-            )
+        """Store a new referral and announce it in one transaction.
+
+        A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first referral.
+        """
+        _authorise_sender(principal, submission)
         async with self.pool.acquire() as conn:
-            existing = await repository.find_by_identifiers(conn, submission)
-            if existing is not None:
-                return Submitted(existing, created=False)
-            referral_id = str(uuid.uuid4())
+            earlier = await _earlier(conn, submission, request_id)
+            if earlier is not None:
+                return Submitted(earlier, created=False)
             try:
                 async with conn.transaction():
                     stored = await repository.insert_referral(
-                        conn, submission, referral_id=referral_id, task_id=str(uuid.uuid4()), now=self.clock()
+                        conn,
+                        submission,
+                        referral_id=str(uuid.uuid4()),
+                        task_id=str(uuid.uuid4()),
+                        now=self.clock(),
+                        request_id=request_id,
                     )
                     await self.outbox.add_event(conn, self._received(submission, stored, correlation_id))
-            except repository.DuplicateIdentifierError:
-                # Lost a race with the same referral sent twice at once; the winner has committed.
-                existing = await repository.find_by_identifiers(conn, submission)
-                if existing is None:
+            except repository.AlreadyClaimedError:
+                # Lost a race with the same request or referral sent twice at once; the winner has committed.
+                earlier = await _earlier(conn, submission, request_id)
+                if earlier is None:
                     raise ReferralConflictError from None
-                return Submitted(existing, created=False)
+                return Submitted(earlier, created=False)
         log.info("referral %s received from %s", stored.id, stored.requester_ods)
         return Submitted(stored, created=True)
 
@@ -107,11 +122,33 @@ class IntakeService:
         return events.referral_received(accepted(submission, stored), correlation_id or stored.id)
 
 
-def _readable(referral: StoredReferral | None, principal: Principal) -> StoredReferral | None:
-    if referral is not None and not principal.may_read_organisation(referral.requester_ods):
+def _authorise_sender(principal: Principal, submission: ReferralSubmission) -> None:
+    # No exception for a token without an `ods` claim: it could otherwise send for any organisation.
+    requester = submission.referrer.ods_code
+    if principal.ods_code != requester:
+        yours = f"is for organisation {principal.ods_code}" if principal.ods_code else "names no organisation"
         raise AuthError(
             403,
-            f"this referral was sent by organisation {referral.requester_ods}; your token "
-            f"({principal.ods_code or 'no organisation'}) may read only its own organisation's referrals",
+            f"your token {yours} but the referral's requester is {requester}; a token that sends referrals must "
+            "carry the caller's ODS code (`ods` claim), and referrals may be sent only on behalf of that organisation",
         )
+
+
+async def _earlier(
+    conn: asyncpg.Connection, submission: ReferralSubmission, request_id: str | None
+) -> StoredReferral | None:
+    """The referral this request repeats: DuplicateRequestError for its X-Request-ID, else by identifier."""
+    if request_id is not None:
+        referral_id = await repository.find_by_request(conn, submission.referrer.ods_code, request_id)
+        if referral_id is not None:
+            raise DuplicateRequestError(request_id, referral_id)
+    return await repository.find_by_identifiers(conn, submission)
+
+
+def _readable(referral: StoredReferral | None, principal: Principal) -> StoredReferral | None:
+    """The referral if this principal may read it. Otherwise None, exactly as for an unknown id, so that
+    a read or search never tells one organisation which referral ids another holds."""
+    if referral is not None and not principal.may_read_organisation(referral.requester_ods):
+        log.info("refused %s a read of referral %s of another organisation", principal.subject, referral.id)
+        return None
     return referral

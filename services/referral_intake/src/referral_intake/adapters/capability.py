@@ -61,10 +61,13 @@ def _service_request() -> dict[str, Any]:
         "profile": SERVICE_REQUEST_PROFILE,
         "documentation": (
             "subject: a contained Patient or an NHS number; requester: an organisation with an ODS code; "
-            "code, when present: SNOMED CT 871731000000106. A repeated identifier returns the existing referral."
+            "code, when present: SNOMED CT 871731000000106. Each POST carries an identifier or an "
+            "X-Request-ID header (a UUID): a repeated identifier returns the existing referral, a repeated "
+            "X-Request-ID is answered 409 duplicate."
         ),
         "interaction": [{"code": "create"}, {"code": "read"}],
-        "versioning": "no-version",
+        # Every stored ServiceRequest carries meta.versionId (and an ETag); referrals are never updated here.
+        "versioning": "versioned",
         "readHistory": False,
         "updateCreate": False,
         "conditionalCreate": False,
@@ -76,6 +79,8 @@ def _task() -> dict[str, Any]:
         "type": "Task",
         "documentation": "One Task per referral, kept current as the referral is triaged and assigned.",
         "interaction": [{"code": "read"}, {"code": "search-type"}],
+        # A Task changes as the referral moves on, but is derived afresh on each read: it has no versionId.
+        "versioning": "no-version",
         "searchParam": [
             {
                 "name": "focus",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from referral_intake.adapters.outcome import FhirError
+from referral_intake.adapters.outcome import FhirError, Issue
 
 ACCEPTED_MEDIA_TYPES = ("application/fhir+json", "application/json")
 _R4_VERSIONS = ("4.0", "4.0.1")
+_ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
+# NUL, which PostgreSQL cannot store in text or jsonb, and UTF-16 surrogates, which JSON's \u escapes
+# can produce but no UTF-8 text may hold. Both would otherwise fail only when the referral is stored.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+_MAX_TEXT_ISSUES = 20
 
 
 def check_media_type(content_type: str | None) -> None:
@@ -76,6 +82,9 @@ def parse_json(body: bytes, max_depth: int) -> dict[str, Any]:
         raise _too_deep(max_depth)
     if not isinstance(data, dict):
         raise FhirError.single(400, "structure", "request body must be a JSON object (a FHIR resource)")
+    problems = unstorable_text(data)
+    if problems:
+        raise FhirError(problems)
     return data
 
 
@@ -101,3 +110,41 @@ def _depth_exceeds(data: Any, max_depth: int) -> bool:
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
     return False
+
+
+def unstorable_text(data: dict[str, Any]) -> list[Issue]:
+    """One issue per string (property names included) holding a NUL or a lone surrogate, with its FHIRPath."""
+    kind = data.get("resourceType")
+    root = kind if isinstance(kind, str) and _ELEMENT_NAME.match(kind) else "Resource"
+    issues: list[Issue] = []
+    stack: list[tuple[Any, str]] = [(data, root)]
+    while stack and len(issues) < _MAX_TEXT_ISSUES:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, child in reversed(node.items()):
+                child_path = f"{path}{_step(key)}"
+                if found := _UNSTORABLE.search(key):
+                    issues.append(_unstorable(child_path, found, "property name"))
+                stack.append((child, child_path))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in reversed(list(enumerate(node))))
+        elif isinstance(node, str) and (found := _UNSTORABLE.search(node)):
+            issues.append(_unstorable(path, found, "value"))
+    return issues
+
+
+def _step(key: str) -> str:
+    # FHIR puts a primitive's id and extensions in '_name'; FHIRPath calls that element 'name'.
+    return f".{key.lstrip('_')}" if _ELEMENT_NAME.match(key) else f"[{json.dumps(key)}]"
+
+
+def _unstorable(path: str, found: re.Match[str], what: str) -> Issue:
+    character = f"\\u{ord(found.group()):04x}"
+    why = (
+        "a NUL character, which FHIR strings should not contain and Signpost cannot store (it is usually "
+        "left by copying from a binary file); remove it and send again"
+        if found.group() == "\x00"
+        else "half of a UTF-16 surrogate pair, which is not a character on its own; send the whole "
+        "character (both halves), or remove it, and send again"
+    )
+    return Issue("invalid", f"{path}: the {what} contains {character} at position {found.start()}, {why}", path)

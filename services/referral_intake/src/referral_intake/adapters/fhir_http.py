@@ -27,7 +27,21 @@ def base_url(request: Request) -> str:
     return str(configured or request.base_url).rstrip("/")
 
 
-Writer = Annotated[Principal, Depends(scope_required("referrals:write"))]
+def _organisation_writer(
+    principal: Annotated[Principal, Depends(scope_required("referrals:write"))],
+) -> Principal:
+    # A referral is sent on behalf of an organisation; a token that names none could claim any.
+    if not principal.ods_code:
+        raise AuthError(
+            403,
+            "this token has the referrals:write scope but names no organisation: a token that sends "
+            "referrals must carry the caller's ODS code (`ods` claim), the same code as the referral's "
+            "requester. Ask your identity provider for a token with your organisation's `ods` claim",
+        )
+    return principal
+
+
+Writer = Annotated[Principal, Depends(_organisation_writer)]
 Reader = Annotated[Principal, Depends(scope_required("referrals:read"))]
 
 
@@ -42,9 +56,9 @@ async def _fhir_error(request: Request, exc: Exception) -> Response:
 
 async def _auth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AuthError)
-    code = "login" if exc.status_code == 401 else "forbidden"
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return outcome_response(FhirError.single(exc.status_code, code, exc.message), headers)
+    # BaRS answers 401 as well as 403 with issue code `forbidden` (401-REC_UNAUTHORIZED-forbidden).
+    return outcome_response(FhirError.single(exc.status_code, "forbidden", exc.message), headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -84,7 +98,7 @@ async def _outage(request: Request, exc: Exception) -> Response:
     log.warning("outage while handling %s %s: %r", request.method, request.url.path, exc)
     message = (
         "the referral store is unavailable just now. Retry in a few seconds: resending the same "
-        "ServiceRequest.identifier is safe, a repeat is recognised and answered with the first"
+        "ServiceRequest.identifier or X-Request-ID is safe, a repeat is recognised and never stored twice"
     )
     error = FhirError.single(503, "transient", message)
     return outcome_response(error, {"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -93,8 +107,8 @@ async def _outage(request: Request, exc: Exception) -> Response:
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = (
-        "the server failed to handle this request. Resend it (a repeated ServiceRequest.identifier is never "
-        "stored twice), and report it if it persists"
+        "the server failed to handle this request. Resend it (a repeated ServiceRequest.identifier or "
+        "X-Request-ID is never stored twice), and report it if it persists"
     )
     return outcome_response(FhirError.single(500, "exception", message))
 

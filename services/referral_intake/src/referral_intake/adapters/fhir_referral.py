@@ -32,10 +32,25 @@ _SCOPE = (
     "Send other referrals to the service that provides them"
 )
 
+# Without a key that a retry repeats, a request resent after a timeout is a second referral and the
+# person is triaged and contacted twice.
+_NO_RETRY_KEY = Issue(
+    "required",
+    "ServiceRequest.identifier has no value and no X-Request-ID header was sent. Without either, a request "
+    "retried after a timeout cannot be told from a second referral, and the person would be referred "
+    "twice. Send your own reference for this referral as ServiceRequest.identifier (system: a URI of "
+    "your organisation, value: your reference; resending it returns the first referral), or a new UUID "
+    "as the X-Request-ID header (sent again unchanged on a retry, it is answered 409 duplicate)",
+    "ServiceRequest.identifier",
+)
 
-def read_submission(data: dict[str, Any], today: date) -> ReferralSubmission:
+
+def read_submission(data: dict[str, Any], today: date, *, request_id_sent: bool = False) -> ReferralSubmission:
     issues: list[Issue] = []
     contained = Contained(data)
+    identifiers = _identifiers(data)
+    if not identifiers and not request_id_sent:
+        issues.append(_NO_RETRY_KEY)
     _check_status(data, issues)
     _check_scope(data, issues)
     check_nhs_numbers(data, contained, issues)
@@ -49,7 +64,7 @@ def read_submission(data: dict[str, Any], today: date) -> ReferralSubmission:
         referrer=referrer,
         person=person,
         nhs_number=nhs_number,
-        identifiers=_identifiers(data),
+        identifiers=identifiers,
         needs=needs,
         risk_flags=risk_flags,
         priority=data.get("priority") or "routine",

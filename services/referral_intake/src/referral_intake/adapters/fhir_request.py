@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from fastapi import Request
@@ -9,21 +10,44 @@ from fastapi import Request
 from referral_intake.adapters.fhir_body import check_media_type, parse_json, read_limited
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_validation import validate_service_request
+from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
 from referral_intake.domain.referral import ReferralSubmission
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
-async def read_referral(request: Request, settings: IntakeSettings) -> ReferralSubmission:
+
+async def read_referral(request: Request, settings: IntakeSettings, *, request_id: str | None) -> ReferralSubmission:
     """The referral in the request, or FhirError saying everything that is wrong with it."""
     check_media_type(request.headers.get("content-type"))
     body = await read_limited(request.stream(), request.headers.get("content-length"), settings.max_body_bytes)
-    return submission_from_body(body, max_depth=settings.max_json_depth, today=datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    return submission_from_body(
+        body, max_depth=settings.max_json_depth, today=today, request_id_sent=request_id is not None
+    )
 
 
-def submission_from_body(body: bytes, *, max_depth: int, today: date) -> ReferralSubmission:
+def submission_from_body(
+    body: bytes, *, max_depth: int, today: date, request_id_sent: bool = False
+) -> ReferralSubmission:
     data = parse_json(body, max_depth)
     validate_service_request(data)
-    return read_submission(data, today)
+    return read_submission(data, today, request_id_sent=request_id_sent)
+
+
+def request_id(request: Request) -> str | None:
+    """The BaRS X-Request-ID (a UUID, new for each request and the same on its retries), lower-cased."""
+    sent = request.headers.get("x-request-id")
+    if sent is None:
+        return None
+    if not _UUID.match(sent.strip()):
+        raise FhirError.single(
+            400,
+            "value",
+            f"X-Request-ID '{sent[:60]}' is not a UUID; send a new UUID for each request "
+            "(e.g. 1f0c4a3e-5b2d-4c8e-9a7f-3e6d2b1c0a9f) and the same one again only when retrying that request",
+        )
+    return sent.strip().lower()
 
 
 def correlation_id(request: Request) -> str | None:

@@ -1,7 +1,9 @@
 """FHIR OperationOutcome errors, shaped like the NHS BaRS receiver (`REC_*`) examples.
 
 Every error names the element at fault (`issue.expression`, a FHIRPath) and says in
-`diagnostics` what was expected and what to do about it.
+`diagnostics` what was expected and what to do about it. The details coding is spelt exactly as
+in NHS England's published BaRS examples (system `.../Codesystem/http-error-codes`, a `REC_*`
+code and no display), because BaRS senders match on those strings.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 FHIR_JSON = "application/fhir+json"
 MAX_ISSUES = 50  # a hostile body could otherwise ask for an answer as large as itself
-HTTP_ERROR_CODES = "https://fhir.nhs.uk/CodeSystem/http-error-codes"
+# Lower-case 's' in 'Codesystem': that is how every BaRS receiver example spells it.
+HTTP_ERROR_CODES = "https://fhir.nhs.uk/Codesystem/http-error-codes"
 UK_CORE_OPERATION_OUTCOME = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome"
 
 # The NHS http-error-codes CodeSystem has no codes of its own for 413 and 415, so those travel
 # as REC_BAD_REQUEST with issue codes `too-long` and `not-supported` saying which.
-_ERROR_CODES = {
+ERROR_CODES = {
     400: "REC_BAD_REQUEST",
     401: "REC_UNAUTHORIZED",
     403: "REC_FORBIDDEN",
@@ -65,7 +68,7 @@ class FhirError(Exception):
 
 
 def error_code(status: int) -> str:
-    return _ERROR_CODES.get(status, "REC_SERVER_ERROR" if status >= 500 else "REC_BAD_REQUEST")
+    return ERROR_CODES.get(status, "REC_SERVER_ERROR" if status >= 500 else "REC_BAD_REQUEST")
 
 
 def operation_outcome(issues: list[Issue], status: int) -> dict[str, Any]:

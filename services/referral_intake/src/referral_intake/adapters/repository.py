@@ -13,8 +13,8 @@ from referral_intake.domain.referral import ReferralSubmission, StoredReferral
 _COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated"
 
 
-class DuplicateIdentifierError(Exception):
-    """Another referral from the same organisation already carries one of these identifiers."""
+class AlreadyClaimedError(Exception):
+    """Another referral from the same organisation already holds this X-Request-ID or one of these identifiers."""
 
 
 def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime) -> dict[str, Any]:
@@ -28,9 +28,15 @@ def _without(resource: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 async def insert_referral(
-    conn: asyncpg.Connection, submission: ReferralSubmission, *, referral_id: str, task_id: str, now: datetime
+    conn: asyncpg.Connection,
+    submission: ReferralSubmission,
+    *,
+    referral_id: str,
+    task_id: str,
+    now: datetime,
+    request_id: str | None = None,
 ) -> StoredReferral:
-    """Store a new referral; raises DuplicateIdentifierError (the caller's transaction must roll back)."""
+    """Store a new referral; raises AlreadyClaimedError (the caller's transaction must roll back)."""
     resource = stored_resource(submission.resource, referral_id, now)
     first = submission.identifiers[0] if submission.identifiers else None
     await conn.execute(
@@ -45,9 +51,22 @@ async def insert_referral(
         json.dumps(resource),
         now,
     )
-    for identifier in submission.identifiers:
-        # A concurrent insert of the same key waits here for the other transaction, then conflicts.
-        inserted = await conn.fetchval(
+    # A concurrent insert of the same key waits here for the other transaction, then conflicts. Keys are
+    # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
+    # keys wait for each other in the same order and can never deadlock, whatever order they listed them.
+    if request_id is not None:
+        claimed = await conn.fetchval(
+            "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at)"
+            " VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+            submission.referrer.ods_code,
+            request_id,
+            referral_id,
+            now,
+        )
+        if not claimed:
+            raise AlreadyClaimedError(f"X-Request-ID {request_id}")
+    for identifier in sorted(submission.identifiers, key=lambda i: (i.system, i.value)):
+        claimed = await conn.fetchval(
             "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT DO NOTHING RETURNING true",
             submission.referrer.ods_code,
@@ -55,8 +74,8 @@ async def insert_referral(
             identifier.value,
             referral_id,
         )
-        if not inserted:
-            raise DuplicateIdentifierError(f"{identifier.system}|{identifier.value}")
+        if not claimed:
+            raise AlreadyClaimedError(f"{identifier.system}|{identifier.value}")
     return StoredReferral(
         id=referral_id,
         task_id=task_id,
@@ -80,6 +99,16 @@ async def find_by_identifiers(conn: asyncpg.Connection, submission: ReferralSubm
         [i.value for i in submission.identifiers],
     )
     return _referral(row) if row else None
+
+
+async def find_by_request(conn: asyncpg.Connection, requester_ods: str, request_id: str) -> str | None:
+    """The id of the referral an earlier request with this X-Request-ID created, if any."""
+    found = await conn.fetchval(
+        "SELECT referral_id FROM referral_requests WHERE requester_ods = $1 AND request_id = $2::uuid",
+        requester_ods,
+        request_id,
+    )
+    return str(found) if found is not None else None
 
 
 async def get_referral(conn: asyncpg.Connection | asyncpg.Pool, referral_id: str) -> StoredReferral | None:

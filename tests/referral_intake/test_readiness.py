@@ -1,0 +1,68 @@
+"""Intake stays ready while Kafka is down: taking a referral needs only PostgreSQL (the outbox waits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from referral_intake.app import create_app
+from referral_intake.config import IntakeSettings
+from signpost_devstack.broker import EmbeddedBroker
+from support.auth import bearer
+from support.infra import Namespace, unique
+from support.services import serving, settings_for
+
+pytestmark = pytest.mark.integration
+
+
+class KillableBroker(EmbeddedBroker):
+    def kill(self) -> None:
+        """Die at once, as a crashed broker does (no graceful close for clients to notice)."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[KillableBroker]:
+    """A broker this test alone may kill and restart (the session's broker is shared by every test)."""
+    broker = KillableBroker(tmp_path / "broker.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+async def test_intake_stays_ready_and_takes_referrals_while_the_broker_is_down(
+    infrastructure, database_url, own_broker, make
+):
+    namespace = Namespace(unique("t"), own_broker.bootstrap_servers)
+    await namespace.create()
+    settings = settings_for(
+        IntakeSettings, infrastructure, namespace, database_url, kafka_bootstrap_servers=own_broker.bootstrap_servers
+    )
+    app = create_app(settings)
+    async with serving(app) as client:
+        before = await client.get("/health/ready")
+        assert before.status_code == 200, before.text
+        assert before.json()["checks"] == {"database": "ok"}
+        assert "degraded" not in before.json()
+
+        own_broker.kill()
+        during = await client.get("/health/ready")
+        created = await client.post(
+            "/fhir/ServiceRequest",
+            json=make.referral(),
+            headers={**bearer("referrals:write"), "Content-Type": "application/fhir+json"},
+        )
+
+        assert during.status_code == 200, during.text
+        assert during.json() == {"status": "ok", "checks": {"database": "ok"}, "degraded": {"broker": "unreachable"}}
+        assert created.status_code == 201, created.text
+        pool = app.state.runtime.pool
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1, "the event waits"
+
+        # Back before the service stops: the runtime's broker.stop() waits out Kafka client timeouts
+        # (over a minute) when the broker is unreachable, which this test is not about.
+        own_broker.start()
