@@ -19,11 +19,12 @@ def _runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def _verdict(checks: dict[str, Any]) -> JSONResponse:
+def _verdict(checks: dict[str, Any], degraded: dict[str, str] | None = None) -> JSONResponse:
     healthy = all(check == "ok" for check in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "failing", "checks": checks}, status_code=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "failing", "checks": checks}
+    if degraded:
+        body["degraded"] = degraded
+    return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 @router.get("/health/live")
@@ -43,10 +44,10 @@ async def ready(request: Request) -> JSONResponse:
     broker_ok = await runtime.broker.ping(timeout=2)
     if runtime.definition.ready_needs_broker:
         checks["broker"] = "ok" if broker_ok else "unreachable"
-    elif not broker_ok:
-        # Reported, not failing: events wait in the outbox until the broker is back.
-        return JSONResponse({"status": "ok", "checks": checks, "degraded": {"broker": "unreachable"}})
-    return _verdict(checks)
+        return _verdict(checks)
+    # The database alone decides; a missing broker is reported, not failed on, because events wait
+    # in the outbox until it is back.
+    return _verdict(checks, degraded=None if broker_ok else {"broker": "unreachable"})
 
 
 @router.get("/metrics")

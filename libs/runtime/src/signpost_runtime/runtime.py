@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -144,29 +145,32 @@ class ServiceRuntime:
         log.info("%s started", settings.service_name)
 
     async def stop(self) -> None:
-        """Stop within `shutdown_grace_seconds` in all, whatever each step would like."""
+        """Stop within `shutdown_grace_seconds` in all, whatever each step would like.
+
+        Every step is bounded, because each can wait on something gone (an unreachable broker, a
+        hung SMTP server). Whatever a step leaves undone is safe: unacknowledged messages are
+        delivered again, and unpublished outbox rows are published at the next start.
+        """
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
-
-        def remaining() -> float:
-            return max(deadline - time.monotonic(), 0.1)
-
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         if self._subscriber is not None:
-            # Waits (up to the broker's graceful timeout) for the message in hand to finish.
-            await self._subscriber.stop()
+            steps.append(("consumer", self._subscriber.stop))  # lets the message in hand finish first
         # Background workers stop before the last outbox flush, so what they commit on the way out is published.
-        for hook in self.definition.on_stop:
-            try:
-                await asyncio.wait_for(hook(self), timeout=remaining())
-            except TimeoutError:
-                log.warning("stop hook %s overran the shutdown budget; its unfinished work resumes at next start", hook)
+        steps += [(f"stop hook {hook.__name__}", functools.partial(hook, self)) for hook in self.definition.on_stop]
         if self._housekeeper is not None:
-            await self._housekeeper.stop()
+            steps.append(("housekeeping", self._housekeeper.stop))
         if self._relay is not None:
-            await self._relay.stop(flush_timeout=remaining())
-        await self.broker.stop()
+            relay = self._relay
+            steps.append(("outbox relay", lambda: relay.stop(flush_timeout=max(deadline - time.monotonic(), 0))))
+        steps.append(("broker connection", self.broker.stop))
+        for name, step in steps:
+            try:
+                await asyncio.wait_for(step(), timeout=max(deadline - time.monotonic(), 0.1))
+            except TimeoutError:
+                log.warning("%s overran the shutdown budget; left for redelivery or the next start", name)
         if self._pool is not None:
             try:
-                await asyncio.wait_for(self._pool.close(), timeout=remaining())
+                await asyncio.wait_for(self._pool.close(), timeout=max(deadline - time.monotonic(), 0.1))
             except TimeoutError:
                 self._pool.terminate()
         log.info("%s stopped", self.settings.service_name)
