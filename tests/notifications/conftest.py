@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from notifications.app import create_app
 from notifications.config import NotificationsSettings
+from notifications.dispatcher import Dispatcher
 from signpost_contracts import EventEnvelope, Stream, from_kafka, topic
 from signpost_contracts.events.common import ConnectorKind, Identifier
 from signpost_contracts.events.triage import Outcome, Redirect
@@ -74,6 +76,11 @@ class RunningNotifications:
     namespace: Namespace
     sink: SmtpSink
     runtime: ServiceRuntime
+    app: FastAPI
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.app.state.dispatcher.dispatcher  # type: ignore[no-any-return]
 
     async def publish(self, *events: EventEnvelope) -> None:
         await publish(self.namespace, events)
@@ -131,7 +138,7 @@ def start_notifications(infrastructure, namespace, database_url, sink) -> StartN
         app = create_app(settings)
         async with serving(app) as client:
             runtime = app.state.runtime
-            yield RunningNotifications(client, runtime.pool, namespace, sink, runtime)
+            yield RunningNotifications(client, runtime.pool, namespace, sink, runtime, app)
 
     return start
 

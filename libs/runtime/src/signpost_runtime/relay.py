@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from typing import Protocol
 
 import asyncpg
@@ -26,7 +27,8 @@ from signpost_runtime.wakeup import NotifyWakeup
 log = logging.getLogger(__name__)
 
 _CLAIM = """
-UPDATE outbox SET lease_until = now() + make_interval(secs => $2), publish_attempts = publish_attempts + 1
+UPDATE outbox SET lease_until = now() + make_interval(secs => $2), lease_owner = $3,
+    publish_attempts = publish_attempts + 1
 WHERE id IN (
     SELECT id FROM outbox
     WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until < now())
@@ -65,11 +67,13 @@ class OutboxRelay:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.last_cycle_at = time.monotonic()
+        self.owner = uuid.uuid4().hex
+        self._may_hold_leases = False
 
     async def relay_once(self) -> int:
         """Publish one claimed batch; returns how many rows were published."""
         async with transaction(self.pool) as conn:
-            claimed = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds)
+            claimed = await conn.fetch(_CLAIM, self.batch_size, self.lease_seconds, self.owner)
         if not claimed:
             return 0
         # UPDATE ... RETURNING follows the scan order, not the subquery's ORDER BY: put the rows back
@@ -149,6 +153,8 @@ class OutboxRelay:
             try:
                 await self._wakeup.ensure_listening()
                 self._wakeup.clear()
+                if self._may_hold_leases:
+                    await self._release_own_leases()
                 published = await self.relay_once()
                 cycles += 1
                 if cycles % 5 == 0 or published == 0:
@@ -157,7 +163,15 @@ class OutboxRelay:
                 if published == self.batch_size:
                     continue  # more waiting; go straight on
             except Exception:
+                # A claim may have committed without our hearing back; nothing is in flight now.
+                self._may_hold_leases = True
                 log.exception("outbox relay cycle failed; retrying in %.1fs", backoff)
                 await self._wakeup.close()
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             await self._wakeup.wait(backoff)
+
+    async def _release_own_leases(self) -> None:
+        await self.pool.execute(
+            "UPDATE outbox SET lease_until = NULL WHERE lease_owner = $1 AND sent_at IS NULL", self.owner
+        )
+        self._may_hold_leases = False

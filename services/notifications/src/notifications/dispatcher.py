@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import Protocol
 
 import asyncpg
@@ -66,6 +67,8 @@ class Dispatcher:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.last_cycle_at = time.monotonic()
+        self.owner = uuid.uuid4().hex
+        self._may_hold_leases = False
 
     def start(self) -> None:
         self._stopping = False
@@ -94,8 +97,12 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Send one claimed batch; returns how many deliveries were attempted."""
-        batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds)
-        await asyncio.gather(*(self._attempt(delivery) for delivery in batch))
+        batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds, self.owner)
+        # Let every attempt finish before any error is raised: a cycle that fails has nothing in flight.
+        results = await asyncio.gather(*(self._attempt(delivery) for delivery in batch), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return len(batch)
 
     async def _run(self) -> None:
@@ -105,12 +112,17 @@ class Dispatcher:
             try:
                 await self._wakeup.ensure_listening()
                 self._wakeup.clear()
+                if self._may_hold_leases:
+                    # A claim may have committed without our hearing back: release it now, not at lease end.
+                    await delivery_store.release_leases_of(self.pool, self.owner)
+                    self._may_hold_leases = False
                 if await self.dispatch_once() == self.batch_size:
                     continue  # more may be due; go straight on
                 due = await delivery_store.seconds_until_next_due(self.pool)
                 wait = self.poll_seconds if due is None else min(due, self.poll_seconds)
                 backoff = self.poll_seconds
             except Exception:
+                self._may_hold_leases = True
                 log.exception("delivery dispatch cycle failed; retrying in %.1fs", backoff)
                 await self._wakeup.close()
                 wait, backoff = backoff, min(backoff * 2, 30.0)

@@ -19,7 +19,7 @@ from signpost_runtime.db import transaction
 
 _CLAIM = """
 UPDATE deliveries
-SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1, updated_at = now()
+SET lease_until = now() + make_interval(secs => $2), lease_owner = $3, attempts = attempts + 1, updated_at = now()
 WHERE notification_id IN (
     SELECT notification_id FROM deliveries
     WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
@@ -55,9 +55,9 @@ class Finished:
     at: datetime
 
 
-async def claim_due(pool: asyncpg.Pool, batch_size: int, lease_seconds: float) -> list[ClaimedDelivery]:
+async def claim_due(pool: asyncpg.Pool, batch_size: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]:
     async with transaction(pool) as conn:
-        rows = await conn.fetch(_CLAIM, batch_size, lease_seconds)
+        rows = await conn.fetch(_CLAIM, batch_size, lease_seconds, owner)
     return [ClaimedDelivery(**dict(row)) for row in rows]
 
 
@@ -109,3 +109,8 @@ async def deliveries_of(pool: asyncpg.Pool, referral_id: str) -> list[dict[str, 
         referral_id,
     )
     return [dict(row) for row in rows]
+
+
+async def release_leases_of(pool: asyncpg.Pool, owner: str) -> None:
+    """Free every pending delivery `owner` still leases (called only when it has nothing in flight)."""
+    await pool.execute("UPDATE deliveries SET lease_until = NULL WHERE lease_owner = $1 AND status = 'pending'", owner)
