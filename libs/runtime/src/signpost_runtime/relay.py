@@ -12,17 +12,16 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from typing import Protocol
 
 import asyncpg
 
 from signpost_runtime import metrics
 from signpost_runtime.db import transaction
+from signpost_runtime.leased_worker import MAX_BACKOFF_SECONDS, LeasedWorker
 from signpost_runtime.outbox import NOTIFY_CHANNEL, unsent_count
 from signpost_runtime.publishing import OutgoingRecord
 from signpost_runtime.resilience import record_through_outage
-from signpost_runtime.wakeup import NotifyWakeup
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +39,15 @@ RETURNING id, topic, message_key, headers, payload, lease_until
 """
 # A publish must finish well inside the lease, or another relay could claim the same rows meanwhile.
 PUBLISH_DEADLINE_SHARE_OF_LEASE = 0.75
-MAX_BACKOFF_SECONDS = 30.0
 
 
 class RecordPublisher(Protocol):
     async def publish_all(self, records: list[OutgoingRecord]) -> None: ...
 
 
-class OutboxRelay:
+class OutboxRelay(LeasedWorker):
+    name = "outbox-relay"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -58,17 +58,16 @@ class OutboxRelay:
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
     ) -> None:
-        self.pool = pool
+        super().__init__(
+            pool,
+            database_url=database_url,
+            channel=NOTIFY_CHANNEL,
+            batch_size=batch_size,
+            lease_seconds=lease_seconds,
+            poll_seconds=poll_seconds,
+        )
         self.publisher = publisher
-        self.batch_size = batch_size
-        self.lease_seconds = lease_seconds
-        self.poll_seconds = poll_seconds
-        self._wakeup = NotifyWakeup(database_url, NOTIFY_CHANNEL)
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self.last_cycle_at = time.monotonic()
-        self.owner = uuid.uuid4().hex
-        self._may_hold_leases = False
+        self._cycles = 0
 
     async def relay_once(self) -> int:
         """Publish one claimed batch; returns how many rows were published."""
@@ -121,57 +120,23 @@ class OutboxRelay:
                 log.exception("outbox flush failed; unsent rows stay for the next start")
                 return
 
-    def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self, flush_timeout: float) -> None:
-        self._stopping = True
-        self._wakeup.wake()
-        if self._task:
-            await self._task
+    async def stop(self, flush_timeout: float = 0.0) -> None:
+        """Stop the loop, then publish what is left (at shutdown) for up to `flush_timeout` seconds."""
+        await super().stop()
         await self.flush(flush_timeout)
-        await self._wakeup.close()
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def stalled_for(self) -> float:
-        """Seconds since the loop last began a cycle: large when a publish or a query hangs."""
-        return time.monotonic() - self.last_cycle_at
 
     def longest_healthy_cycle(self) -> float:
         """The longest a healthy cycle can take: a bounded publish, then the longest back-off wait."""
         return self.lease_seconds * PUBLISH_DEADLINE_SHARE_OF_LEASE + MAX_BACKOFF_SECONDS
 
-    async def _run(self) -> None:
-        backoff = self.poll_seconds
-        cycles = 0
-        while not self._stopping:
-            self.last_cycle_at = time.monotonic()
-            try:
-                await self._wakeup.ensure_listening()
-                self._wakeup.clear()
-                if self._may_hold_leases:
-                    await self._release_own_leases()
-                published = await self.relay_once()
-                cycles += 1
-                if cycles % 5 == 0 or published == 0:
-                    metrics.OUTBOX_BACKLOG.set(await unsent_count(self.pool))
-                backoff = self.poll_seconds
-                if published == self.batch_size:
-                    continue  # more waiting; go straight on
-            except Exception:
-                # A claim may have committed without our hearing back; nothing is in flight now.
-                self._may_hold_leases = True
-                log.exception("outbox relay cycle failed; retrying in %.1fs", backoff)
-                await self._wakeup.close()
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            await self._wakeup.wait(backoff)
+    async def work_once(self) -> int:
+        published = await self.relay_once()
+        self._cycles += 1
+        if self._cycles % 5 == 0 or published == 0:
+            metrics.OUTBOX_BACKLOG.set(await unsent_count(self.pool))
+        return published
 
-    async def _release_own_leases(self) -> None:
+    async def release_own_leases(self) -> None:
         await self.pool.execute(
             "UPDATE outbox SET lease_until = NULL WHERE lease_owner = $1 AND sent_at IS NULL", self.owner
         )
-        self._may_hold_leases = False

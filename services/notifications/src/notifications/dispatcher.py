@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Protocol
 
 import asyncpg
@@ -25,10 +24,10 @@ from notifications.metrics import DELIVERY_ATTEMPTS, SEND_SECONDS
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_runtime.db import transaction
+from signpost_runtime.leased_worker import LeasedWorker
 from signpost_runtime.logs import event_context
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.resilience import record_through_outage
-from signpost_runtime.wakeup import NotifyWakeup
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,9 @@ class EmailSender(Protocol):
     async def send(self, email: OutgoingEmail) -> None: ...
 
 
-class Dispatcher:
+class Dispatcher(LeasedWorker):
+    name = "delivery-dispatcher"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -59,43 +60,28 @@ class Dispatcher:
         lease_seconds: float,
         poll_seconds: float,
     ) -> None:
-        self.pool, self.sender, self.outbox, self.policy = pool, sender, outbox, policy
+        super().__init__(
+            pool,
+            database_url=database_url,
+            channel=DELIVERIES_CHANNEL,
+            batch_size=batch_size,
+            lease_seconds=lease_seconds,
+            poll_seconds=poll_seconds,
+        )
+        self.sender, self.outbox, self.policy = sender, outbox, policy
         self.message_id_domain = message_id_domain
-        self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
         self.send_deadline = lease_seconds * SEND_DEADLINE_SHARE_OF_LEASE
-        self._wakeup = NotifyWakeup(database_url, DELIVERIES_CHANNEL)
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self.last_cycle_at = time.monotonic()
-        self.owner = uuid.uuid4().hex
-        self._may_hold_leases = False
-
-    def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="delivery-dispatcher")
-
-    async def stop(self) -> None:
-        """Finish the sends in hand, then stop; what is still pending stays for the next start."""
-        self._stopping = True
-        self._wakeup.wake()
-        if self._task is not None:
-            await self._task
-        await self._wakeup.close()
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     def problem(self) -> str | None:
         """Why the dispatcher looks dead, or None: a healthy cycle never outlasts a lease plus a poll."""
         if not self.running:
             return "dispatcher is not running"
-        stalled = time.monotonic() - self.last_cycle_at
+        stalled = self.stalled_for()
         if stalled > self.lease_seconds + self.poll_seconds + 30:
             return f"no dispatch cycle for {stalled:.0f}s (a send or query is stuck)"
         return None
 
-    async def dispatch_once(self) -> int:
+    async def work_once(self) -> int:
         """Send one claimed batch; returns how many deliveries were attempted."""
         batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds, self.owner)
         # Let every attempt finish before any error is raised: a cycle that fails has nothing in flight.
@@ -105,28 +91,13 @@ class Dispatcher:
                 raise result
         return len(batch)
 
-    async def _run(self) -> None:
-        backoff = self.poll_seconds
-        while not self._stopping:
-            self.last_cycle_at = time.monotonic()
-            try:
-                await self._wakeup.ensure_listening()
-                self._wakeup.clear()
-                if self._may_hold_leases:
-                    # A claim may have committed without our hearing back: release it now, not at lease end.
-                    await delivery_store.release_leases_of(self.pool, self.owner)
-                    self._may_hold_leases = False
-                if await self.dispatch_once() == self.batch_size:
-                    continue  # more may be due; go straight on
-                due = await delivery_store.seconds_until_next_due(self.pool)
-                wait = self.poll_seconds if due is None else min(due, self.poll_seconds)
-                backoff = self.poll_seconds
-            except Exception:
-                self._may_hold_leases = True
-                log.exception("delivery dispatch cycle failed; retrying in %.1fs", backoff)
-                await self._wakeup.close()
-                wait, backoff = backoff, min(backoff * 2, 30.0)
-            await self._wakeup.wait(wait)
+    async def release_own_leases(self) -> None:
+        await delivery_store.release_leases_of(self.pool, self.owner)
+
+    async def wait_after(self, worked: int) -> float:
+        # A retry may fall due before the next poll: wake for it rather than sleep past it.
+        due = await delivery_store.seconds_until_next_due(self.pool)
+        return self.poll_seconds if due is None else min(due, self.poll_seconds)
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         with event_context(correlation_id=delivery.correlation_id, subject=delivery.referral_id):
