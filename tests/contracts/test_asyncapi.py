@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from signpost_contracts import EVENT_TYPES
+from signpost_contracts.vocabulary import SERVICES
 from signpost_devstack.asyncapi import DOCUMENT, document, render, service_definitions
 
 pytestmark = pytest.mark.unit
@@ -55,7 +56,7 @@ def test_each_event_type_is_sent_only_by_the_service_that_owns_it(generated):
 
 def test_every_consumer_names_its_group_and_has_a_dead_letter_channel(generated):
     receivers = [(oid, op) for oid, op in generated["operations"].items() if op["action"] == "receive"]
-    assert {oid.split(".")[0] for oid, _ in receivers} == {"referral_intake", "triage", "notifications", "reporting"}
+    assert {oid.split(".")[0] for oid, _ in receivers} == set(SERVICES)
     for operation_id, operation in receivers:
         service = operation_id.split(".")[0]
         assert operation["bindings"]["kafka"]["groupId"]["enum"] == [f"signpost.{service}"]

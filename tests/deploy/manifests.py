@@ -23,7 +23,6 @@ DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
 BASE = K8S / "base"
 NAMESPACE = "signpost"
-SERVICES = ("referral_intake", "triage", "notifications", "reporting")
 
 
 def k8s_name(service: str) -> str:

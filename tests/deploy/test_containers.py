@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from deploy.manifests import DEPLOY, REPO, SERVICES, Instruction, dockerfile_stages, k8s_name, service_facts
+from deploy.manifests import DEPLOY, REPO, Instruction, dockerfile_stages, k8s_name, service_facts
 from signpost_contracts import all_topics
+from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = pytest.mark.unit
 

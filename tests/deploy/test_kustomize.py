@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.manifests import K8S, SERVICES, k8s_name
+from deploy.manifests import K8S, k8s_name
+from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = [
     pytest.mark.unit,

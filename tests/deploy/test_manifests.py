@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.manifests import DEPLOY, K8S, SERVICES, Manifests, k8s_name, load_yaml_documents, service_facts
+from deploy.manifests import DEPLOY, K8S, Manifests, k8s_name, load_yaml_documents, service_facts
+from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = pytest.mark.unit
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.manifests import NAMESPACE, OUTSIDE, SERVICES, Manifests, Peer, allows, k8s_name, service_facts
+from deploy.manifests import NAMESPACE, OUTSIDE, Manifests, Peer, allows, k8s_name, service_facts
 from signpost_contracts import all_topics
+from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = pytest.mark.unit
 

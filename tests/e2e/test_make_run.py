@@ -15,6 +15,8 @@ import httpx
 import psutil
 import pytest
 
+from signpost_contracts.vocabulary import SERVICES
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,6 +88,6 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
     assert code == 0, log.read_text()
     assert "Stopped." in log.read_text()
     assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
-    for service in ("referral_intake", "triage", "notifications", "reporting"):
+    for service in SERVICES:
         lines = [json.loads(line) for line in (state / "logs" / f"{service}.log").read_text().splitlines()]
         assert f"{service} stopped" in [line["message"] for line in lines], "each service drains and says so"

@@ -11,7 +11,7 @@ import pytest
 from referral_intake.adapters.events import referral_received
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_validation import validate_service_request
-from referral_intake.domain.person import age_on, postcode_district
+from referral_intake.domain.person import age_on
 from referral_intake.domain.referral import StoredReferral, accepted
 from signpost_contracts.events.referrals import age_band
 from signpost_devstack.synthetic import gp_referral
@@ -50,26 +50,6 @@ def test_age_bands_follow_the_ons_ranges(age, band):
 def test_age_counts_whole_years_up_to_the_birthday():
     assert age_on(date(1950, 6, 2), TODAY) == 74
     assert age_on(date(1950, 6, 1), TODAY) == 75
-
-
-@pytest.mark.parametrize(
-    ("postcode", "district"),
-    [
-        ("LS6 2AB", "LS6"),
-        ("ls11 5qh", "LS11"),
-        ("M1 1AE", "M1"),
-        ("EC1A 1BB", "EC1A"),
-        ("LS115QH", "LS11"),
-        ("LS6", "LS6"),
-    ],
-)
-def test_the_postcode_district_is_the_outward_code(postcode, district):
-    assert postcode_district(postcode) == district
-
-
-@pytest.mark.parametrize("postcode", ["75001", "not a postcode", ""])
-def test_something_that_is_not_a_uk_postcode_has_no_district(postcode):
-    assert postcode_district(postcode) is None
 
 
 def test_the_event_carries_age_band_and_district_but_no_birth_date_name_or_address():

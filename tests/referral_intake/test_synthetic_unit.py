@@ -9,7 +9,7 @@ import pytest
 
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_validation import validate_service_request
-from referral_intake.domain.person import postcode_district
+from signpost_contracts.vocabulary import postcode_district
 from signpost_devstack.synthetic import (
     OUT_OF_AREA_POSTCODE,
     REDIRECT_RISK_FLAG,

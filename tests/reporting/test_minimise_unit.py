@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reporting.adapters.events import notification_failed, received
-from reporting.domain.minimise import age_band, need_categories, postcode_district
+from reporting.domain.minimise import age_band, need_categories
 from signpost_contracts.events.common import Identifier
 from signpost_contracts.events.notifications import NotificationFailed
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
@@ -38,23 +38,6 @@ def test_an_age_without_a_band_is_reduced_to_a_band(years, band):
 
 def test_the_producers_band_is_kept_when_it_sent_one():
     assert age_band(72, "70-79") == "70-79"
-
-
-@pytest.mark.parametrize(
-    ("given", "district"),
-    [
-        ("LS6", "LS6"),
-        ("ls6 2ab", "LS6"),
-        ("LS62AB", "LS6"),
-        ("EC1A 1BB", "EC1A"),
-        ("EC1A1BB", "EC1A"),
-        ("M11AE", "M1"),
-        ("  ", None),
-        (None, None),
-    ],
-)
-def test_only_the_outward_code_of_a_postcode_is_kept(given, district):
-    assert postcode_district(given) == district
 
 
 def test_need_categories_are_normalised_and_deduplicated():

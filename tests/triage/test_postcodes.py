@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.domain.postcodes import normalise_district, normalise_prefix, prefix_covers, prefixes_covering
+from triage.domain.postcodes import normalise_prefix, prefix_covers, prefixes_covering
 
 pytestmark = pytest.mark.unit
 
@@ -29,22 +29,6 @@ def test_a_district_prefix_covers_its_lettered_sub_districts():
     assert prefix_covers("EC1", "EC1A")
     assert prefix_covers("W1", "W1A")
     assert not prefix_covers("EC1A", "EC1M")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("ls6", "LS6"),
-        (" LS6 1AA ", "LS6"),
-        ("LS61AA", "LS6"),
-        ("EC1A1BB", "EC1A"),
-        ("", None),
-        ("6LS", None),
-        (None, None),
-    ],
-)
-def test_a_district_is_read_from_what_the_referral_carried(raw, expected):
-    assert normalise_district(raw) == expected
 
 
 def test_a_malformed_prefix_is_refused_with_what_is_expected():

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from signpost_contracts.base import ContractModel
+from signpost_contracts.vocabulary import Complexity, ConnectorKind, Priority, ReferrerKind
 
-Complexity = Literal["low", "medium", "high"]
-ConnectorKind = Literal["paid", "volunteer"]
-Priority = Literal["routine", "urgent", "asap", "stat"]
-ReferrerKind = Literal["gp", "social-worker", "community-organisation", "self", "other"]
+__all__ = ["Complexity", "ConnectorKind", "Identifier", "Priority", "ReferrerKind"]
 
 
 class Identifier(ContractModel):

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from signpost_contracts import DEFAULT_NAMESPACE, EVENT_TYPES, EventType, Stream, dead_letter_topic, topic
+from signpost_contracts.vocabulary import SERVICES
 from signpost_runtime.runtime import ServiceDefinition
 
-SERVICES = ("referral_intake", "triage", "notifications", "reporting")
 DOCUMENT = Path(__file__).resolve().parents[4] / "contracts" / "asyncapi.json"
 CE_HEADERS = {
     "type": "object",

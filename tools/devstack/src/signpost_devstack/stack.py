@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from signpost_contracts import DEFAULT_NAMESPACE, all_topics
+from signpost_contracts.vocabulary import SERVICES as SERVICE_NAMES
 from signpost_devstack.broker import create_topics
 from signpost_devstack.net import free_port
 from signpost_devstack.processes import ManagedProcess, console_script
@@ -24,11 +25,9 @@ class ServiceSpec:
     default_port: int
 
 
-SERVICES = (
-    ServiceSpec("referral_intake", "signpost-referral-intake", 8081),
-    ServiceSpec("triage", "signpost-triage", 8082),
-    ServiceSpec("notifications", "signpost-notifications", 8083),
-    ServiceSpec("reporting", "signpost-reporting", 8084),
+# Each service's console script is its name with dashes; the documented ports follow the services' order.
+SERVICES = tuple(
+    ServiceSpec(name, f"signpost-{name.replace('_', '-')}", 8081 + index) for index, name in enumerate(SERVICE_NAMES)
 )
 ALL_SCOPES = [
     "referrals:write",

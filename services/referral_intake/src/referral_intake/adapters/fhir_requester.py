@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from referral_intake.adapters.codes import GENERAL_MEDICAL_PRACTICE, GP_PRACTICE_ODS_PATTERN, ODS_ORGANISATION, SNOMED
 from referral_intake.adapters.fhir_json import Contained, JsonObject, codings, first_telecom, identifiers, same_system
 from referral_intake.adapters.outcome import Issue
-from referral_intake.domain.referral import Referrer, ReferrerKind
+from referral_intake.domain.referral import Referrer
+from signpost_contracts.vocabulary import ReferrerKind
 
 REQUESTER = "ServiceRequest.requester"
 _ODS_FORMAT = re.compile(r"^[A-Z0-9]{3,10}$")

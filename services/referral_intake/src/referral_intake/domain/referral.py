@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from referral_intake.domain.person import MAX_AGE_YEARS, age_on, postcode_district
+from referral_intake.domain.person import MAX_AGE_YEARS, age_on
 from signpost_contracts.events.referrals import age_band
-
-Priority = Literal["routine", "urgent", "asap", "stat"]
-ReferrerKind = Literal["gp", "social-worker", "community-organisation", "self", "other"]
+from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
 
 
 @dataclass(frozen=True)

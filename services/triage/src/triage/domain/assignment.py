@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from triage.domain.policy import Level
+from signpost_contracts.vocabulary import Complexity, ConnectorKind
 from triage.domain.postcodes import any_covers
 from triage.domain.referral import ReferralFacts
-from triage.domain.roster import ConnectorKind
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _why(chosen: ConnectorLoad, facts: ReferralFacts, district: str, fallback: b
     return "; ".join(parts)
 
 
-def place(connectors: list[ConnectorLoad], facts: ReferralFacts, district: str, complexity: Level) -> Placement:
+def place(connectors: list[ConnectorLoad], facts: ReferralFacts, district: str, complexity: Complexity) -> Placement:
     """Pick a connector from `connectors` (active, current caseloads) or explain the wait."""
     covering = [c for c in connectors if any_covers(c.areas, district)]
     kinds: list[ConnectorKind] = ["volunteer", "paid"] if complexity == "low" else ["paid"]

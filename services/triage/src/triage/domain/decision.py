@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from triage.domain.policy import Level, Policy, RedirectRule
-from triage.domain.postcodes import any_covers, normalise_district
+from signpost_contracts.vocabulary import Complexity, postcode_district
+from triage.domain.policy import Policy, RedirectRule
+from triage.domain.postcodes import any_covers
 from triage.domain.referral import ReferralFacts
 
 Outcome = Literal["accepted", "declined", "redirected"]
-_LEVELS: tuple[Level, ...] = ("low", "medium", "high")
+_LEVELS: tuple[Complexity, ...] = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class FiredRule:
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
-    complexity: Level
+    complexity: Complexity
     fired: tuple[FiredRule, ...]
     declines: tuple[FiredRule, ...]
     redirect: RedirectRule | None
@@ -75,15 +76,15 @@ def _age_rules(policy: Policy, facts: ReferralFacts) -> tuple[list[FiredRule], l
     return [], []
 
 
-def _complexity(policy: Policy, facts: ReferralFacts) -> tuple[Level, list[FiredRule]]:
+def _complexity(policy: Policy, facts: ReferralFacts) -> tuple[Complexity, list[FiredRule]]:
     fired = [rule for rule in policy.complexity_rules if rule.when.holds(facts)]
-    levels: list[Level] = [rule.level for rule in fired]
-    level: Level = max(levels, key=_LEVELS.index) if levels else "low"
+    levels: list[Complexity] = [rule.level for rule in fired]
+    level: Complexity = max(levels, key=_LEVELS.index) if levels else "low"
     return level, [FiredRule(rule.id, rule.description) for rule in fired]
 
 
 def decide(policy: Policy, facts: ReferralFacts) -> Decision:
-    district = normalise_district(facts.postcode_district)
+    district = postcode_district(facts.postcode_district)
     redirects = sorted(
         (rule for rule in policy.redirect_rules if rule.when.holds(facts)), key=lambda rule: not rule.urgent
     )

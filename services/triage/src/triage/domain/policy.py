@@ -9,11 +9,10 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from signpost_contracts.vocabulary import Priority
 from triage.domain.postcodes import normalise_prefix
 from triage.domain.referral import ReferralFacts
 
-Level = Literal["low", "medium", "high"]
-Priority = Literal["routine", "urgent", "asap", "stat"]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
 Prefix = Annotated[str, AfterValidator(normalise_prefix)]

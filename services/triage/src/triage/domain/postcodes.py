@@ -1,5 +1,6 @@
 """Postcode districts (outward codes) and the prefixes that say which districts an area covers.
 
+Districts themselves are read by the one parser in signpost_contracts.vocabulary.
 A prefix is either a postcode *area* (letters only, e.g. "LS") or a *district* (e.g. "LS1").
 - An area prefix matches every district in that area and no other: "LS" matches LS1..LS29 and
   LS99, but "L" (Liverpool) does not match "LS6", because the letters must be the whole area.
@@ -13,7 +14,6 @@ import re
 
 AREA_OR_DISTRICT = re.compile(r"^[A-Z]{1,2}([0-9][A-Z0-9]?)?$")
 _DISTRICT = re.compile(r"^(?P<area>[A-Z]{1,2})(?P<number>[0-9]{1,2})(?P<sub>[A-Z]?)$")
-_FULL_POSTCODE = re.compile(r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$")
 
 PREFIX_EXPECTED = "a postcode area such as 'LS' or a district such as 'LS6' (1-2 letters, then optionally 1-2 digits)"
 
@@ -24,19 +24,6 @@ def normalise_prefix(prefix: str) -> str:
     if not AREA_OR_DISTRICT.match(cleaned):
         raise ValueError(f"{prefix!r} is not {PREFIX_EXPECTED}")
     return cleaned
-
-
-def normalise_district(raw: str | None) -> str | None:
-    """The outward code from what a referral carried ("ls6", "LS6 1AA", "LS61AA"), or None if unusable."""
-    if not raw:
-        return None
-    text = raw.strip().upper()
-    if " " in text:
-        text = text.split()[0]
-    full = _FULL_POSTCODE.match(text)
-    if full:
-        text = full["outward"]
-    return text if _DISTRICT.match(text) else None
 
 
 def prefix_covers(prefix: str, district: str) -> bool:

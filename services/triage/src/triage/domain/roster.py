@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from signpost_contracts.vocabulary import ConnectorKind
 from triage.domain.policy import Prefix
 from triage.domain.referral import primary_language
-
-ConnectorKind = Literal["paid", "volunteer"]
 
 
 def _language(tag: str) -> str:
