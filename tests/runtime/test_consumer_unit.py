@@ -34,9 +34,9 @@ def _runtime_with_consumer(handled: list) -> ServiceRuntime:
 
     runtime._consumer = EventConsumer(
         name="probe",
-        pool=None,  # type: ignore[arg-type]
+        unit_of_work=None,  # type: ignore[arg-type]
         handlers={"referral.received.v1": record},
-        dead_letters=DeadLetterSink(runtime.publisher, dead_letter_topic("probe", "unit"), "probe"),
+        dead_letters=DeadLetterSink(runtime.publisher, dead_letter_topic("probe", "unit"), "probe", None),
         monitor=runtime.monitor,
     )
     return runtime
@@ -72,7 +72,7 @@ async def test_an_event_type_nobody_handles_is_acknowledged_and_not_dead_lettere
 
     event = referral_received()
     headers = {**event.headers(), "ce_type": "referral.something-new.v1"}
-    labels = {"consumer": "probe", "event_type": "referral.something-new.v1", "outcome": "ignored"}
+    labels = {"consumer": "probe", "event_type": "unregistered", "outcome": "ignored"}
     before = REGISTRY.get_sample_value("signpost_messages_handled_total", labels) or 0
     async with TestKafkaBroker(runtime.broker) as broker:
         await broker.publish(event.value(), topic(Stream.REFERRALS, "unit"), key=event.key(), headers=headers)

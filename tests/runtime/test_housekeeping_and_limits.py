@@ -55,9 +55,12 @@ async def test_a_failed_publish_releases_only_a_lease_this_relay_still_holds(inf
         class OvertakenPublisher:
             """While publishing, another relay takes the rows over; then this publish fails."""
 
-            async def publish_all(self, records: list[OutgoingRecord]) -> None:
+            def too_large(self, record: OutgoingRecord) -> str | None:
+                return None
+
+            async def publish_each(self, records: list[OutgoingRecord]) -> list[BaseException | None]:
                 await probe.pool.execute("UPDATE outbox SET lease_until = now() + interval '1 hour'")
-                raise ConnectionError("broker went away")
+                return [ConnectionError("broker went away") for _ in records]
 
         relay = OutboxRelay(probe.pool, OvertakenPublisher(), database_url=database_url, lease_seconds=5)
         with pytest.raises(ConnectionError):
@@ -82,7 +85,7 @@ async def test_liveness_fails_when_the_relay_stops_cycling(infrastructure, names
             hung.cancel()
             probe._relay._task = None
         assert response.status_code == 503
-        assert response.json()["checks"]["outbox_relay"].startswith("no relay cycle for")
+        assert response.json()["checks"]["outbox_relay"].startswith("no outbox-relay cycle for")
 
 
 async def test_stopping_keeps_to_the_shutdown_budget_even_when_a_stop_hook_hangs(

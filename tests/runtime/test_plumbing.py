@@ -47,7 +47,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_one_still_processe
     assert b"missing CloudEvents header" in by_value[b'{"hello": "world"}']["dlq_reason"]
     bad_headers = by_value[b'{"referral_id": 42}']
     assert bad_headers["ce_id"].decode() == bad_payload.id
-    assert b"ValidationError" in bad_headers["dlq_reason"]
+    assert b"PayloadError: the event's data is not a valid ReferralReceived" in bad_headers["dlq_reason"]
     assert bad_headers["dlq_original_topic"].decode() == referrals
 
 

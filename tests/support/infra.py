@@ -11,10 +11,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from signpost_contracts import EVENT_TYPES, EventEnvelope, all_topics, topic
+from signpost_contracts.vocabulary import SERVICES
 from signpost_devstack.broker import create_topics
 from signpost_runtime.db import with_database
 
-CONSUMERS = ("referral_intake", "triage", "notifications", "reporting")
+CONSUMERS = SERVICES
 
 
 def unique(prefix: str) -> str:

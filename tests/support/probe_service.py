@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from signpost_contracts import EventEnvelope, Stream, new_event, read_data
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralWaitlisted
 from signpost_devstack.infra import Infrastructure
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
+from signpost_runtime.unit_of_work import Unit
 from support.infra import Namespace
 from support.services import settings_for
 
@@ -28,7 +27,8 @@ HANG_SECONDS = 3.0
 
 def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
     def handlers(runtime: ServiceRuntime):  # type: ignore[no-untyped-def]
-        async def on_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+        async def on_received(unit: Unit, event: EventEnvelope) -> None:
+            conn = unit.connection
             received = read_data(ReferralReceived, event.data)
             if await conn.fetchval("SELECT true FROM blocked WHERE referral_id = $1", received.referral_id):
                 raise RuntimeError(f"referral {received.referral_id} is blocked")
@@ -40,11 +40,10 @@ def probe_definition(settings: ServiceSettings) -> ServiceDefinition:
             follow_up = ReferralWaitlisted(
                 referral_id=received.referral_id, waitlisted_at=datetime.now(UTC), area="LS6", reason="probe"
             )
-            await runtime.outbox.add_event(
-                conn,
+            unit.publish(
                 new_event(
                     follow_up, subject=received.referral_id, correlation_id=event.correlationid, causation_id=event.id
-                ),
+                )
             )
 
         return {"referral.received.v1": on_received}

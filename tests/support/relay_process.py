@@ -23,7 +23,7 @@ async def main() -> None:
     pool = await create_pool(database_url, 4)
     relay = OutboxRelay(
         pool,
-        KafkaPublisher(broker),
+        KafkaPublisher(broker, max_record_bytes=1024 * 1024),
         database_url=database_url,
         batch_size=int(os.environ.get("RELAY_BATCH", "20")),
         lease_seconds=float(os.environ.get("RELAY_LEASE_SECONDS", "1")),

@@ -1,6 +1,6 @@
 """Signpost event contracts: the only thing services share besides the runtime kit."""
 
-from signpost_contracts.base import ContractModel, read_data
+from signpost_contracts.base import ContractModel, PayloadError, read_data
 from signpost_contracts.envelope import EnvelopeError, EventEnvelope, decode_headers, from_kafka
 from signpost_contracts.registry import EVENT_TYPES, EventType, event_type_of, new_event
 from signpost_contracts.topics import DEFAULT_NAMESPACE, Stream, all_topics, dead_letter_topic, topic
@@ -12,6 +12,7 @@ __all__ = [
     "EnvelopeError",
     "EventEnvelope",
     "EventType",
+    "PayloadError",
     "Stream",
     "all_topics",
     "dead_letter_topic",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
 _TOLERANT = "tolerant"
 
@@ -31,6 +31,17 @@ class ContractModel(BaseModel):
 ModelT = TypeVar("ModelT", bound=ContractModel)
 
 
+class PayloadError(ValueError):
+    """An event's data does not fit its type's schema: delivering it again will never help.
+
+    Raised only by `read_data`, so a consumer can tell a bad message (dead-letter it) from a
+    ValidationError in its own code (a bug, retried and reported like any other).
+    """
+
+
 def read_data(model: type[ModelT], data: Any) -> ModelT:
     """Parse an event payload as a consumer: unknown fields (added later by the producer) are ignored."""
-    return model.model_validate(data, context={_TOLERANT: True})
+    try:
+        return model.model_validate(data, context={_TOLERANT: True})
+    except ValidationError as exc:
+        raise PayloadError(f"the event's data is not a valid {model.__name__}: {exc}") from exc

@@ -28,6 +28,9 @@ DEAD_LETTERS = Counter(
     "Messages sent to the dead-letter topic",
     ["consumer"],
 )
-OUTBOX_BACKLOG = Gauge("signpost_outbox_backlog", "Outbox rows not yet published")
+OUTBOX_BACKLOG = Gauge("signpost_outbox_backlog", "Outbox rows waiting to be published (parked rows excluded)")
+OUTBOX_PARKED = Gauge(
+    "signpost_outbox_parked", "Outbox rows set aside because the broker cannot take them; see `signpost-outbox list`"
+)
 OUTBOX_PUBLISHED = Counter("signpost_outbox_published_total", "Outbox rows published to Kafka")
 CONSUMER_LAG = Gauge("signpost_consumer_lag", "Messages waiting on assigned partitions", ["consumer"])

@@ -3,6 +3,10 @@
 Nothing connects at import time. `ServiceRuntime.lifespan` starts things in dependency order
 and stops them in reverse on SIGTERM: stop taking messages, let the one in hand finish, publish
 what is left in the outbox, then close the producer and the pool.
+
+The broker is connected in the background, retried until it answers: a service starts, and intake
+takes referrals into its outbox, while Kafka is still down. Stopping never raises, whatever state
+the broker or the database is in: each step is bounded and its failure logged.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never, wait_exponential_jitter
 
 from signpost_contracts import EventType, Stream, dead_letter_topic, topic
 from signpost_runtime import db, metrics
@@ -33,6 +38,7 @@ from signpost_runtime.publishing import KafkaPublisher
 from signpost_runtime.records import ReceivedRecord
 from signpost_runtime.relay import OutboxRelay
 from signpost_runtime.settings import ServiceSettings
+from signpost_runtime.unit_of_work import Unit, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,9 @@ class ServiceDefinition:
     consumes: Sequence[Stream] = ()
     publishes: Sequence[EventType] = ()  # what its outbox may carry; feeds the AsyncAPI document
     handlers: HandlerFactory | None = None
+    # How a unit of work is built on a transaction's connection: the service's Unit subclass, which
+    # carries its repositories. Event handlers receive it; HTTP routes open one through the runtime.
+    unit: Callable[[asyncpg.Connection], Unit] = Unit
     on_start: Sequence[Hook] = field(default_factory=list)
     on_stop: Sequence[Hook] = field(default_factory=list)
     # A service whose requests only need its database (intake: the outbox rides out a broker outage)
@@ -63,6 +72,7 @@ class ServiceRuntime:
             client_id=f"signpost-{settings.service_name}",
             acks="all",
             enable_idempotence=False,  # correctness rests on the inbox, never on broker idempotence
+            max_request_size=settings.kafka_max_request_bytes,
             allow_auto_create_topics=False,  # topics are provisioned (devstack, Strimzi KafkaTopic)
             # Half the shutdown budget for the message in hand; the rest is for hooks and the last flush.
             graceful_timeout=settings.shutdown_grace_seconds / 2,
@@ -70,10 +80,13 @@ class ServiceRuntime:
             log_level=logging.DEBUG,
         )
         self.outbox = Outbox(settings.topic_namespace)
-        self.publisher = KafkaPublisher(self.broker)
+        self.publisher = KafkaPublisher(self.broker, settings.kafka_max_request_bytes)
         self.monitor = ProgressMonitor(settings.liveness_stall_seconds)
         self.consumer_name = settings.service_name
         self._pool: asyncpg.Pool | None = None
+        self._unit_of_work: UnitOfWork[Unit] | None = None
+        self._broker_connection: asyncio.Task[None] | None = None
+        self.broker_connected = False
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
         self._housekeeper: Housekeeper | None = None
@@ -85,6 +98,13 @@ class ServiceRuntime:
         if self._pool is None:
             raise RuntimeError("the service has not started: no database pool yet")
         return self._pool
+
+    @property
+    def unit_of_work(self) -> UnitOfWork[Unit]:
+        """Opens the one transaction a use case runs in: `async with runtime.unit_of_work() as unit`."""
+        if self._unit_of_work is None:
+            raise RuntimeError("the service has not started: no unit of work yet")
+        return self._unit_of_work
 
     def _register_subscriber(self) -> Any:
         topics = [topic(stream, self.settings.topic_namespace) for stream in self.definition.consumes]
@@ -111,13 +131,17 @@ class ServiceRuntime:
         await db.ensure_database(settings.database_url)
         self._pool = await db.create_pool(settings.database_url, settings.database_pool_size)
         await db.apply_migrations(self._pool, self.definition.migrations)
+        self._unit_of_work = UnitOfWork(self._pool, self.outbox, self.definition.unit)
         if self.definition.handlers is not None:
             self._consumer = EventConsumer(
                 name=self.consumer_name,
-                pool=self._pool,
+                unit_of_work=self._unit_of_work,
                 handlers=self.definition.handlers(self),
                 dead_letters=DeadLetterSink(
-                    self.publisher, dead_letter_topic(self.consumer_name, settings.topic_namespace), self.consumer_name
+                    self.publisher,
+                    dead_letter_topic(self.consumer_name, settings.topic_namespace),
+                    self.consumer_name,
+                    self._pool,
                 ),
                 monitor=self.monitor,
                 max_attempts=settings.consumer_max_attempts,
@@ -125,7 +149,6 @@ class ServiceRuntime:
             )
         for hook in self.definition.on_start:
             await hook(self)
-        await self.broker.start()
         self._relay = OutboxRelay(
             self._pool,
             self.publisher,
@@ -142,37 +165,74 @@ class ServiceRuntime:
             every_seconds=settings.housekeeping_every_seconds,
         )
         self._housekeeper.start()
-        log.info("%s started", settings.service_name)
+        first_attempt = asyncio.Event()
+        self._broker_connection = asyncio.create_task(self._connect_broker(first_attempt), name="broker-connection")
+        # A broker that answers is connected before start returns; one that does not is left to the background.
+        await first_attempt.wait()
+        log.info("%s started%s", settings.service_name, "" if self.broker_connected else " (broker not reachable yet)")
+
+    async def _connect_broker(self, first_attempt: asyncio.Event) -> None:
+        """Start the producer and the subscriber, retrying until the broker answers."""
+
+        async def start_afresh(state: RetryCallState) -> None:
+            first_attempt.set()
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "broker unreachable (%r); retrying in %.1fs", error, state.next_action.sleep if state.next_action else 0
+            )
+            with contextlib.suppress(Exception):
+                await self.broker.stop()  # a half-started broker would start its subscriber twice
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential_jitter(
+                multiplier=0.5, max=self.settings.broker_connect_backoff_max_seconds, jitter=0.5
+            ),
+            stop=stop_never,
+            before_sleep=start_afresh,
+        )
+        try:
+            await retrying(self.broker.start)
+            self.broker_connected = True
+        finally:
+            first_attempt.set()
+        if self._relay is not None:
+            self._relay.wake()  # publish what waited in the outbox now, not at the next poll
+        log.info("%s connected to the broker", self.settings.service_name)
 
     async def stop(self) -> None:
-        """Stop within `shutdown_grace_seconds` in all, whatever each step would like.
+        """Stop within `shutdown_grace_seconds` in all, whatever each step would like; never raise.
 
         Every step is bounded, because each can wait on something gone (an unreachable broker, a
-        hung SMTP server). Whatever a step leaves undone is safe: unacknowledged messages are
-        delivered again, and unpublished outbox rows are published at the next start.
+        hung SMTP server), and a failing step must not skip the ones after it. Whatever a step leaves
+        undone is safe: unacknowledged messages are delivered again, and unpublished outbox rows are
+        published at the next start.
         """
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
-        if self._subscriber is not None:
+        if self._broker_connection is not None:
+            steps.append(("broker connection attempts", functools.partial(_cancel, self._broker_connection)))
+        if self._subscriber is not None and self.broker_connected:
             steps.append(("consumer", self._subscriber.stop))  # lets the message in hand finish first
         # Background workers stop before the last outbox flush, so what they commit on the way out is published.
         steps += [(f"stop hook {hook.__name__}", functools.partial(hook, self)) for hook in self.definition.on_stop]
         if self._housekeeper is not None:
             steps.append(("housekeeping", self._housekeeper.stop))
         if self._relay is not None:
-            relay = self._relay
-            steps.append(("outbox relay", lambda: relay.stop(flush_timeout=max(deadline - time.monotonic(), 0))))
+            relay, broker_connected = self._relay, self.broker_connected
+
+            async def stop_relay_then_flush() -> None:
+                # Without a broker there is nothing to flush to: the rows wait for the next start.
+                await relay.stop(flush_timeout=max(deadline - time.monotonic(), 0) if broker_connected else 0.0)
+
+            steps.append(("outbox relay", stop_relay_then_flush))
         steps.append(("broker connection", self.broker.stop))
         for name, step in steps:
-            try:
-                await asyncio.wait_for(step(), timeout=max(deadline - time.monotonic(), 0.1))
-            except TimeoutError:
-                log.warning("%s overran the shutdown budget; left for redelivery or the next start", name)
+            await _bounded(name, step, deadline)
         if self._pool is not None:
-            try:
-                await asyncio.wait_for(self._pool.close(), timeout=max(deadline - time.monotonic(), 0.1))
-            except TimeoutError:
-                self._pool.terminate()
+            pool = self._pool
+            if not await _bounded("database pool", pool.close, deadline):
+                pool.terminate()
         log.info("%s stopped", self.settings.service_name)
 
     @contextlib.asynccontextmanager
@@ -204,25 +264,45 @@ class ServiceRuntime:
         if waiting is not None:
             metrics.CONSUMER_LAG.labels(self.consumer_name).set(waiting)
 
-    def _relay_problem(self) -> str | None:
-        if self._relay is None or not self._relay.running:
-            return "relay is not running"
-        allowed = max(self.settings.liveness_stall_seconds, self._relay.longest_healthy_cycle())
-        if self._relay.stalled_for() > allowed:
-            return f"no relay cycle for {self._relay.stalled_for():.0f}s (a publish or query is stuck)"
-        return None
-
     def add_liveness_check(self, name: str, check: Callable[[], str]) -> None:
         """Register a background worker's own check: it returns "ok" or what is wrong."""
         self._liveness_checks[name] = check
 
     async def liveness(self) -> dict[str, str]:
         checks = {name: check() for name, check in self._liveness_checks.items()}
-        if self._subscriber is not None:
+        if self._subscriber is not None and self.broker_connected:
+            # Before the broker first answers there is no consume loop yet; readiness reports the broker.
             tasks = getattr(self._subscriber, "tasks", [])
             if not tasks or all(task.done() for task in tasks):
                 checks["consumer"] = "consume loop is not running"
             else:
                 checks["consumer"] = self.monitor.problem(await self.waiting_messages()) or "ok"
-        checks["outbox_relay"] = self._relay_problem() or "ok"
+        relay_problem = self._relay.problem(self.settings.liveness_stall_seconds) if self._relay else "not started"
+        checks["outbox_relay"] = relay_problem or "ok"
         return checks
+
+
+async def _bounded(name: str, step: Callable[[], Awaitable[object]], deadline: float) -> bool:
+    """Run one shutdown step within what is left of the budget; True when it finished cleanly."""
+    try:
+        await asyncio.wait_for(step(), timeout=max(deadline - time.monotonic(), 0.1))
+    except TimeoutError:
+        log.warning("%s overran the shutdown budget; left for redelivery or the next start", name)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being cancelled ourselves: honour it
+        # A client library cancelled its own work on the way out (aiokafka's fetcher does, with the
+        # broker gone); that is the step ending, not a reason to abandon the steps after it.
+        log.warning("%s was cancelled inside its client library while stopping", name)
+    except Exception:
+        log.warning("%s failed while stopping; continuing with the rest", name, exc_info=True)
+    else:
+        return True
+    return False
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

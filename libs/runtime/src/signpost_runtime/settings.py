@@ -26,6 +26,11 @@ class ServiceSettings(BaseSettings):
     # How long a fetch may wait for data. Tansu holds a fetch this long when some assigned partitions
     # are empty, so it bounds each hop's latency there; on Apache Kafka it only sets the idle poll rate.
     kafka_fetch_max_wait_ms: int = 100
+    # The producer refuses records larger than this (its max_request_size); the relay parks such rows
+    # rather than retrying them for ever. The brokers' message.max.bytes must be at least as large.
+    kafka_max_request_bytes: int = 1024 * 1024
+    # While the broker is unreachable at start, reconnect attempts back off up to this.
+    broker_connect_backoff_max_seconds: float = 10.0
     log_level: str = "INFO"
 
     # Consumers: transient failures are retried this many times before the message is dead-lettered.

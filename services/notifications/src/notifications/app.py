@@ -53,7 +53,7 @@ class DispatcherLifecycle:
     def _dispatcher_health(self) -> str:
         if self.dispatcher is None:
             return "dispatcher is not running"
-        return self.dispatcher.problem() or "ok"
+        return self.dispatcher.problem(self.settings.liveness_stall_seconds) or "ok"
 
     async def stop(self, runtime: ServiceRuntime) -> None:
         if self.dispatcher is None:

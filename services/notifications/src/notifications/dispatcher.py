@@ -72,15 +72,6 @@ class Dispatcher(LeasedWorker):
         self.message_id_domain = message_id_domain
         self.send_deadline = lease_seconds * SEND_DEADLINE_SHARE_OF_LEASE
 
-    def problem(self) -> str | None:
-        """Why the dispatcher looks dead, or None: a healthy cycle never outlasts a lease plus a poll."""
-        if not self.running:
-            return "dispatcher is not running"
-        stalled = self.stalled_for()
-        if stalled > self.lease_seconds + self.poll_seconds + 30:
-            return f"no dispatch cycle for {stalled:.0f}s (a send or query is stuck)"
-        return None
-
     async def work_once(self) -> int:
         """Send one claimed batch; returns how many deliveries were attempted."""
         batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds, self.owner)

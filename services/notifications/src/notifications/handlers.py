@@ -6,8 +6,6 @@ repeated event never reaches them.
 
 from __future__ import annotations
 
-import asyncpg
-
 from notifications.domain.outcomes import (
     contact_of,
     outcome_of_assignment,
@@ -20,23 +18,28 @@ from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_RECEIVED, REFERRAL_TRIAGED, REFERRAL_WAITLISTED
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.unit_of_work import Unit
 
 
 def event_handlers(notifier: Notifier) -> dict[str, EventHandler]:
-    async def on_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_received(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         received = read_data(ReferralReceived, event.data)
         await notifier.contact_received(conn, contact_of(received), event.id)
 
-    async def on_triaged(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_triaged(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         outcome = outcome_of_triage(event.id, event.type, read_data(ReferralTriaged, event.data))
         if outcome is not None:
             await notifier.outcome_decided(conn, outcome, event.correlationid)
 
-    async def on_assigned(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_assigned(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         outcome = outcome_of_assignment(event.id, event.type, read_data(ReferralAssigned, event.data))
         await notifier.outcome_decided(conn, outcome, event.correlationid)
 
-    async def on_waitlisted(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_waitlisted(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         outcome = outcome_of_waitlisting(event.id, event.type, read_data(ReferralWaitlisted, event.data))
         await notifier.outcome_decided(conn, outcome, event.correlationid)
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import UTC
 from importlib.metadata import version
 
-import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -22,6 +21,7 @@ from referral_intake.service import DuplicateRequestError, IntakeService, Referr
 from signpost_contracts import EventEnvelope
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
+from signpost_runtime.unit_of_work import Unit
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"], dependencies=[Depends(negotiate)])
 
@@ -90,13 +90,16 @@ def event_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
     """Triage's events keep each referral's Task current (run in the consumer's inbox transaction)."""
     service = IntakeService(runtime.pool, runtime.outbox)
 
-    async def on_triaged(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_triaged(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         await service.record_triage(conn, event)
 
-    async def on_assigned(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_assigned(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         await service.record_assignment(conn, event)
 
-    async def on_waitlisted(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_waitlisted(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         await service.record_waitlist(conn, event)
 
     return {

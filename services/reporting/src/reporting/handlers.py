@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-import asyncpg
-
 from reporting import service
 from reporting.adapters import events
 from reporting.domain.facts import NotificationOutcome, ReferralFact
@@ -24,19 +22,22 @@ from signpost_contracts.registry import (
 )
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
+from signpost_runtime.unit_of_work import Unit
 
 PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
 
 def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact]) -> EventHandler:
-    async def handle(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def handle(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         await service.record_referral_fact(conn, to_fact(read_data(model, event.data)))
 
     return handle
 
 
 def _notification_handler(model: type[PayloadT], to_outcome: Callable[[PayloadT], NotificationOutcome]) -> EventHandler:
-    async def handle(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def handle(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         await service.record_notification(conn, to_outcome(read_data(model, event.data)))
 
     return handle

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -14,6 +13,7 @@ from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.unit_of_work import Unit
 from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
@@ -37,7 +37,8 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
 
 
 def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
-    async def on_referral_received(conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def on_referral_received(unit: Unit, event: EventEnvelope) -> None:
+        conn = unit.connection
         received = read_data(ReferralReceived, event.data)
         await triage.triage(conn, facts_of(received), Cause(event_id=event.id, correlation_id=event.correlationid))
 
