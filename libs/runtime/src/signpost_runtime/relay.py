@@ -83,8 +83,9 @@ class OutboxRelay(LeasedWorker):
         # in insertion order so events about one referral reach their partition in the order they were written.
         rows = sorted(claimed, key=lambda row: row["id"])
         records = {row["id"]: _record(row) for row in rows}
-        refused = {row_id: why for row_id, record in records.items() if (why := self.publisher.too_large(record))}
-        sendable = [row_id for row_id in records if row_id not in refused]
+        too_large = {row_id: why for row_id, record in records.items() if (why := self.publisher.too_large(record))}
+        await self._park(rows, too_large)
+        sendable = [row_id for row_id in records if row_id not in too_large]
         try:
             async with asyncio.timeout(self.work_deadline):
                 outcomes = await self.publisher.publish_each([records[row_id] for row_id in sendable])
@@ -93,7 +94,7 @@ class OutboxRelay(LeasedWorker):
                 sendable
             )
         outage = next((error for error in outcomes if error is not None and is_infrastructure_error(error)), None)
-        refused |= {
+        refused = {
             row_id: repr(error) for row_id, error in zip(sendable, outcomes, strict=True) if error and not outage
         }
         await self._park(rows, refused)
