@@ -10,9 +10,10 @@ import pytest
 
 from referral_intake.app import create_app
 from referral_intake.config import IntakeSettings
+from signpost_contracts import Stream, topic
 from signpost_devstack.broker import EmbeddedBroker
 from support.auth import bearer
-from support.infra import Namespace, unique
+from support.infra import Namespace, read_topic, unique
 from support.services import serving, settings_for
 
 pytestmark = pytest.mark.integration
@@ -71,3 +72,39 @@ async def test_intake_stays_ready_and_takes_referrals_while_the_broker_is_down(
         await serving_app.__aexit__(None, None, None)
     budget = settings.shutdown_grace_seconds
     assert time.monotonic() - started < budget + 5, "stopping keeps to its budget with the broker gone"
+
+
+async def test_intake_starts_while_kafka_is_down_and_publishes_once_it_is_up(
+    infrastructure, database_url, tmp_path, make
+):
+    broker = KillableBroker(tmp_path / "late-broker.log")  # its port is chosen, nothing listens there yet
+    namespace = Namespace(unique("t"), broker.bootstrap_servers)
+    settings = settings_for(
+        IntakeSettings,
+        infrastructure,
+        namespace,
+        database_url,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        broker_connect_backoff_max_seconds=0.5,
+    )
+    app = create_app(settings)
+    try:
+        async with serving(app) as client:
+            ready = await client.get("/health/ready")
+            live = await client.get("/health/live")
+            created = await client.post(
+                "/fhir/ServiceRequest",
+                json=make.referral(),
+                headers={**bearer("referrals:write"), "Content-Type": "application/fhir+json"},
+            )
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["degraded"] == {"broker": "unreachable"}
+            assert live.status_code == 200, live.text
+            assert created.status_code == 201, created.text
+
+            broker.start()
+            await namespace.create()
+            published = await read_topic(broker.bootstrap_servers, topic(Stream.REFERRALS, namespace.name), expect=1)
+            assert [r.key.decode() for r in published] == [created.json()["id"]]
+    finally:
+        broker.stop()
