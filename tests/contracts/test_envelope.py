@@ -7,6 +7,7 @@ import json
 import pytest
 
 from signpost_contracts import EnvelopeError, from_kafka, read_data
+from signpost_contracts.events.common import NAME_LIMIT, clip
 from signpost_contracts.events.referrals import ReferralReceived
 from support.events import referral_received
 
@@ -67,3 +68,18 @@ def test_a_consumer_ignores_fields_a_newer_producer_added():
 def test_a_producer_cannot_send_a_field_the_contract_does_not_have():
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
         ReferralReceived.model_validate({**referral_received().data, "typo_field": 1})
+
+
+def test_text_in_other_scripts_travels_as_utf8_not_inflated_by_escapes():
+    event = referral_received()
+    event = event.model_copy(update={"data": {**event.data, "note": "\u793e\u4f1a"}})
+    assert "\u793e\u4f1a".encode() in event.value()
+    assert b"\\u793e" not in event.value()
+
+
+def test_a_producer_clips_free_text_to_the_schema_limit_with_an_ellipsis():
+    assert clip("short", NAME_LIMIT) == "short"
+    clipped = clip("x" * 5000, NAME_LIMIT)
+    assert clipped is not None
+    assert len(clipped) == NAME_LIMIT
+    assert clipped.endswith("\u2026")

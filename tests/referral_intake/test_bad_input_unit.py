@@ -103,6 +103,34 @@ CASES: dict[str, tuple[Change, int, str, str, str]] = {
         lambda r: r["contained"].append({"resourceType": "Wizard", "id": "w"}),
         400, "invalid", "ServiceRequest.contained[2]", "not a FHIR R4 resource type",
     ),
+    "a contained abstract Resource": (
+        lambda r: r["contained"].append({"resourceType": "Resource", "id": "r"}),
+        400, "invalid", "ServiceRequest.contained[2]", "cannot be contained",
+    ),
+    "a contained Parameters": (
+        lambda r: r["contained"].append({"resourceType": "Parameters", "id": "p"}),
+        400, "invalid", "ServiceRequest.contained[2]", "cannot be contained",
+    ),
+    "two contained resources with one id": (
+        lambda r: r["contained"].append({**r["contained"][0], "birthDate": "1931-01-01"}),
+        400, "invariant", "ServiceRequest.contained[2].id", "also the id of contained[0]",
+    ),
+    "a contained resource containing another": (
+        lambda r: r["contained"][1].update(contained=[{"resourceType": "Patient", "id": "inner"}]),
+        400, "invariant", "ServiceRequest.contained[1]", "dom-2",
+    ),
+    "a whitespace-only identifier": (
+        _set("identifier", [{"system": "https://b82005.example.nhs.uk/Id/referral", "value": "   "}]),
+        400, "value", "ServiceRequest.identifier[0]", "is blank",
+    ),
+    "an identifier too long to be a reference": (
+        _set("identifier", [{"system": "https://b82005.example.nhs.uk/Id/referral", "value": "9" * 5000}]),
+        400, "too-long", "ServiceRequest.identifier[0].value", "at most 256 characters",
+    ),
+    "an identifier system too long for the index": (
+        _set("identifier", [{"system": "urn:x:" + "\u00e9" * 600, "value": "R-1"}]),
+        400, "too-long", "ServiceRequest.identifier[0].system", "at most 1024 bytes",
+    ),
     "subject missing": (lambda r: r.pop("subject"), 400, "required", "ServiceRequest.subject", "NHS number"),
     "subject names no contained resource": (
         _set("subject", {"reference": "#nobody"}), 400, "invalid", "ServiceRequest.subject.reference", "contained"

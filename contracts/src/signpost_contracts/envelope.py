@@ -57,7 +57,8 @@ class EventEnvelope(BaseModel):
         return self.subject.encode()
 
     def value(self) -> bytes:
-        return json.dumps(self.data, separators=(",", ":"), default=str).encode()
+        # UTF-8 as it is: escaping non-ASCII would make text in other scripts up to six times larger.
+        return json.dumps(self.data, separators=(",", ":"), default=str, ensure_ascii=False).encode()
 
 
 def decode_headers(raw_headers: Any) -> dict[str, str]:

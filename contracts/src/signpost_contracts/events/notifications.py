@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from signpost_contracts.base import ContractModel
+from signpost_contracts.events.common import Code, Text
 
 NotificationChannel = Literal["email", "sms", "fhir-callback"]
 
@@ -15,7 +16,7 @@ class NotificationSent(ContractModel):
 
     referral_id: str
     notification_id: str
-    about_event_type: str
+    about_event_type: Code
     channel: NotificationChannel
     sent_at: datetime
     attempts: int
@@ -26,8 +27,8 @@ class NotificationFailed(ContractModel):
 
     referral_id: str
     notification_id: str
-    about_event_type: str
+    about_event_type: Code
     channel: NotificationChannel
     failed_at: datetime
     attempts: int
-    last_error: str
+    last_error: Text

@@ -12,7 +12,17 @@ from typing import Literal
 from pydantic import Field
 
 from signpost_contracts.base import ContractModel
-from signpost_contracts.events.common import Identifier, Priority, ReferrerKind
+from signpost_contracts.events.common import (
+    EMAIL_LIMIT,
+    LIST_LIMIT,
+    PHONE_LIMIT,
+    Code,
+    Identifier,
+    Name,
+    Priority,
+    ReferrerKind,
+    Uri,
+)
 
 Channel = Literal["fhir-rest", "bars-message", "self-referral", "kafka"]
 
@@ -40,23 +50,30 @@ def age_band(age_years: int) -> str:
 
 
 class ReferrerContact(ContractModel):
-    email: str | None = None
-    phone: str | None = None
-    fhir_endpoint: str | None = None
+    email: str | None = Field(default=None, max_length=EMAIL_LIMIT)
+    phone: str | None = Field(default=None, max_length=PHONE_LIMIT)
+    fhir_endpoint: Uri | None = None
 
 
 class Referrer(ContractModel):
     kind: ReferrerKind
-    ods_code: str | None = Field(default=None, description="ODS code of the referring organisation")
-    organisation_name: str | None = None
+    ods_code: Code | None = Field(default=None, description="ODS code of the referring organisation")
+    organisation_name: Name | None = None
     contact: ReferrerContact = ReferrerContact()
+
+
+class Sender(ContractModel):
+    """The system that sent the referral when it is not the referrer itself (an integration engine or hub)."""
+
+    system: Name = Field(description="the sending system's identity (its token's subject)")
+    ods_code: Code | None = Field(default=None, description="the sending system's own ODS code, when it has one")
 
 
 class PersonSummary(ContractModel):
     age_years: int | None = Field(default=None, ge=0, le=130)
-    age_band: str | None = Field(default=None, description="e.g. '65-74'; reporting keeps only this")
-    postcode_district: str | None = Field(default=None, description="outward code, e.g. 'LS6'")
-    preferred_language: str | None = Field(default=None, description="BCP-47 tag, e.g. 'pa'")
+    age_band: Code | None = Field(default=None, description="e.g. '65-74'; reporting keeps only this")
+    postcode_district: Code | None = Field(default=None, description="outward code, e.g. 'LS6'")
+    preferred_language: Code | None = Field(default=None, description="BCP-47 tag, e.g. 'pa'")
     interpreter_needed: bool = False
 
 
@@ -71,6 +88,11 @@ class ReferralReceived(ContractModel):
     )
     referrer: Referrer
     person: PersonSummary
-    needs: list[str] = Field(default_factory=list, description="need categories, e.g. 'loneliness'")
-    risk_flags: list[str] = Field(default_factory=list, description="e.g. 'self-harm-risk'")
+    needs: list[Code] = Field(
+        default_factory=list, max_length=LIST_LIMIT, description="need categories, e.g. 'loneliness'"
+    )
+    risk_flags: list[Code] = Field(default_factory=list, max_length=LIST_LIMIT, description="e.g. 'self-harm-risk'")
     priority: Priority = "routine"
+    sender: Sender | None = Field(
+        default=None, description="the integration engine or hub that sent it for the referrer, if any"
+    )

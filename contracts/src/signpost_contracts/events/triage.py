@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from signpost_contracts.base import ContractModel
-from signpost_contracts.events.common import Complexity, ConnectorKind
+from signpost_contracts.events.common import LIST_LIMIT, Code, Complexity, ConnectorKind, Name, Text
 
 Outcome = Literal["accepted", "declined", "redirected"]
 
@@ -16,13 +16,13 @@ Outcome = Literal["accepted", "declined", "redirected"]
 class FiredRule(ContractModel):
     """One policy rule that fired, so every decision can be explained."""
 
-    rule_id: str
-    description: str
+    rule_id: Code
+    description: Text
 
 
 class Redirect(ContractModel):
-    service: str = Field(description="where the person should be supported instead")
-    contact: str | None = None
+    service: Name = Field(description="where the person should be supported instead")
+    contact: Name | None = None
     urgent: bool = False
 
 
@@ -33,10 +33,10 @@ class ReferralTriaged(ContractModel):
     decided_at: datetime
     outcome: Outcome
     complexity: Complexity
-    reasons: list[FiredRule]
-    summary: str = Field(description="plain-language explanation for the referrer")
+    reasons: list[FiredRule] = Field(max_length=LIST_LIMIT)
+    summary: Text = Field(description="plain-language explanation for the referrer")
     redirect: Redirect | None = None
-    policy_version: str
+    policy_version: Code
 
 
 class ReferralAssigned(ContractModel):
@@ -44,9 +44,9 @@ class ReferralAssigned(ContractModel):
 
     referral_id: str
     assigned_at: datetime
-    connector_id: str
+    connector_id: Code
     connector_kind: ConnectorKind
-    area: str
+    area: Code
 
 
 class ReferralWaitlisted(ContractModel):
@@ -54,6 +54,6 @@ class ReferralWaitlisted(ContractModel):
 
     referral_id: str
     waitlisted_at: datetime
-    area: str
+    area: Code
     required_kind: ConnectorKind | None = None
-    reason: str
+    reason: Text

@@ -7,11 +7,16 @@ from datetime import UTC, datetime
 from referral_intake.domain.referral import ReferralAccepted
 from referral_intake.domain.task_status import Assignment, Triage, Waitlisting
 from signpost_contracts import EventEnvelope, new_event, read_data
-from signpost_contracts.events.common import Identifier
+from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 CHANNEL = "fhir-rest"
+
+
+def _fits(value: str | None, limit: int) -> str | None:
+    # An address cut short would reach someone else or no one: one too long to be real is left out.
+    return value if value is not None and len(value) <= limit else None
 
 
 def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnvelope:
@@ -26,8 +31,8 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
         referrer=Referrer(
             kind=referrer.kind,
             ods_code=referrer.ods_code,
-            organisation_name=referrer.organisation_name,
-            contact=ReferrerContact(email=referrer.email, phone=referrer.phone),
+            organisation_name=clip(referrer.organisation_name, NAME_LIMIT),
+            contact=ReferrerContact(email=_fits(referrer.email, EMAIL_LIMIT), phone=_fits(referrer.phone, PHONE_LIMIT)),
         ),
         person=PersonSummary(
             age_years=event.person.age_years,

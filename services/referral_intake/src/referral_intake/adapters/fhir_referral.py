@@ -25,6 +25,7 @@ from referral_intake.adapters.fhir_requester import read_requester
 from referral_intake.adapters.fhir_subject import check_nhs_numbers, read_subject
 from referral_intake.adapters.outcome import FhirError, Issue
 from referral_intake.domain.referral import BusinessIdentifier, ReferralSubmission
+from signpost_contracts.events.common import IDENTIFIER_VALUE_LIMIT
 
 _SCOPE = (
     f"Signpost takes social prescribing referrals only: ServiceRequest.code, when sent, must include "
@@ -48,7 +49,7 @@ _NO_RETRY_KEY = Issue(
 def read_submission(data: dict[str, Any], today: date, *, request_id_sent: bool = False) -> ReferralSubmission:
     issues: list[Issue] = []
     contained = Contained(data)
-    identifiers = _identifiers(data)
+    identifiers = _identifiers(data, issues)
     if not identifiers and not request_id_sent:
         issues.append(_NO_RETRY_KEY)
     _check_status(data, issues)
@@ -131,11 +132,36 @@ def _collect(
         into.append(code)
 
 
-def _identifiers(data: JsonObject) -> tuple[BusinessIdentifier, ...]:
-    found = (
-        BusinessIdentifier(str(i.get("system") or ""), str(i.get("value") or "")) for i in data.get("identifier") or []
-    )
-    return tuple(dict.fromkeys(i for i in found if i.value))  # one identifier sent twice is still one
+# Identifiers are the key a retry is recognised by, stored in a unique index: bounded in bytes so that
+# no identifier can exceed what a PostgreSQL index entry holds (about 2.7 kB).
+IDENTIFIER_SYSTEM_MAX_BYTES = 1024
+IDENTIFIER_VALUE_MAX_BYTES = 1024
+
+
+def _identifiers(data: JsonObject, issues: list[Issue]) -> tuple[BusinessIdentifier, ...]:
+    found: list[BusinessIdentifier] = []
+    for index, identifier in enumerate(data.get("identifier") or []):
+        path = f"ServiceRequest.identifier[{index}]"
+        system, value = str(identifier.get("system") or ""), identifier.get("value")
+        if value is None:
+            continue  # an identifier with only a system or type identifies nothing; harmless
+        if not str(value).strip():
+            issues.append(
+                Issue("value", f"{path}.value is blank; send your reference for this referral, or leave it out", path)
+            )
+            continue
+        value = str(value)
+        if len(value) > IDENTIFIER_VALUE_LIMIT or len(value.encode()) > IDENTIFIER_VALUE_MAX_BYTES:
+            issues.append(_too_long(f"{path}.value", len(value), f"{IDENTIFIER_VALUE_LIMIT} characters"))
+        elif len(system.encode()) > IDENTIFIER_SYSTEM_MAX_BYTES:
+            issues.append(_too_long(f"{path}.system", len(system), f"{IDENTIFIER_SYSTEM_MAX_BYTES} bytes"))
+        else:
+            found.append(BusinessIdentifier(system, value))
+    return tuple(dict.fromkeys(found))  # one identifier sent twice is still one
+
+
+def _too_long(path: str, length: int, limit: str) -> Issue:
+    return Issue("too-long", f"{path} is {length} characters long; at most {limit} are accepted", path)
 
 
 def _as_stored(data: JsonObject) -> JsonObject:

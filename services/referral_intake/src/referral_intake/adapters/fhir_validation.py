@@ -81,21 +81,50 @@ def fhirpath(loc: tuple[int | str, ...], root: str = ROOT) -> str:
     return path
 
 
+# `contained` holds resources that exist only inside this one (FHIR R4 3.1.0.9.1): never the abstract
+# types, and never the infrastructure resources that are not DomainResources (they cannot be contained).
+_NOT_CONTAINABLE = frozenset({"Resource", "DomainResource", "Bundle", "Binary", "Parameters"})
+
+
 def _check_contained(contained: Any) -> None:
     # Unknown resource types make fhir.resources raise a KeyError rather than a ValidationError.
     if not isinstance(contained, list):
         return
     issues = []
+    seen: dict[str, int] = {}
     for index, entry in enumerate(contained):
         where = f"{ROOT}.contained[{index}]"
         kind = entry.get("resourceType") if isinstance(entry, dict) else None
         if not isinstance(kind, str):
             issues.append(Issue("required", f"{where} has no resourceType; each contained resource needs one", where))
             continue
+        if kind in _NOT_CONTAINABLE:
+            issues.append(
+                Issue(
+                    "invalid", f"{where}.resourceType '{kind}' cannot be contained; contain the resource itself", where
+                )
+            )
+            continue
         try:
             get_fhir_model_class(kind)
         except (KeyError, ValueError):
             issues.append(Issue("invalid", f"{where}.resourceType '{kind}' is not a FHIR R4 resource type", where))
+            continue
+        if entry.get("contained"):
+            # dom-2: a contained resource SHALL NOT contain additional contained resources.
+            issues.append(Issue("invariant", f"{where} has contained resources of its own (FHIR dom-2)", where))
+        resource_id = entry.get("id")
+        if isinstance(resource_id, str) and resource_id in seen:
+            issues.append(
+                Issue(
+                    "invariant",
+                    f"{where}.id '{resource_id}' is also the id of contained[{seen[resource_id]}]; each contained "
+                    "resource needs its own id, or a reference to it is ambiguous",
+                    f"{where}.id",
+                )
+            )
+        elif isinstance(resource_id, str):
+            seen[resource_id] = index
     if issues:
         raise FhirError(issues)
 

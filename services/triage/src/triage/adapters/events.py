@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from signpost_contracts import ContractModel, EventEnvelope, new_event
+from signpost_contracts.events.common import TEXT_LIMIT, clip
 from signpost_contracts.events.triage import (
     FiredRule,
     Redirect,
@@ -33,7 +34,7 @@ def _triaged(referral_id: str, decision: Decision, summary: str, at: datetime) -
         outcome=decision.outcome,
         complexity=decision.complexity,
         reasons=[FiredRule(rule_id=rule.rule_id, description=rule.description) for rule in decision.fired],
-        summary=summary,
+        summary=clip(summary, TEXT_LIMIT) or "",
         redirect=Redirect(service=redirect.service, contact=redirect.contact, urgent=redirect.urgent)
         if redirect
         else None,
@@ -52,7 +53,7 @@ def _placed(referral_id: str, area: str, placement: Placement, at: datetime) -> 
         waitlisted_at=at,
         area=area,
         required_kind=placement.required_kind,
-        reason=placement.reason,
+        reason=clip(placement.reason, TEXT_LIMIT) or "",
     )
 
 

@@ -9,12 +9,16 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from signpost_contracts.events.common import CODE_LIMIT, NAME_LIMIT, TEXT_LIMIT
 from signpost_contracts.vocabulary import Priority
 from triage.domain.postcodes import normalise_prefix
 from triage.domain.referral import ReferralFacts
 
-RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Text = Annotated[str, Field(min_length=1)]
+# The limits of the event fields these values travel in (signpost_contracts.events.common), checked here
+# so that a policy with a value too long for an event is refused at start, not when a referral arrives.
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=CODE_LIMIT)]
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LIMIT)]
 Prefix = Annotated[str, AfterValidator(normalise_prefix)]
 Tag = Annotated[str, AfterValidator(lambda value: value.strip().lower())]
 
@@ -70,8 +74,8 @@ class _Rule(_Strict):
 
 
 class RedirectRule(_Rule):
-    service: Text = Field(description="where the person should be supported instead")
-    contact: str | None = None
+    service: Name = Field(description="where the person should be supported instead")
+    contact: Name | None = None
     urgent: bool = False
     summary: Text = Field(description="what the referrer is told, in plain words")
 
@@ -81,7 +85,7 @@ class ComplexityRule(_Rule):
 
 
 class ServiceArea(_Strict):
-    name: Text
+    name: Name
     postcode_prefixes: list[Prefix] = Field(min_length=1)
 
 
@@ -95,7 +99,7 @@ RuleT = TypeVar("RuleT", bound=_Rule)
 
 
 class Policy(_Strict):
-    version: Text
+    version: Annotated[str, Field(min_length=1, max_length=CODE_LIMIT)]
     service_area: ServiceArea
     age: AgeRule
     redirect_rules: list[RedirectRule] = Field(min_length=1)
