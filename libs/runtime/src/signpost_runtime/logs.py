@@ -1,4 +1,4 @@
-"""JSON logs, one object per line, carrying the event being handled.
+"""JSON logs, one object per line (python-json-logger), carrying the event being handled.
 
 The event id, type, correlation id and subject are held in context variables, so every line
 logged while a message is handled carries them without each call site passing them along.
@@ -7,13 +7,14 @@ logged while a message is handled carries them without each call site passing th
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 _event_context: ContextVar[dict[str, str] | None] = ContextVar("signpost_event_context", default=None)
 
@@ -27,26 +28,22 @@ def event_context(**fields: str | None) -> Iterator[None]:
         _event_context.reset(token)
 
 
-class JsonFormatter(logging.Formatter):
-    def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
+class JsonFormatter(_LibraryJsonFormatter):
+    """time, level, service, logger, message, the event context, then any `extra` fields."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "service": self.service,
-            "logger": record.name,
-            "message": record.getMessage(),
-            **(_event_context.get() or {}),
-        }
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            entry.update(extra)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+    def __init__(self, service: str) -> None:
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+            static_fields={"service": service},
+            json_default=str,
+            json_ensure_ascii=False,
+        )
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        log_data["time"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+        super().add_fields(log_data, record, message_dict)
+        log_data.update(_event_context.get() or {})
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
