@@ -18,6 +18,8 @@ import pytest
 
 from referral_intake.adapters.outcome import ERROR_CODES
 from referral_intake.service import IntakeService
+from referral_intake.unit import IntakeUnit
+from signpost_runtime.unit_of_work import UnitOfWork
 from support.auth import bearer
 
 pytestmark = pytest.mark.integration
@@ -99,23 +101,32 @@ async def _bug(intake, make) -> httpx.Response:
         async def submit(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("a bug in the use case")
 
-    return await _with_service(intake, Broken(intake.pool, intake.app.state.runtime.outbox), make)
+    return await _with_service(intake, Broken(), make)
 
 
 async def _database_gone(intake, make) -> httpx.Response:
-    closed = await asyncpg.create_pool(intake.app.state.runtime.settings.database_url, min_size=1, max_size=1)
+    runtime = intake.app.state.runtime
+    closed = await asyncpg.create_pool(runtime.settings.database_url, min_size=1, max_size=1)
     await closed.close()
-    return await _with_service(intake, IntakeService(closed, intake.app.state.runtime.outbox), make)
+    working, runtime._unit_of_work = runtime._unit_of_work, UnitOfWork(closed, runtime.outbox, IntakeUnit)
+    try:
+        return await _post(intake, make)
+    finally:
+        runtime._unit_of_work = working
 
 
 async def _with_service(intake, service: IntakeService, make) -> httpx.Response:
     working = intake.app.state.intake
     intake.app.state.intake = service
     try:
-        async with intake.lenient_client() as client:
-            return await client.post("/fhir/ServiceRequest", json=make.referral(), headers=WRITER)
+        return await _post(intake, make)
     finally:
         intake.app.state.intake = working
+
+
+async def _post(intake, make) -> httpx.Response:
+    async with intake.lenient_client() as client:
+        return await client.post("/fhir/ServiceRequest", json=make.referral(), headers=WRITER)
 
 
 CASES: dict[str, Callable[..., Awaitable[httpx.Response]]] = {

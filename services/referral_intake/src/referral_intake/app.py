@@ -10,6 +10,7 @@ from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.config import IntakeSettings
 from referral_intake.handlers import event_handlers, router
 from referral_intake.service import IntakeService
+from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
 from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_runtime.db import service_migrations
@@ -20,20 +21,18 @@ from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
-    async def start_use_cases(runtime: ServiceRuntime) -> None:
-        app.state.intake = IntakeService(runtime.pool, runtime.outbox)
-
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.TRIAGE],
         publishes=[REFERRAL_RECEIVED],
         handlers=event_handlers,
-        on_start=[start_use_cases],
+        unit=IntakeUnit,
         # POST needs only PostgreSQL: the outbox holds referral.received until the broker is back.
         ready_needs_broker=False,
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost referral intake (FHIR R4)")
+    app.state.intake = IntakeService()
     app.state.public_base_url = settings.public_base_url
     install_error_handlers(app)
     return app

@@ -16,18 +16,24 @@ from referral_intake.adapters.fhir_request import correlation_id, read_referral,
 from referral_intake.adapters.fhir_task import searchset, task_resource
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
-from referral_intake.domain.referral import StoredReferral
-from referral_intake.service import DuplicateRequestError, IntakeService, ReferralConflictError
+from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, StoredReferral
+from referral_intake.service import DuplicateRequestError, IntakeService, ReferralConflictError, Submitted
+from referral_intake.unit import IntakeUnit
 from signpost_contracts import EventEnvelope
+from signpost_runtime.auth import Principal
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.unit_of_work import Unit
+from signpost_runtime.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"], dependencies=[Depends(negotiate)])
 
 
 def _service(request: Request) -> IntakeService:
     return request.app.state.intake  # type: ignore[no-any-return]
+
+
+def _unit_of_work(request: Request) -> UnitOfWork[IntakeUnit]:
+    return request.app.state.runtime.unit_of_work  # type: ignore[no-any-return]
 
 
 def _settings(request: Request) -> IntakeSettings:
@@ -43,8 +49,11 @@ async def metadata(request: Request) -> Response:
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
     submission = await read_referral(request, _settings(request), request_id=sent_request_id)
+    service, unit_of_work = _service(request), _unit_of_work(request)
     try:
-        submitted = await _service(request).submit(submission, principal, correlation_id(request), sent_request_id)
+        submitted = await _submit(
+            service, unit_of_work, submission, principal, correlation_id(request), sent_request_id
+        )
     except DuplicateRequestError as duplicate:
         raise _duplicate(duplicate, base_url(request)) from None
     except ReferralConflictError:
@@ -56,9 +65,27 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
     return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
 
 
+async def _submit(
+    service: IntakeService,
+    unit_of_work: UnitOfWork[IntakeUnit],
+    submission: ReferralSubmission,
+    principal: Principal,
+    correlation: str | None,
+    sent_request_id: str | None,
+) -> Submitted:
+    try:
+        async with unit_of_work() as unit:
+            return await service.submit(unit, submission, principal, correlation, sent_request_id)
+    except AlreadyClaimedError:
+        # Lost a race with the same request or referral sent twice at once; the winner has committed.
+        async with unit_of_work() as unit:
+            return await service.resolve_race(unit, submission, sent_request_id)
+
+
 @router.get("/ServiceRequest/{referral_id}")
 async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
-    referral = await _service(request).referral(referral_id, principal)
+    async with _unit_of_work(request)() as unit:
+        referral = await _service(request).referral(unit, referral_id, principal)
     if referral is None:
         raise _not_found("ServiceRequest", referral_id)
     return FhirResponse(referral.resource, headers=_version(referral))
@@ -73,34 +100,33 @@ async def search_tasks(request: Request, principal: Reader, focus: str | None = 
             "search Tasks by the referral they follow: GET /fhir/Task?focus=ServiceRequest/<id>",
             "focus",
         )
-    found = await _service(request).task_for_referral(_referral_id(focus), principal)
+    async with _unit_of_work(request)() as unit:
+        found = await _service(request).task_for_referral(unit, _referral_id(focus), principal)
     tasks = [task_resource(*found)] if found else []
     return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
 
 
 @router.get("/Task/{task_id}")
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
-    found = await _service(request).task(task_id, principal)
+    async with _unit_of_work(request)() as unit:
+        found = await _service(request).task(unit, task_id, principal)
     if found is None:
         raise _not_found("Task", task_id)
     return FhirResponse(task_resource(*found))
 
 
 def event_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
-    """Triage's events keep each referral's Task current (run in the consumer's inbox transaction)."""
-    service = IntakeService(runtime.pool, runtime.outbox)
+    """Triage's events keep each referral's Task current (run in the consumer's unit of work)."""
+    service = IntakeService()
 
-    async def on_triaged(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
-        await service.record_triage(conn, event)
+    async def on_triaged(unit: IntakeUnit, event: EventEnvelope) -> None:
+        await service.record_triage(unit, event)
 
-    async def on_assigned(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
-        await service.record_assignment(conn, event)
+    async def on_assigned(unit: IntakeUnit, event: EventEnvelope) -> None:
+        await service.record_assignment(unit, event)
 
-    async def on_waitlisted(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
-        await service.record_waitlist(conn, event)
+    async def on_waitlisted(unit: IntakeUnit, event: EventEnvelope) -> None:
+        await service.record_waitlist(unit, event)
 
     return {
         "referral.triaged.v1": on_triaged,

@@ -1,4 +1,8 @@
-"""Use cases of the front door: take a referral in, read it back, follow its Task."""
+"""Use cases of the front door: take a referral in, read it back, follow its Task.
+
+Each runs inside the unit of work its edge opened (an HTTP route, or the consumer for triage's
+events) and sees only the repositories the unit carries and `publish`; tests pass a fake unit.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,49 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-import asyncpg
-
-from referral_intake.adapters import events, progress_store, repository
+from referral_intake.adapters import events
 from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
 from referral_intake.domain.task_status import ReferralProgress, TaskState, task_state
 from signpost_contracts import EventEnvelope
 from signpost_runtime.auth import AuthError, Principal
-from signpost_runtime.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+
+class Referrals(Protocol):
+    async def insert(
+        self, submission: ReferralSubmission, *, referral_id: str, task_id: str, now: datetime, request_id: str | None
+    ) -> StoredReferral: ...
+
+    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None: ...
+
+    async def find_by_request(self, requester_ods: str, request_id: str) -> str | None: ...
+
+    async def get(self, referral_id: str) -> StoredReferral | None: ...
+
+    async def get_by_task(self, task_id: str) -> StoredReferral | None: ...
+
+
+class Progress(Protocol):
+    async def load_for_update(self, referral_id: str) -> ReferralProgress: ...
+
+    async def load(self, referral_id: str) -> ReferralProgress: ...
+
+    async def save(self, referral_id: str, progress: ReferralProgress) -> None: ...
+
+
+class IntakeWork(Protocol):
+    """What a use case may touch: the referral store, the Task facts, and the events it announces."""
+
+    @property
+    def referrals(self) -> Referrals: ...
+
+    @property
+    def progress(self) -> Progress: ...
+
+    def publish(self, *events: EventEnvelope) -> None: ...
 
 
 class ReferralConflictError(Exception):
@@ -40,86 +76,76 @@ class Submitted:
 
 
 class IntakeService:
-    def __init__(self, pool: asyncpg.Pool, outbox: Outbox, clock: Callable[[], datetime] | None = None) -> None:
-        self.pool = pool
-        self.outbox = outbox
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     async def submit(
         self,
+        unit: IntakeWork,
         submission: ReferralSubmission,
         principal: Principal,
         correlation_id: str | None,
         request_id: str | None = None,
     ) -> Submitted:
-        """Store a new referral and announce it in one transaction.
+        """Store a new referral and announce it, in the unit's one transaction.
 
-        A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first referral.
+        A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first
+        referral. Raises AlreadyClaimedError when a concurrent request claimed the same key first: the
+        unit must then roll back, and `resolve_race` in a new unit finds what the winner stored.
         """
         _authorise_sender(principal, submission)
-        async with self.pool.acquire() as conn:
-            earlier = await _earlier(conn, submission, request_id)
-            if earlier is not None:
-                return Submitted(earlier, created=False)
-            try:
-                async with conn.transaction():
-                    stored = await repository.insert_referral(
-                        conn,
-                        submission,
-                        referral_id=str(uuid.uuid4()),
-                        task_id=str(uuid.uuid4()),
-                        now=self.clock(),
-                        request_id=request_id,
-                    )
-                    await self.outbox.add_event(conn, self._received(submission, stored, correlation_id))
-            except repository.AlreadyClaimedError:
-                # Lost a race with the same request or referral sent twice at once; the winner has committed.
-                earlier = await _earlier(conn, submission, request_id)
-                if earlier is None:
-                    raise ReferralConflictError from None
-                return Submitted(earlier, created=False)
+        earlier = await _earlier(unit, submission, request_id)
+        if earlier is not None:
+            return Submitted(earlier, created=False)
+        stored = await unit.referrals.insert(
+            submission,
+            referral_id=str(uuid.uuid4()),
+            task_id=str(uuid.uuid4()),
+            now=self.clock(),
+            request_id=request_id,
+        )
+        unit.publish(events.referral_received(accepted(submission, stored), correlation_id or stored.id))
         log.info("referral %s received from %s", stored.id, stored.requester_ods)
         return Submitted(stored, created=True)
 
-    async def referral(self, referral_id: str, principal: Principal) -> StoredReferral | None:
-        referral = await repository.get_referral(self.pool, referral_id)
-        return _readable(referral, principal)
+    async def resolve_race(self, unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> Submitted:
+        """After losing a race with the same request or referral sent twice at once: the winner's referral."""
+        earlier = await _earlier(unit, submission, request_id)
+        if earlier is None:
+            raise ReferralConflictError
+        return Submitted(earlier, created=False)
+
+    async def referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> StoredReferral | None:
+        return _readable(await unit.referrals.get(referral_id), principal)
 
     async def task_for_referral(
-        self, referral_id: str, principal: Principal
+        self, unit: IntakeWork, referral_id: str, principal: Principal
     ) -> tuple[StoredReferral, TaskState] | None:
-        referral = _readable(await repository.get_referral(self.pool, referral_id), principal)
-        return (referral, await self._state(referral.id)) if referral else None
+        referral = _readable(await unit.referrals.get(referral_id), principal)
+        return (referral, task_state(await unit.progress.load(referral.id))) if referral else None
 
-    async def task(self, task_id: str, principal: Principal) -> tuple[StoredReferral, TaskState] | None:
-        referral = _readable(await repository.get_referral_by_task(self.pool, task_id), principal)
-        return (referral, await self._state(referral.id)) if referral else None
+    async def task(
+        self, unit: IntakeWork, task_id: str, principal: Principal
+    ) -> tuple[StoredReferral, TaskState] | None:
+        referral = _readable(await unit.referrals.get_by_task(task_id), principal)
+        return (referral, task_state(await unit.progress.load(referral.id))) if referral else None
 
-    async def record_triage(self, conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def record_triage(self, unit: IntakeWork, event: EventEnvelope) -> None:
         referral_id, fact = events.triage_fact(event)
-        await self._merge(conn, referral_id, lambda progress: progress.with_triage(fact))
+        await _merge(unit, referral_id, lambda progress: progress.with_triage(fact))
 
-    async def record_assignment(self, conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def record_assignment(self, unit: IntakeWork, event: EventEnvelope) -> None:
         referral_id, fact = events.assignment_fact(event)
-        await self._merge(conn, referral_id, lambda progress: progress.with_assignment(fact))
+        await _merge(unit, referral_id, lambda progress: progress.with_assignment(fact))
 
-    async def record_waitlist(self, conn: asyncpg.Connection, event: EventEnvelope) -> None:
+    async def record_waitlist(self, unit: IntakeWork, event: EventEnvelope) -> None:
         referral_id, fact = events.waitlist_fact(event)
-        await self._merge(conn, referral_id, lambda progress: progress.with_waitlist(fact))
+        await _merge(unit, referral_id, lambda progress: progress.with_waitlist(fact))
 
-    async def _merge(
-        self, conn: asyncpg.Connection, referral_id: str, change: Callable[[ReferralProgress], ReferralProgress]
-    ) -> None:
-        progress = await progress_store.load_for_update(conn, referral_id)
-        await progress_store.save(conn, referral_id, change(progress))
 
-    async def _state(self, referral_id: str) -> TaskState:
-        return task_state(await progress_store.load(self.pool, referral_id))
-
-    def _received(
-        self, submission: ReferralSubmission, stored: StoredReferral, correlation_id: str | None
-    ) -> EventEnvelope:
-        return events.referral_received(accepted(submission, stored), correlation_id or stored.id)
+async def _merge(unit: IntakeWork, referral_id: str, change: Callable[[ReferralProgress], ReferralProgress]) -> None:
+    progress = await unit.progress.load_for_update(referral_id)
+    await unit.progress.save(referral_id, change(progress))
 
 
 def _authorise_sender(principal: Principal, submission: ReferralSubmission) -> None:
@@ -134,15 +160,13 @@ def _authorise_sender(principal: Principal, submission: ReferralSubmission) -> N
         )
 
 
-async def _earlier(
-    conn: asyncpg.Connection, submission: ReferralSubmission, request_id: str | None
-) -> StoredReferral | None:
+async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> StoredReferral | None:
     """The referral this request repeats: DuplicateRequestError for its X-Request-ID, else by identifier."""
     if request_id is not None:
-        referral_id = await repository.find_by_request(conn, submission.referrer.ods_code, request_id)
+        referral_id = await unit.referrals.find_by_request(submission.referrer.ods_code, request_id)
         if referral_id is not None:
             raise DuplicateRequestError(request_id, referral_id)
-    return await repository.find_by_identifiers(conn, submission)
+    return await unit.referrals.find_by_identifiers(submission)
 
 
 def _readable(referral: StoredReferral | None, principal: Principal) -> StoredReferral | None:

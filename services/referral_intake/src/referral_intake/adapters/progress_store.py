@@ -1,4 +1,4 @@
-"""PostgreSQL storage of what later events told us about each referral (its Task facts)."""
+"""PostgreSQL storage of what later events told us about each referral (its Task facts), on a unit's connection."""
 
 from __future__ import annotations
 
@@ -15,31 +15,35 @@ FactT = TypeVar("FactT", Triage, Assignment, Waitlisting)
 _TIMES = ("decided_at", "assigned_at", "waitlisted_at")
 
 
-async def load_for_update(conn: asyncpg.Connection, referral_id: str) -> ReferralProgress:
-    """The referral's facts, locked until the caller's transaction ends, so merges never interleave."""
-    await conn.execute("INSERT INTO referral_progress (referral_id) VALUES ($1) ON CONFLICT DO NOTHING", referral_id)
-    row = await conn.fetchrow(
-        "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1 FOR UPDATE", referral_id
-    )
-    return _progress(row)
+class ProgressRepository:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
+    async def load_for_update(self, referral_id: str) -> ReferralProgress:
+        """The referral's facts, locked until the unit's transaction ends, so merges never interleave."""
+        await self.connection.execute(
+            "INSERT INTO referral_progress (referral_id) VALUES ($1) ON CONFLICT DO NOTHING", referral_id
+        )
+        row = await self.connection.fetchrow(
+            "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1 FOR UPDATE", referral_id
+        )
+        return _progress(row)
 
-async def load(conn: asyncpg.Connection | asyncpg.Pool, referral_id: str) -> ReferralProgress:
-    row = await conn.fetchrow(
-        "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1", referral_id
-    )
-    return _progress(row) if row else ReferralProgress()
+    async def load(self, referral_id: str) -> ReferralProgress:
+        row = await self.connection.fetchrow(
+            "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1", referral_id
+        )
+        return _progress(row)
 
-
-async def save(conn: asyncpg.Connection, referral_id: str, progress: ReferralProgress) -> None:
-    await conn.execute(
-        "UPDATE referral_progress SET triage = $2::jsonb, assignment = $3::jsonb, waitlist = $4::jsonb,"
-        " updated_at = now() WHERE referral_id = $1",
-        referral_id,
-        _dump(progress.triage),
-        _dump(progress.assignment),
-        _dump(progress.waitlist),
-    )
+    async def save(self, referral_id: str, progress: ReferralProgress) -> None:
+        await self.connection.execute(
+            "UPDATE referral_progress SET triage = $2::jsonb, assignment = $3::jsonb, waitlist = $4::jsonb,"
+            " updated_at = now() WHERE referral_id = $1",
+            referral_id,
+            _dump(progress.triage),
+            _dump(progress.assignment),
+            _dump(progress.waitlist),
+        )
 
 
 def _progress(row: asyncpg.Record | None) -> ReferralProgress:

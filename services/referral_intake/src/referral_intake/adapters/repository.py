@@ -1,4 +1,4 @@
-"""PostgreSQL storage of referrals and their identifiers (asyncpg, plain SQL)."""
+"""PostgreSQL storage of referrals and their identifiers (asyncpg, plain SQL), on a unit's connection."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from referral_intake.domain.referral import ReferralSubmission, StoredReferral
+from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, StoredReferral
 
 _COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated"
-
-
-class AlreadyClaimedError(Exception):
-    """Another referral from the same organisation already holds this X-Request-ID or one of these identifiers."""
 
 
 def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime) -> dict[str, Any]:
@@ -27,98 +23,98 @@ def _without(resource: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if k not in keys and k != "resourceType"}
 
 
-async def insert_referral(
-    conn: asyncpg.Connection,
-    submission: ReferralSubmission,
-    *,
-    referral_id: str,
-    task_id: str,
-    now: datetime,
-    request_id: str | None = None,
-) -> StoredReferral:
-    """Store a new referral; raises AlreadyClaimedError (the caller's transaction must roll back)."""
-    resource = stored_resource(submission.resource, referral_id, now)
-    first = submission.identifiers[0] if submission.identifiers else None
-    await conn.execute(
-        "INSERT INTO referrals (id, task_id, requester_ods, nhs_number, identifier_system, identifier_value,"
-        " resource, received_at, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8)",
-        referral_id,
-        task_id,
-        submission.referrer.ods_code,
-        submission.nhs_number,
-        first.system if first else None,
-        first.value if first else None,
-        json.dumps(resource),
-        now,
-    )
-    # A concurrent insert of the same key waits here for the other transaction, then conflicts. Keys are
-    # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
-    # keys wait for each other in the same order and can never deadlock, whatever order they listed them.
-    if request_id is not None:
-        claimed = await conn.fetchval(
-            "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at)"
-            " VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-            submission.referrer.ods_code,
-            request_id,
+class ReferralRepository:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def insert(
+        self,
+        submission: ReferralSubmission,
+        *,
+        referral_id: str,
+        task_id: str,
+        now: datetime,
+        request_id: str | None = None,
+    ) -> StoredReferral:
+        """Store a new referral; raises AlreadyClaimedError (the caller's transaction must roll back)."""
+        resource = stored_resource(submission.resource, referral_id, now)
+        first = submission.identifiers[0] if submission.identifiers else None
+        await self.connection.execute(
+            "INSERT INTO referrals (id, task_id, requester_ods, nhs_number, identifier_system, identifier_value,"
+            " resource, received_at, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8)",
             referral_id,
+            task_id,
+            submission.referrer.ods_code,
+            submission.nhs_number,
+            first.system if first else None,
+            first.value if first else None,
+            json.dumps(resource),
             now,
         )
-        if not claimed:
-            raise AlreadyClaimedError(f"X-Request-ID {request_id}")
-    for identifier in sorted(submission.identifiers, key=lambda i: (i.system, i.value)):
-        claimed = await conn.fetchval(
-            "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING RETURNING true",
-            submission.referrer.ods_code,
-            identifier.system,
-            identifier.value,
-            referral_id,
+        # A concurrent insert of the same key waits here for the other transaction, then conflicts. Keys are
+        # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
+        # keys wait for each other in the same order and can never deadlock, whatever order they listed them.
+        if request_id is not None:
+            claimed = await self.connection.fetchval(
+                "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at)"
+                " VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+                submission.referrer.ods_code,
+                request_id,
+                referral_id,
+                now,
+            )
+            if not claimed:
+                raise AlreadyClaimedError(f"X-Request-ID {request_id}")
+        for identifier in sorted(submission.identifiers, key=lambda i: (i.system, i.value)):
+            claimed = await self.connection.fetchval(
+                "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                submission.referrer.ods_code,
+                identifier.system,
+                identifier.value,
+                referral_id,
+            )
+            if not claimed:
+                raise AlreadyClaimedError(f"{identifier.system}|{identifier.value}")
+        return StoredReferral(
+            id=referral_id,
+            task_id=task_id,
+            requester_ods=submission.referrer.ods_code,
+            resource=resource,
+            received_at=now,
+            last_updated=now,
+            nhs_number=submission.nhs_number,
         )
-        if not claimed:
-            raise AlreadyClaimedError(f"{identifier.system}|{identifier.value}")
-    return StoredReferral(
-        id=referral_id,
-        task_id=task_id,
-        requester_ods=submission.referrer.ods_code,
-        resource=resource,
-        received_at=now,
-        last_updated=now,
-        nhs_number=submission.nhs_number,
-    )
 
+    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
+        if not submission.identifiers:
+            return None
+        row = await self.connection.fetchrow(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ("
+            " SELECT referral_id FROM referral_identifiers"
+            " WHERE requester_ods = $1 AND (system, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) LIMIT 1)",
+            submission.referrer.ods_code,
+            [i.system for i in submission.identifiers],
+            [i.value for i in submission.identifiers],
+        )
+        return _referral(row) if row else None
 
-async def find_by_identifiers(conn: asyncpg.Connection, submission: ReferralSubmission) -> StoredReferral | None:
-    if not submission.identifiers:
-        return None
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM referrals WHERE id = ("
-        " SELECT referral_id FROM referral_identifiers"
-        " WHERE requester_ods = $1 AND (system, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) LIMIT 1)",
-        submission.referrer.ods_code,
-        [i.system for i in submission.identifiers],
-        [i.value for i in submission.identifiers],
-    )
-    return _referral(row) if row else None
+    async def find_by_request(self, requester_ods: str, request_id: str) -> str | None:
+        """The id of the referral an earlier request with this X-Request-ID created, if any."""
+        found = await self.connection.fetchval(
+            "SELECT referral_id FROM referral_requests WHERE requester_ods = $1 AND request_id = $2::uuid",
+            requester_ods,
+            request_id,
+        )
+        return str(found) if found is not None else None
 
+    async def get(self, referral_id: str) -> StoredReferral | None:
+        row = await self.connection.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1", referral_id)
+        return _referral(row) if row else None
 
-async def find_by_request(conn: asyncpg.Connection, requester_ods: str, request_id: str) -> str | None:
-    """The id of the referral an earlier request with this X-Request-ID created, if any."""
-    found = await conn.fetchval(
-        "SELECT referral_id FROM referral_requests WHERE requester_ods = $1 AND request_id = $2::uuid",
-        requester_ods,
-        request_id,
-    )
-    return str(found) if found is not None else None
-
-
-async def get_referral(conn: asyncpg.Connection | asyncpg.Pool, referral_id: str) -> StoredReferral | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1", referral_id)
-    return _referral(row) if row else None
-
-
-async def get_referral_by_task(conn: asyncpg.Connection | asyncpg.Pool, task_id: str) -> StoredReferral | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE task_id = $1", task_id)
-    return _referral(row) if row else None
+    async def get_by_task(self, task_id: str) -> StoredReferral | None:
+        row = await self.connection.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE task_id = $1", task_id)
+        return _referral(row) if row else None
 
 
 def _referral(row: asyncpg.Record) -> StoredReferral:

@@ -11,6 +11,10 @@ from signpost_contracts.events.referrals import age_band
 from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
 
 
+class AlreadyClaimedError(Exception):
+    """Another referral from the same organisation already holds this X-Request-ID or one of these identifiers."""
+
+
 @dataclass(frozen=True)
 class BusinessIdentifier:
     """The referrer's own identifier for the referral (ServiceRequest.identifier)."""

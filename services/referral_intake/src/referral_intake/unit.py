@@ -1,0 +1,16 @@
+"""The unit of work intake's use cases run in: a transaction and the repositories on it."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from referral_intake.adapters.progress_store import ProgressRepository
+from referral_intake.adapters.repository import ReferralRepository
+from signpost_runtime.unit_of_work import Unit
+
+
+class IntakeUnit(Unit):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.referrals = ReferralRepository(connection)
+        self.progress = ProgressRepository(connection)
