@@ -50,8 +50,10 @@ async def ensure_database(url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection inside a transaction.
+async def transaction(
+    pool: asyncpg.Pool, *, isolation: str | None = None, readonly: bool = False
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside a transaction (read committed unless `isolation` says otherwise).
 
     asyncpg raises if the connection dies while it is being returned to the pool, which can
     happen just after COMMIT during a database restart. The commit stands, so that error is
@@ -59,7 +61,7 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """
     conn = await pool.acquire()
     try:
-        async with conn.transaction():
+        async with conn.transaction(isolation=isolation, readonly=readonly):
             yield conn
     finally:
         try:

@@ -46,8 +46,9 @@ class UnitOfWork(Generic[UnitT]):
         self.make_unit = make_unit
 
     @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[UnitT]:
-        async with transaction(self.pool) as connection:
+    async def __call__(self, *, isolation: str | None = None, readonly: bool = False) -> AsyncIterator[UnitT]:
+        """`isolation="repeatable_read", readonly=True` gives a read that sees one snapshot throughout."""
+        async with transaction(self.pool, isolation=isolation, readonly=readonly) as connection:
             unit = self.make_unit(connection)
             yield unit
             await self.outbox.add_events(connection, unit.events)

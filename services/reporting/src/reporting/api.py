@@ -64,7 +64,8 @@ class SummaryResponse(BaseModel):
 async def current_summary(request: Request) -> Summary:
     runtime = request.app.state.runtime
     settings: ReportingSettings = runtime.settings
-    return await summarise(runtime.pool, top_referrers=settings.summary_top_referrers)
+    async with runtime.unit_of_work(isolation="repeatable_read", readonly=True) as unit:
+        return await summarise(unit, top_referrers=settings.summary_top_referrers)
 
 
 @router.get("/summary", response_model=SummaryResponse)

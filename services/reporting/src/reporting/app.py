@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from reporting import api, dashboard
 from reporting.config import ReportingSettings
 from reporting.handlers import event_handlers
+from reporting.unit import ReportingUnit
 from signpost_contracts import Stream
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
@@ -23,6 +24,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         consumes=[Stream.REFERRALS, Stream.TRIAGE, Stream.NOTIFICATIONS],
         publishes=[],  # reporting never decides anything, so it announces nothing
         handlers=event_handlers,
+        unit=ReportingUnit,
     )
     return build_app(ServiceRuntime(definition), [api.router, dashboard.router], title="Signpost reporting")
 

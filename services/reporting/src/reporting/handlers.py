@@ -8,6 +8,7 @@ from typing import TypeVar
 from reporting import service
 from reporting.adapters import events
 from reporting.domain.facts import NotificationOutcome, ReferralFact
+from reporting.unit import ReportingUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceived
@@ -22,23 +23,20 @@ from signpost_contracts.registry import (
 )
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.unit_of_work import Unit
 
 PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
 
 def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact]) -> EventHandler:
-    async def handle(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
-        await service.record_referral_fact(conn, to_fact(read_data(model, event.data)))
+    async def handle(unit: ReportingUnit, event: EventEnvelope) -> None:
+        await service.record_referral_fact(unit, to_fact(read_data(model, event.data)))
 
     return handle
 
 
 def _notification_handler(model: type[PayloadT], to_outcome: Callable[[PayloadT], NotificationOutcome]) -> EventHandler:
-    async def handle(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
-        await service.record_notification(conn, to_outcome(read_data(model, event.data)))
+    async def handle(unit: ReportingUnit, event: EventEnvelope) -> None:
+        await service.record_notification(unit, to_outcome(read_data(model, event.data)))
 
     return handle
 

@@ -1,4 +1,4 @@
-"""The projection in PostgreSQL: fact upserts, derived status, and counts computed in SQL."""
+"""The projection in PostgreSQL: fact upserts, derived status, and counts computed in SQL, on a unit's connection."""
 
 from __future__ import annotations
 
@@ -38,88 +38,87 @@ def _sql_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-async def upsert_referral_fields(
-    conn: asyncpg.Connection, referral_id: str, fields: Mapping[str, Any]
-) -> asyncpg.Record:
-    """Set only these fields, creating the row if this is the first fact; return the row as it now stands.
+class ProjectionStore:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
-    The upsert row-locks the referral until the transaction ends, so two consumers applying facts
-    for one referral at once are serialised and the second sees the first one's facts.
-    """
-    unknown = set(fields) - _FACT_COLUMNS
-    if unknown:
-        raise ValueError(f"not a projection column: {sorted(unknown)}")
-    names = sorted(fields)
-    placeholders = ", ".join(f"${index}" for index in range(2, len(names) + 2))
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
-    sql = (
-        f"INSERT INTO referral_facts (referral_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
-        f"ON CONFLICT (referral_id) DO UPDATE SET {updates}, updated_at = now() RETURNING *"
-    )
-    row: asyncpg.Record = await conn.fetchrow(sql, referral_id, *(_sql_value(fields[name]) for name in names))
-    return row
+    async def upsert_referral_fields(self, referral_id: str, fields: Mapping[str, Any]) -> asyncpg.Record:
+        """Set only these fields, creating the row if this is the first fact; return the row as it now stands.
 
+        The upsert row-locks the referral until the transaction ends, so two consumers applying facts
+        for one referral at once are serialised and the second sees the first one's facts.
+        """
+        unknown = set(fields) - _FACT_COLUMNS
+        if unknown:
+            raise ValueError(f"not a projection column: {sorted(unknown)}")
+        names = sorted(fields)
+        placeholders = ", ".join(f"${index}" for index in range(2, len(names) + 2))
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        sql = (
+            f"INSERT INTO referral_facts (referral_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
+            f"ON CONFLICT (referral_id) DO UPDATE SET {updates}, updated_at = now() RETURNING *"
+        )
+        row: asyncpg.Record = await self.connection.fetchrow(
+            sql, referral_id, *(_sql_value(fields[name]) for name in names)
+        )
+        return row
 
-async def set_derived(conn: asyncpg.Connection, referral_id: str, status: Status, decision: Decision | None) -> None:
-    await conn.execute(
-        "UPDATE referral_facts SET status = $2, decision = $3 WHERE referral_id = $1",
-        referral_id,
-        status.value,
-        decision.value if decision else None,
-    )
+    async def set_derived(self, referral_id: str, status: Status, decision: Decision | None) -> None:
+        await self.connection.execute(
+            "UPDATE referral_facts SET status = $2, decision = $3 WHERE referral_id = $1",
+            referral_id,
+            status.value,
+            decision.value if decision else None,
+        )
 
+    async def upsert_notification(self, outcome: NotificationOutcome) -> None:
+        moment = "sent_at" if outcome.succeeded else "failed_at"
+        await self.connection.execute(
+            "INSERT INTO notification_facts"
+            f" (notification_id, referral_id, channel, about_event_type, attempts, {moment})"
+            " VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (notification_id) DO UPDATE SET"
+            f" {moment} = EXCLUDED.{moment},"
+            " attempts = GREATEST(notification_facts.attempts, EXCLUDED.attempts),"
+            " updated_at = now()",
+            outcome.notification_id,
+            outcome.referral_id,
+            outcome.channel,
+            outcome.about_event_type,
+            outcome.attempts,
+            outcome.at,
+        )
 
-async def upsert_notification(conn: asyncpg.Connection, outcome: NotificationOutcome) -> None:
-    moment = "sent_at" if outcome.succeeded else "failed_at"
-    await conn.execute(
-        "INSERT INTO notification_facts"
-        f" (notification_id, referral_id, channel, about_event_type, attempts, {moment})"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
-        " ON CONFLICT (notification_id) DO UPDATE SET"
-        f" {moment} = EXCLUDED.{moment},"
-        " attempts = GREATEST(notification_facts.attempts, EXCLUDED.attempts),"
-        " updated_at = now()",
-        outcome.notification_id,
-        outcome.referral_id,
-        outcome.channel,
-        outcome.about_event_type,
-        outcome.attempts,
-        outcome.at,
-    )
+    async def referral_totals(self) -> asyncpg.Record:
+        row: asyncpg.Record = await self.connection.fetchrow(
+            "SELECT count(*) AS total, count(*) FILTER (WHERE received_at IS NULL) AS awaiting_receipt"
+            " FROM referral_facts"
+        )
+        return row
 
+    async def counts_by(self, column: str) -> dict[str, int]:
+        if column not in {"status", "decision"}:
+            raise ValueError(f"cannot count by {column!r}")
+        rows = await self.connection.fetch(
+            f"SELECT {column} AS value, count(*) AS n FROM referral_facts WHERE {column} IS NOT NULL GROUP BY {column}"
+        )
+        return {row["value"]: row["n"] for row in rows}
 
-async def referral_totals(conn: asyncpg.Connection) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE received_at IS NULL) AS awaiting_receipt FROM referral_facts"
-    )
-    return row
+    async def notification_totals(self) -> asyncpg.Record:
+        # A notification that failed and was later sent (a replayed dead letter) counts as sent only.
+        row: asyncpg.Record = await self.connection.fetchrow(
+            "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,"
+            " count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NOT NULL) AS failed"
+            " FROM notification_facts"
+        )
+        return row
 
-
-async def counts_by(conn: asyncpg.Connection, column: str) -> dict[str, int]:
-    if column not in {"status", "decision"}:
-        raise ValueError(f"cannot count by {column!r}")
-    rows = await conn.fetch(
-        f"SELECT {column} AS value, count(*) AS n FROM referral_facts WHERE {column} IS NOT NULL GROUP BY {column}"
-    )
-    return {row["value"]: row["n"] for row in rows}
-
-
-async def notification_totals(conn: asyncpg.Connection) -> asyncpg.Record:
-    # A notification that failed and was later sent (a replayed dead letter) counts as sent only.
-    row: asyncpg.Record = await conn.fetchrow(
-        "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,"
-        " count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NOT NULL) AS failed"
-        " FROM notification_facts"
-    )
-    return row
-
-
-async def counts_by_referrer(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT referrer_ods_code AS ods_code, count(*) AS referrals,"
-        " count(*) FILTER (WHERE decision = 'declined') AS declined"
-        " FROM referral_facts GROUP BY referrer_ods_code"
-        " ORDER BY referrals DESC, referrer_ods_code NULLS LAST LIMIT $1",
-        limit,
-    )
-    return rows
+    async def counts_by_referrer(self, limit: int) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self.connection.fetch(
+            "SELECT referrer_ods_code AS ods_code, count(*) AS referrals,"
+            " count(*) FILTER (WHERE decision = 'declined') AS declined"
+            " FROM referral_facts GROUP BY referrer_ods_code"
+            " ORDER BY referrals DESC, referrer_ods_code NULLS LAST LIMIT $1",
+            limit,
+        )
+        return rows

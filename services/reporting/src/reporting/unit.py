@@ -1,0 +1,14 @@
+"""The unit of work reporting's use cases run in: a transaction and the projection store on it."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from reporting.adapters.store import ProjectionStore
+from signpost_runtime.unit_of_work import Unit
+
+
+class ReportingUnit(Unit):
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.projection = ProjectionStore(connection)
