@@ -54,10 +54,14 @@ class Manifests:
         return found[0]
 
     def env_value(self, deployment: dict[str, Any], key: str) -> str | None:
-        """The value the container sees: `env` wins over `envFrom` ConfigMaps, later ones over earlier."""
+        """The value the container sees: `env` (a literal or a ConfigMap key) wins over `envFrom` ConfigMaps,
+        later ones over earlier. None for a Secret's value or an absent key."""
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         for entry in container.get("env", []):
             if entry["name"] == key:
+                reference = entry.get("valueFrom", {}).get("configMapKeyRef")
+                if reference:
+                    return self.config_maps.get(reference["name"], {}).get(reference["key"])
                 return entry.get("value")
         value = None
         for source in container.get("envFrom", []):

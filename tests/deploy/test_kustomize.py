@@ -54,6 +54,12 @@ def test_every_config_map_a_pod_uses_is_rendered(rendered: tuple[str, list[dict[
         used |= {
             s["configMapRef"]["name"] for c in pod["containers"] for s in c.get("envFrom", []) if "configMapRef" in s
         }
+        used |= {
+            e["valueFrom"]["configMapKeyRef"]["name"]
+            for c in pod["containers"]
+            for e in c.get("env", [])
+            if "configMapKeyRef" in e.get("valueFrom", {})
+        }
         assert used <= config_maps, (
             f"{deployment['metadata']['name']} refers to missing ConfigMaps {used - config_maps}"
         )
@@ -90,4 +96,9 @@ def test_the_local_overlay_fits_one_broker_and_uses_local_images_and_tokens():
         assert container["image"] == f"signpost/{k8s_name(service)}:dev"
         names = [entry["name"] for entry in container["env"]]
         assert "JWT_SECRET" in names
-        assert "JWT_PUBLIC_KEY" not in names
+        # Local tokens (signpost-token, the dev token) carry no issuer and no key id.
+        assert not {"JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_JWKS_URL"} & set(names)
+    (intake_settings,) = [
+        c for c in _of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("referral-intake-")
+    ]
+    assert intake_settings["data"]["PUBLIC_BASE_URL"] == "http://localhost:8081"

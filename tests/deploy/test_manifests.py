@@ -111,7 +111,11 @@ def test_each_service_uses_its_own_database_with_credentials_from_secrets(base: 
     # Kubernetes expands $(VAR) only from variables defined earlier in the list.
     assert names.index("DB_USER") < names.index("DATABASE_URL")
     assert names.index("DB_PASSWORD") < names.index("DATABASE_URL")
-    secrets = {entry["name"]: entry["valueFrom"]["secretKeyRef"]["name"] for entry in env if "valueFrom" in entry}
+    secrets = {
+        entry["name"]: entry["valueFrom"]["secretKeyRef"]["name"]
+        for entry in env
+        if "secretKeyRef" in entry.get("valueFrom", {})
+    }
     generated = f"{cluster['metadata']['name']}-app"
     assert secrets["DB_USER"] == secrets["DB_PASSWORD"] == generated, "credentials from the CloudNativePG secret"
     assert secrets["JWT_PUBLIC_KEY"], "the token key comes from a Secret, never a literal in the manifest"
@@ -171,3 +175,35 @@ def test_triage_reads_its_policy_and_roster_from_a_mounted_config_map(base: Mani
         assert directory == mount_path, f"{variable}={path} is not in the ConfigMap mount {mount_path}"
         (source,) = [f for f in files if f.rpartition("/")[2] == filename]
         loader(K8S / "base" / source)  # raises ConfigFileError naming the field if the file is wrong
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_that_verifies_tokens_with_a_public_key_is_told_the_issuer_and_starts_with_it(
+    base: Manifests, service: str
+):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from signpost_runtime.settings import ServiceSettings
+
+    deployment = base.named("Deployment", k8s_name(service))
+    env = {entry["name"]: entry for entry in _container(deployment)["env"]}
+    assert "secretKeyRef" in env["JWT_PUBLIC_KEY"]["valueFrom"]
+    issuer = base.env_value(deployment, "JWT_ISSUER")
+    assert issuer
+    assert issuer.startswith("https://"), f"{service}: JWT_ISSUER {issuer!r} is not the identity provider's URL"
+    jwks = env["JWT_JWKS_URL"]["valueFrom"]["configMapKeyRef"]
+    assert jwks["optional"] is True, "JWT_JWKS_URL is the alternative to JWT_PUBLIC_KEY, unset by default"
+    assert jwks["name"] == env["JWT_ISSUER"]["valueFrom"]["configMapKeyRef"]["name"]
+    assert base.env_value(deployment, "JWT_JWKS_URL") is None, "set together with JWT_PUBLIC_KEY it stops the service"
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    ServiceSettings(jwt_public_key=pem.decode(), jwt_issuer=issuer)  # what the pod's settings validation sees
+
+
+def test_intake_builds_its_links_from_a_configured_https_base_url(base: Manifests):
+    url = base.env_value(base.named("Deployment", "referral-intake"), "PUBLIC_BASE_URL") or ""
+    assert url.startswith("https://"), f"PUBLIC_BASE_URL {url!r}: production links must not come from the Host header"

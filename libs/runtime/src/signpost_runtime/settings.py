@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from signpost_contracts import DEFAULT_NAMESPACE
@@ -52,12 +55,50 @@ class ServiceSettings(BaseSettings):
     # The whole of stopping after HTTP has drained: consumer, stop hooks, last outbox flush, closing.
     shutdown_grace_seconds: float = 20.0
 
-    # Bearer tokens: HS256 with a shared secret (local stack) or RS256/ES256 with a public key.
+    # Bearer tokens: HS256 with a shared secret (local stack), or a public key from the identity
+    # provider, static (JWT_PUBLIC_KEY) or fetched by key id from its JWKS URL (keys rotate).
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
     jwt_audience: str = "signpost"
+    # Required with a public key or JWKS URL: any token the identity provider's key signed would
+    # otherwise be accepted, whoever it was issued for.
     jwt_issuer: str | None = None
+    # Clocks differ by a few seconds between the identity provider and each pod.
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    # How long the fetched key set is trusted before it is fetched again (a removed key verifies
+    # until then), and the least time between refetches for a token naming a key not in the set.
+    jwt_jwks_lifespan_seconds: float = Field(default=300.0, gt=0)
+    jwt_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _token_verification_is_complete(self) -> Self:
+        if self.jwt_public_key and self.jwt_jwks_url:
+            raise ValueError(
+                "JWT_PUBLIC_KEY and JWT_JWKS_URL are both set: configure one. JWT_JWKS_URL follows the identity "
+                "provider's key rotation; JWT_PUBLIC_KEY is a single key that never changes"
+            )
+        if (self.jwt_public_key or self.jwt_jwks_url) and not self.jwt_issuer:
+            which = "JWT_JWKS_URL" if self.jwt_jwks_url else "JWT_PUBLIC_KEY"
+            raise ValueError(
+                f"JWT_ISSUER is required when {which} is set: set it to the identity provider's issuer, exactly "
+                "as its tokens carry it in the `iss` claim (e.g. https://login.example.org/), so that tokens it "
+                "issued for other services are refused"
+            )
+        if self.jwt_jwks_url and not _is_trusted_url(self.jwt_jwks_url):
+            raise ValueError(
+                f"JWT_JWKS_URL {self.jwt_jwks_url!r} must be an https:// URL (http:// only for localhost): "
+                "keys fetched over plain HTTP could be replaced on the way"
+            )
+        return self
 
     @property
     def consumer_group(self) -> str:
         return f"{self.topic_namespace}.{self.service_name}"
+
+
+def _is_trusted_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}

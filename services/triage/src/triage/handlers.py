@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from signpost_contracts import EventEnvelope, read_data
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.registry import REFERRAL_RECEIVED
+from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.unit_of_work import Unit
@@ -18,7 +19,7 @@ from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
 
-Reader = Annotated[Principal, Depends(scope_required("triage:read"))]
+Reader = Annotated[Principal, Depends(scope_required(Scope.TRIAGE_READ))]
 
 
 def facts_of(received: ReferralReceived) -> ReferralFacts:
@@ -33,6 +34,7 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
         priority=received.priority,
         interpreter_needed=person.interpreter_needed,
         preferred_language=person.preferred_language,
+        requester_ods=received.referrer.ods_code,
     )
 
 
@@ -59,8 +61,9 @@ async def get_policy(request: Request, _: Reader) -> dict[str, Any]:
 
 
 @router.get("/decisions/{referral_id}", response_model=None)
-async def get_decision(referral_id: str, request: Request, _: Reader) -> dict[str, Any] | JSONResponse:
-    view = await service.decision_view(request.app.state.runtime.pool, referral_id)
+async def get_decision(referral_id: str, request: Request, reader: Reader) -> dict[str, Any] | JSONResponse:
+    # Another organisation's decision gets this same answer: its existence is not disclosed.
+    view = await service.decision_view(request.app.state.runtime.pool, referral_id, reader)
     if view is None:
         message = (
             f"no triage decision for referral '{referral_id}': check the id, or wait a moment if it was"

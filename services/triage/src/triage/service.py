@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from signpost_runtime.auth import Principal
 from signpost_runtime.outbox import Outbox
 from triage.adapters import decision_store, roster_store
 from triage.adapters.events import Cause, outcome_events
@@ -66,5 +67,11 @@ async def roster_view(pool: asyncpg.Pool) -> dict[str, Any]:
     return {"connectors": [{**c, "room": max(c["capacity"] - c["caseload"], 0)} for c in connectors]}
 
 
-async def decision_view(pool: asyncpg.Pool, referral_id: str) -> dict[str, Any] | None:
-    return await decision_store.decision_view(pool, referral_id)
+async def decision_view(pool: asyncpg.Pool, referral_id: str, reader: Principal) -> dict[str, Any] | None:
+    """The decision if `reader` may see it; otherwise None, exactly as for an unknown id, so that a
+    decision (rules fired, crisis redirects) never tells one organisation about another's referral."""
+    view = await decision_store.decision_view(pool, referral_id)
+    if view is not None and not reader.may_read_organisation(view["requester_ods"]):
+        log.info("refused %s the decision on referral %s of another organisation", reader.subject, referral_id)
+        return None
+    return view

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from signpost_contracts import DEFAULT_NAMESPACE, all_topics
 from signpost_contracts.vocabulary import SERVICES as SERVICE_NAMES
+from signpost_contracts.vocabulary import Scope
 from signpost_devstack.broker import create_topics
 from signpost_devstack.net import free_port
 from signpost_devstack.processes import ManagedProcess, console_script
@@ -29,15 +30,9 @@ class ServiceSpec:
 SERVICES = tuple(
     ServiceSpec(name, f"signpost-{name.replace('_', '-')}", 8081 + index) for index, name in enumerate(SERVICE_NAMES)
 )
-ALL_SCOPES = [
-    "referrals:write",
-    "referrals:read",
-    "referrals:read-all",
-    "reporting:read",
-    "notifications:read",
-    "triage:read",
-    "triage:admin",
-]
+# The developer's token holds every scope, the intermediary one included, so that a referral from
+# any practice a newcomer brings is accepted by `make run`, whatever its requester's ODS code.
+ALL_SCOPES = [scope.value for scope in Scope]
 DEMO_ODS_CODE = "B82005"
 
 

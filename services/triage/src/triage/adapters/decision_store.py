@@ -30,8 +30,8 @@ async def claim_referral(
     redirect = decision.redirect
     inserted = await conn.fetchval(
         "INSERT INTO decisions (referral_id, received_event_id, correlation_id, received_at, decided_at, outcome,"
-        " complexity, reasons, summary, redirect, postcode_district, policy_version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, '', $9::jsonb, $10, $11)"
+        " complexity, reasons, summary, redirect, postcode_district, policy_version, requester_ods)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, '', $9::jsonb, $10, $11, $12)"
         " ON CONFLICT (referral_id) DO NOTHING RETURNING true",
         facts.referral_id,
         event_id,
@@ -44,6 +44,7 @@ async def claim_referral(
         json.dumps(redirect.model_dump(include={"id", "service", "contact", "urgent"})) if redirect else None,
         decision.district,
         decision.policy_version,
+        facts.requester_ods,
     )
     return bool(inserted)
 
@@ -84,7 +85,7 @@ async def record_outcome(
 
 _DECISION = """
 SELECT d.referral_id, d.outcome, d.complexity, d.reasons, d.summary, d.redirect, d.postcode_district,
-       d.policy_version, d.decided_at, d.correlation_id,
+       d.policy_version, d.decided_at, d.correlation_id, d.requester_ods,
        a.connector_id, a.connector_kind, a.reason AS assignment_reason, a.assigned_at,
        w.required_kind, w.reason AS waitlist_reason, w.waitlisted_at,
        (SELECT count(*) FROM waitlist ahead WHERE ahead.area = w.area
@@ -111,6 +112,7 @@ async def decision_view(pool: asyncpg.Pool, referral_id: str) -> dict[str, Any] 
         "policy_version": row["policy_version"],
         "decided_at": row["decided_at"].isoformat(),
         "correlation_id": row["correlation_id"],
+        "requester_ods": row["requester_ods"],
         "assignment": None,
         "waitlist": None,
     }

@@ -32,6 +32,8 @@ class ReferralFacts:
     priority: str
     interpreter_needed: bool
     preferred_language: str | None
+    # Who may read the decision: the referring organisation's ODS code (None when it gave none).
+    requester_ods: str | None = None
 
     @classmethod
     def of(
@@ -46,6 +48,7 @@ class ReferralFacts:
         priority: str = "routine",
         interpreter_needed: bool = False,
         preferred_language: str | None = None,
+        requester_ods: str | None = None,
     ) -> ReferralFacts:
         return cls(
             referral_id=referral_id,
@@ -57,6 +60,7 @@ class ReferralFacts:
             priority=priority.lower(),
             interpreter_needed=interpreter_needed,
             preferred_language=primary_language(preferred_language),
+            requester_ods=requester_ods or None,
         )
 
     @property
