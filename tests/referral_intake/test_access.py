@@ -10,6 +10,7 @@ import pytest
 from support.auth import bearer
 
 WRITER = bearer("referrals:write", "referrals:read", ods="B82005")
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +115,25 @@ async def test_reading_needs_the_read_scope(intake, make):
     response = await intake.client.get(f"/fhir/ServiceRequest/{created['id']}", headers=bearer("referrals:write"))
     assert response.status_code == 403
     assert "referrals:read" in response.json()["issue"][0]["diagnostics"]
+
+
+async def test_an_integration_engine_sends_a_referral_for_any_practice_and_follows_its_task(intake, make):
+    hub = bearer("referrals:write-on-behalf", "referrals:read", ods=None)
+    body = make.referral(ods_code="C84001")
+    created = await intake.client.post("/fhir/ServiceRequest", json=body, headers={**hub, **FHIR_JSON})
+
+    assert created.status_code == 201, created.text
+    row = await intake.pool.fetchrow("SELECT requester_ods, sender_system FROM referrals")
+    assert row["requester_ods"] == "C84001"
+    assert row["sender_system"] == "test-user"
+    assert (await intake.task_for(created.json()["id"], headers=hub)).json()["total"] == 1
+    practice = bearer("referrals:read", ods="C84001")
+    assert (await intake.task_for(created.json()["id"], headers=practice)).json()["total"] == 1
+
+
+async def test_a_practice_token_still_cannot_send_for_another_practice(intake, make):
+    body = make.referral(ods_code="C84001")
+    refused = await intake.client.post("/fhir/ServiceRequest", json=body, headers={**WRITER, **FHIR_JSON})
+    assert refused.status_code == 403
+    assert "referrals:write-on-behalf" in refused.json()["issue"][0]["diagnostics"]
+    assert await intake.count("referrals") == 0

@@ -88,3 +88,37 @@ async def test_the_task_follows_triage_whatever_order_its_events_arrive_in():
     found = await service.task_for_referral(unit, stored.id, WRITER)
     assert found is not None
     assert (found[1].status, found[1].business_status) == ("accepted", "assigned")
+
+
+HUB = Principal(
+    subject="icb-integration-engine",
+    scopes=frozenset({"referrals:write-on-behalf", "referrals:read"}),
+    ods_code="QWO",
+)
+
+
+async def test_an_intermediary_sends_for_any_practice_and_is_recorded_as_the_sender():
+    unit = FakeIntakeUnit()
+    submitted = await service.submit(unit, _submission(ods="C84001"), HUB, correlation_id=None)
+
+    assert submitted.referral.requester_ods == "C84001"
+    assert unit.events[0].data["sender"] == {"system": "icb-integration-engine", "ods_code": "QWO"}
+    assert await service.referral(unit, submitted.referral.id, HUB) == submitted.referral, "it follows what it sent"
+
+
+async def test_an_intermediary_with_an_allow_list_may_not_send_for_a_practice_outside_it():
+    unit = FakeIntakeUnit()
+    listed = Principal(subject="hub", scopes=HUB.scopes, ods_code=None, on_behalf_of=frozenset({"A81001"}))
+    with pytest.raises(AuthError) as refused:
+        await service.submit(unit, _submission(ods="C84001"), listed, correlation_id=None)
+    assert refused.value.status_code == 403
+    assert "A81001 only" in refused.value.message
+    assert unit.events == []
+
+
+async def test_a_practice_sending_for_itself_has_no_sender_recorded_and_may_not_send_for_another():
+    unit = FakeIntakeUnit()
+    await service.submit(unit, _submission(), WRITER, correlation_id=None)
+    assert unit.events[0].data["sender"] is None
+    with pytest.raises(AuthError):
+        await service.submit(unit, _submission(ods="C84001"), WRITER, correlation_id=None)

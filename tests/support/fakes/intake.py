@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from referral_intake.adapters.repository import stored_resource
-from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, StoredReferral
+from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
 from referral_intake.domain.task_status import ReferralProgress
 from signpost_contracts import EventEnvelope
 
@@ -17,7 +17,14 @@ class FakeReferrals:
         self.requests: dict[tuple[str, str], str] = {}
 
     async def insert(
-        self, submission: ReferralSubmission, *, referral_id: str, task_id: str, now: datetime, request_id: str | None
+        self,
+        submission: ReferralSubmission,
+        *,
+        referral_id: str,
+        task_id: str,
+        now: datetime,
+        request_id: str | None,
+        sender: Sender | None,
     ) -> StoredReferral:
         ods = submission.referrer.ods_code
         keys = [(ods, i.system, i.value) for i in submission.identifiers]
@@ -31,6 +38,7 @@ class FakeReferrals:
             received_at=now,
             last_updated=now,
             nhs_number=submission.nhs_number,
+            sender=sender,
         )
         self.by_id[referral_id] = stored
         self.identifiers.update(dict.fromkeys(keys, referral_id))

@@ -147,18 +147,21 @@ def _on_behalf_of(claim: object) -> frozenset[str] | None:
     raise AuthError(401, "bearer token's `ods_on_behalf` claim must be a list of ODS codes")
 
 
-def scope_required(scope: str) -> Callable[[Request], Principal]:
-    """A FastAPI dependency giving the request's principal, which must hold `scope`.
+def scope_required(scope: str, *alternatives: str) -> Callable[[Request], Principal]:
+    """A FastAPI dependency giving the request's principal, which must hold `scope` (or one of `alternatives`).
 
     Use it as `Reader = Annotated[Principal, Depends(scope_required(Scope.TRIAGE_READ))]`. It is a
     sync function, so FastAPI runs it in the threadpool: a JWKS fetch blocks no event loop.
     """
 
+    accepted = frozenset((scope, *alternatives))
+
     def dependency(request: Request) -> Principal:
         verifier: TokenVerifier = request.app.state.token_verifier
         principal = verifier.verify(request.headers.get("authorization"))
-        if scope not in principal.scopes:
-            raise AuthError(403, f"token lacks the '{scope}' scope needed here")
+        if not principal.scopes & accepted:
+            wanted = " or ".join(f"'{name}'" for name in (scope, *alternatives))
+            raise AuthError(403, f"token lacks the {wanted} scope needed here")
         return principal
 
     return dependency

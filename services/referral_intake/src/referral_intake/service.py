@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from referral_intake.adapters import events
-from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
+from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral, accepted
 from referral_intake.domain.task_status import ReferralProgress, TaskState, task_state
 from signpost_contracts import EventEnvelope
 from signpost_runtime.auth import AuthError, Principal
@@ -24,7 +24,14 @@ log = logging.getLogger(__name__)
 
 class Referrals(Protocol):
     async def insert(
-        self, submission: ReferralSubmission, *, referral_id: str, task_id: str, now: datetime, request_id: str | None
+        self,
+        submission: ReferralSubmission,
+        *,
+        referral_id: str,
+        task_id: str,
+        now: datetime,
+        request_id: str | None,
+        sender: Sender | None,
     ) -> StoredReferral: ...
 
     async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None: ...
@@ -103,6 +110,7 @@ class IntakeService:
             task_id=str(uuid.uuid4()),
             now=self.clock(),
             request_id=request_id,
+            sender=_sender(principal, submission),
         )
         unit.publish(events.referral_received(accepted(submission, stored), correlation_id or stored.id))
         log.info("referral %s received from %s", stored.id, stored.requester_ods)
@@ -149,15 +157,29 @@ async def _merge(unit: IntakeWork, referral_id: str, change: Callable[[ReferralP
 
 
 def _authorise_sender(principal: Principal, submission: ReferralSubmission) -> None:
-    # No exception for a token without an `ods` claim: it could otherwise send for any organisation.
     requester = submission.referrer.ods_code
-    if principal.ods_code != requester:
-        yours = f"is for organisation {principal.ods_code}" if principal.ods_code else "names no organisation"
+    if principal.may_send_for(requester):
+        return
+    if principal.is_intermediary:
         raise AuthError(
             403,
-            f"your token {yours} but the referral's requester is {requester}; a token that sends referrals must "
-            "carry the caller's ODS code (`ods` claim), and referrals may be sent only on behalf of that organisation",
+            f"your token may send referrals for {', '.join(sorted(principal.on_behalf_of or ()))} only (its "
+            f"`ods_on_behalf` claim), but the referral's requester is {requester}; ask for {requester} to be added",
         )
+    yours = f"is for organisation {principal.ods_code}" if principal.ods_code else "names no organisation"
+    raise AuthError(
+        403,
+        f"your token {yours} but the referral's requester is {requester}; a token that sends referrals must carry "
+        "the caller's ODS code (`ods` claim) and may send only for that organisation, unless it is an integration "
+        "engine's with the referrals:write-on-behalf scope",
+    )
+
+
+def _sender(principal: Principal, submission: ReferralSubmission) -> Sender | None:
+    """The sending system, recorded when it is not the requester sending for itself."""
+    if principal.ods_code == submission.referrer.ods_code and not principal.is_intermediary:
+        return None
+    return Sender(system=principal.subject, ods_code=principal.ods_code)
 
 
 async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> StoredReferral | None:
@@ -172,7 +194,15 @@ async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id:
 def _readable(referral: StoredReferral | None, principal: Principal) -> StoredReferral | None:
     """The referral if this principal may read it. Otherwise None, exactly as for an unknown id, so that
     a read or search never tells one organisation which referral ids another holds."""
-    if referral is not None and not principal.may_read_organisation(referral.requester_ods):
+    if referral is not None and not _may_read(principal, referral):
         log.info("refused %s a read of referral %s of another organisation", principal.subject, referral.id)
         return None
     return referral
+
+
+def _may_read(principal: Principal, referral: StoredReferral) -> bool:
+    # An integration engine follows the referrals it sent, whichever organisation they were for.
+    sent_by_it = (
+        referral.sender is not None and principal.is_intermediary and referral.sender.system == principal.subject
+    )
+    return sent_by_it or principal.may_read_organisation(referral.requester_ods)

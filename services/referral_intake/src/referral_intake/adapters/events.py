@@ -8,7 +8,7 @@ from referral_intake.domain.referral import ReferralAccepted
 from referral_intake.domain.task_status import Assignment, Triage, Waitlisting
 from signpost_contracts import EventEnvelope, new_event, read_data
 from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
+from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact, Sender
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 CHANNEL = "fhir-rest"
@@ -44,6 +44,9 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
         needs=list(event.needs),
         risk_flags=list(event.risk_flags),
         priority=event.priority,
+        sender=Sender(system=clip(event.sender.system, NAME_LIMIT) or "", ods_code=event.sender.ods_code)
+        if event.sender
+        else None,
     )
     return new_event(payload, subject=event.referral_id, correlation_id=correlation_id)
 

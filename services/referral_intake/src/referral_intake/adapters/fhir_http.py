@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from referral_intake.adapters.outcome import FHIR_JSON, FhirError, Issue, operation_outcome
+from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal, scope_required
 
 log = logging.getLogger(__name__)
@@ -27,22 +28,23 @@ def base_url(request: Request) -> str:
     return str(configured or request.base_url).rstrip("/")
 
 
-def _organisation_writer(
-    principal: Annotated[Principal, Depends(scope_required("referrals:write"))],
-) -> Principal:
-    # A referral is sent on behalf of an organisation; a token that names none could claim any.
-    if not principal.ods_code:
+def _referral_sender(request: Request) -> Principal:
+    """A token that may send referrals: its organisation's own, or others' as an intermediary."""
+    principal = scope_required(Scope.REFERRALS_WRITE, Scope.REFERRALS_WRITE_ON_BEHALF)(request)
+    # A referral is sent on behalf of an organisation; a plain writer that names none could claim any.
+    if not principal.is_intermediary and not principal.ods_code:
         raise AuthError(
             403,
             "this token has the referrals:write scope but names no organisation: a token that sends "
             "referrals must carry the caller's ODS code (`ods` claim), the same code as the referral's "
-            "requester. Ask your identity provider for a token with your organisation's `ods` claim",
+            "requester. Ask your identity provider for a token with your organisation's `ods` claim, or, "
+            "for an integration engine sending for several organisations, the referrals:write-on-behalf scope",
         )
     return principal
 
 
-Writer = Annotated[Principal, Depends(_organisation_writer)]
-Reader = Annotated[Principal, Depends(scope_required("referrals:read"))]
+Writer = Annotated[Principal, Depends(_referral_sender)]
+Reader = Annotated[Principal, Depends(scope_required(Scope.REFERRALS_READ))]
 
 
 def outcome_response(error: FhirError, headers: Mapping[str, str] | None = None) -> FhirResponse:

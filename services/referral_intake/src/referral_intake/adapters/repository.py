@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, StoredReferral
+from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
 
-_COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated"
+_COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated, sender_system, sender_ods"
 
 
 def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime) -> dict[str, Any]:
@@ -35,13 +35,15 @@ class ReferralRepository:
         task_id: str,
         now: datetime,
         request_id: str | None = None,
+        sender: Sender | None = None,
     ) -> StoredReferral:
         """Store a new referral; raises AlreadyClaimedError (the caller's transaction must roll back)."""
         resource = stored_resource(submission.resource, referral_id, now)
         first = submission.identifiers[0] if submission.identifiers else None
         await self.connection.execute(
             "INSERT INTO referrals (id, task_id, requester_ods, nhs_number, identifier_system, identifier_value,"
-            " resource, received_at, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8)",
+            " resource, received_at, last_updated, sender_system, sender_ods)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8, $9, $10)",
             referral_id,
             task_id,
             submission.referrer.ods_code,
@@ -50,6 +52,8 @@ class ReferralRepository:
             first.value if first else None,
             json.dumps(resource),
             now,
+            sender.system if sender else None,
+            sender.ods_code if sender else None,
         )
         # A concurrent insert of the same key waits here for the other transaction, then conflicts. Keys are
         # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
@@ -84,6 +88,7 @@ class ReferralRepository:
             received_at=now,
             last_updated=now,
             nhs_number=submission.nhs_number,
+            sender=sender,
         )
 
     async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
@@ -126,4 +131,5 @@ def _referral(row: asyncpg.Record) -> StoredReferral:
         received_at=row["received_at"],
         last_updated=row["last_updated"],
         nhs_number=row["nhs_number"],
+        sender=Sender(row["sender_system"], row["sender_ods"]) if row["sender_system"] else None,
     )

@@ -66,6 +66,14 @@ class ReferralSubmission:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """The system that sent a referral for its requester: an integration engine or hub."""
+
+    system: str
+    ods_code: str | None = None
+
+
+@dataclass(frozen=True)
 class StoredReferral:
     id: str
     task_id: str
@@ -74,6 +82,7 @@ class StoredReferral:
     received_at: datetime
     last_updated: datetime
     nhs_number: str | None = None
+    sender: Sender | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class ReferralAccepted:
     needs: tuple[str, ...] = field(default_factory=tuple)
     risk_flags: tuple[str, ...] = field(default_factory=tuple)
     priority: Priority = "routine"
+    sender: Sender | None = None
 
 
 def summarise_person(person: Person, on: date) -> PersonSummary:
@@ -113,4 +123,5 @@ def accepted(submission: ReferralSubmission, stored: StoredReferral) -> Referral
         needs=submission.needs,
         risk_flags=submission.risk_flags,
         priority=submission.priority,
+        sender=stored.sender,
     )
