@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from faststream import AckPolicy
@@ -38,7 +38,7 @@ from signpost_runtime.publishing import KafkaPublisher
 from signpost_runtime.records import ReceivedRecord
 from signpost_runtime.relay import OutboxRelay
 from signpost_runtime.settings import ServiceSettings
-from signpost_runtime.unit_of_work import Unit, UnitOfWork
+from signpost_runtime.unit_of_work import Unit, UnitOfWork, UnitT
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,12 @@ class ServiceRuntime:
         if self._unit_of_work is None:
             raise RuntimeError("the service has not started: no unit of work yet")
         return self._unit_of_work
+
+    def units(self, kind: type[UnitT]) -> UnitOfWork[UnitT]:
+        """The unit of work typed as the service's own Unit subclass: `runtime.units(TriageUnit)()`."""
+        if self.definition.unit is not kind:
+            raise TypeError(f"this service builds {self.definition.unit!r} units, not {kind!r}")
+        return cast(UnitOfWork[UnitT], self.unit_of_work)
 
     def _register_subscriber(self) -> Any:
         topics = [topic(stream, self.settings.topic_namespace) for stream in self.definition.consumes]

@@ -33,7 +33,8 @@ def _service(request: Request) -> IntakeService:
 
 
 def _unit_of_work(request: Request) -> UnitOfWork[IntakeUnit]:
-    return request.app.state.runtime.unit_of_work  # type: ignore[no-any-return]
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.units(IntakeUnit)
 
 
 def _settings(request: Request) -> IntakeSettings:

@@ -12,11 +12,11 @@ from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_TRIAGED, REF
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
-from triage.adapters import roster_store
 from triage.adapters.files import ConfigFileError, load_policy, load_roster
 from triage.config import TriageSettings
 from triage.handlers import event_handlers, router
 from triage.service import TriageService
+from triage.unit import TriageUnit
 
 
 def create_app(settings: TriageSettings | None = None) -> FastAPI:
@@ -26,15 +26,16 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
     roster = load_roster(settings.roster_file)
 
     async def load_roster_into_database(runtime: ServiceRuntime) -> None:
-        async with runtime.pool.acquire() as conn:
-            await roster_store.load_roster(conn, roster.value, roster.source)
+        async with runtime.units(TriageUnit)() as unit:
+            await unit.roster.load_roster(roster.value, roster.source)
 
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS],
         publishes=[REFERRAL_TRIAGED, REFERRAL_ASSIGNED, REFERRAL_WAITLISTED],
-        handlers=lambda runtime: event_handlers(TriageService(policy.value, runtime.outbox)),
+        handlers=lambda runtime: event_handlers(TriageService(policy.value)),
+        unit=TriageUnit,
         on_start=[load_roster_into_database],
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost triage")

@@ -14,10 +14,10 @@ from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
-from signpost_runtime.unit_of_work import Unit
 from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
+from triage.unit import TriageUnit
 
 Reader = Annotated[Principal, Depends(scope_required(Scope.TRIAGE_READ))]
 
@@ -39,10 +39,9 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
 
 
 def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
-    async def on_referral_received(unit: Unit, event: EventEnvelope) -> None:
-        conn = unit.connection
+    async def on_referral_received(unit: TriageUnit, event: EventEnvelope) -> None:
         received = read_data(ReferralReceived, event.data)
-        await triage.triage(conn, facts_of(received), Cause(event_id=event.id, correlation_id=event.correlationid))
+        await triage.triage(unit, facts_of(received), Cause(event_id=event.id, correlation_id=event.correlationid))
 
     return {REFERRAL_RECEIVED.name: on_referral_received}
 
@@ -52,7 +51,8 @@ router = APIRouter(tags=["triage"])
 
 @router.get("/roster")
 async def get_roster(request: Request, _: Reader) -> dict[str, Any]:
-    return await service.roster_view(request.app.state.runtime.pool)
+    async with request.app.state.runtime.unit_of_work() as unit:
+        return await service.roster_view(unit)
 
 
 @router.get("/policy")
@@ -63,7 +63,8 @@ async def get_policy(request: Request, _: Reader) -> dict[str, Any]:
 @router.get("/decisions/{referral_id}", response_model=None)
 async def get_decision(referral_id: str, request: Request, reader: Reader) -> dict[str, Any] | JSONResponse:
     # Another organisation's decision gets this same answer: its existence is not disclosed.
-    view = await service.decision_view(request.app.state.runtime.pool, referral_id, reader)
+    async with request.app.state.runtime.unit_of_work() as unit:
+        view = await service.decision_view(unit, referral_id, reader)
     if view is None:
         message = (
             f"no triage decision for referral '{referral_id}': check the id, or wait a moment if it was"

@@ -1,4 +1,5 @@
-"""The roster in the triage database: loaded from the file at start, locked and updated on assignment."""
+"""The roster in the triage database, on a unit's connection: loaded from the file at start, locked and
+updated on assignment."""
 
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ RETURNING capacity, caseload
 """
 
 
-async def load_roster(conn: asyncpg.Connection, roster: Roster, source: str) -> list[str]:
-    """Upsert the file's connectors and retire the others, keeping every caseload. Returns warnings."""
-    warnings: list[str] = []
-    async with conn.transaction():
+class RosterStore:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def load_roster(self, roster: Roster, source: str) -> list[str]:
+        """Upsert the file's connectors and retire the others, keeping every caseload; returns warnings."""
+        warnings: list[str] = []
         # Id order, like assignment, so a reload and an assignment never wait on each other in a cycle.
         for connector in sorted(roster.connectors, key=lambda c: c.id):
-            row = await conn.fetchrow(
+            row = await self.connection.fetchrow(
                 _UPSERT,
                 connector.id,
                 connector.display_name,
@@ -48,57 +52,54 @@ async def load_roster(conn: asyncpg.Connection, roster: Roster, source: str) -> 
                     f" current caseload {row['caseload']}; holding capacity at {row['capacity']} (no new work)"
                     " until cases close"
                 )
-        retired = await conn.fetch(
+        retired = await self.connection.fetch(
             "UPDATE connectors SET active = false, updated_at = now() WHERE active AND NOT (id = ANY($1::text[]))"
             " RETURNING id",
             [connector.id for connector in roster.connectors],
         )
-    for warning in warnings:
-        log.warning(warning)
-    if retired:
-        log.info("connectors no longer in the roster get no new work: %s", ", ".join(r["id"] for r in retired))
-    return warnings
+        for warning in warnings:
+            log.warning(warning)
+        if retired:
+            log.info("connectors no longer in the roster get no new work: %s", ", ".join(r["id"] for r in retired))
+        return warnings
 
+    async def lock_candidates(self, prefixes: list[str]) -> list[ConnectorLoad]:
+        """Lock every active connector that may cover the district, in id order, for this transaction.
 
-async def lock_candidates(conn: asyncpg.Connection, prefixes: list[str]) -> list[ConnectorLoad]:
-    """Lock every active connector that may cover the district, in id order, for this transaction.
-
-    The row locks serialise assignments that compete for the same connectors, across processes:
-    a second transaction waits here and then reads the caseload the first one committed.
-    """
-    rows = await conn.fetch(
-        "SELECT id, kind, areas, capacity, caseload, languages, specialisms FROM connectors"
-        " WHERE active AND areas && $1::text[] ORDER BY id FOR UPDATE",
-        prefixes,
-    )
-    return [
-        ConnectorLoad(
-            id=row["id"],
-            kind=row["kind"],
-            areas=tuple(row["areas"]),
-            capacity=row["capacity"],
-            caseload=row["caseload"],
-            languages=tuple(row["languages"]),
-            specialisms=tuple(row["specialisms"]),
+        The row locks serialise assignments that compete for the same connectors, across processes:
+        a second transaction waits here and then reads the caseload the first one committed.
+        """
+        rows = await self.connection.fetch(
+            "SELECT id, kind, areas, capacity, caseload, languages, specialisms FROM connectors"
+            " WHERE active AND areas && $1::text[] ORDER BY id FOR UPDATE",
+            prefixes,
         )
-        for row in rows
-    ]
+        return [
+            ConnectorLoad(
+                id=row["id"],
+                kind=row["kind"],
+                areas=tuple(row["areas"]),
+                capacity=row["capacity"],
+                caseload=row["caseload"],
+                languages=tuple(row["languages"]),
+                specialisms=tuple(row["specialisms"]),
+            )
+            for row in rows
+        ]
 
+    async def take_case(self, connector_id: str) -> None:
+        taken = await self.connection.fetchval(
+            "UPDATE connectors SET caseload = caseload + 1 WHERE id = $1 AND active AND caseload < capacity"
+            " RETURNING caseload",
+            connector_id,
+        )
+        if taken is None:
+            # Unreachable while the row lock is held; refusing beats overfilling a caseload.
+            raise RuntimeError(f"connector {connector_id!r} has no room although it was locked with room")
 
-async def take_case(conn: asyncpg.Connection, connector_id: str) -> None:
-    taken = await conn.fetchval(
-        "UPDATE connectors SET caseload = caseload + 1 WHERE id = $1 AND active AND caseload < capacity"
-        " RETURNING caseload",
-        connector_id,
-    )
-    if taken is None:
-        # Unreachable while the row lock is held; refusing beats overfilling a caseload.
-        raise RuntimeError(f"connector {connector_id!r} has no room although it was locked with room")
-
-
-async def roster_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        "SELECT id, display_name, kind, areas, capacity, caseload, languages, specialisms, active"
-        " FROM connectors ORDER BY id"
-    )
-    return [dict(row) for row in rows]
+    async def roster_rows(self) -> list[dict[str, Any]]:
+        rows = await self.connection.fetch(
+            "SELECT id, display_name, kind, areas, capacity, caseload, languages, specialisms, active"
+            " FROM connectors ORDER BY id"
+        )
+        return [dict(row) for row in rows]
