@@ -13,6 +13,7 @@ from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.problems import Problem
 from signpost_runtime.unit_of_work import Unit
 from triage import service
 from triage.adapters.events import Cause
@@ -66,5 +67,5 @@ async def get_decision(referral_id: str, request: Request, _: Reader) -> dict[st
             f"no triage decision for referral '{referral_id}': check the id, or wait a moment if it was"
             " only just received"
         )
-        return JSONResponse({"error": message}, status_code=404)
+        raise Problem(404, message)
     return view
