@@ -170,11 +170,11 @@ async def test_a_body_within_the_limit_reaches_the_route_whole_in_however_many_p
         ("/items?referral_id=%7F", {}, "referral_id"),
         ("/items?referral_id=%C3%28", {}, "referral_id"),  # not UTF-8
         ("/items?referral_id=%ED%A0%80", {}, "referral_id"),  # a lone surrogate, UTF-8-encoded
-        ("/items?referral_id=a&page=" + "9" * 1025, {}, "page"),
+        ("/items?referral_id=a&page=" + "9" * 2049, {}, "page"),
         ("/items?%00=1&referral_id=a", {}, "query"),
         ("/raise/%00bug", {}, "path"),
         ("/raise/%ED%B2%80", {}, "path"),
-        ("/raise/" + "x" * 1025, {}, "path"),
+        ("/raise/" + "x" * 2049, {}, "path"),
         ("/items?referral_id=a", {"X-Correlation-ID": "abc\x00def"}, "x-correlation-id"),
         ("/items?referral_id=a", {"X-Correlation-ID": "abc\x1bdef"}, "x-correlation-id"),
     ],
@@ -186,6 +186,14 @@ async def test_a_malformed_path_query_or_header_is_a_400_naming_it(url, headers,
     body = _problem(response, 400)
     assert [error["field"] for error in body["errors"]] == [field]
     assert body["errors"][0]["message"] in body["detail"]
+
+
+async def test_the_length_limit_counts_characters_not_bytes():
+    async with _client(_app(max_parameter_length=30)) as client:
+        within = await client.get("/items", params={"referral_id": "é" * 20})  # 20 characters, 40 bytes
+        longer = await client.get("/items", params={"referral_id": "é" * 31})
+    assert within.status_code == 200
+    assert _problem(longer, 400)["errors"][0]["message"].endswith("the longest value taken here is 30 characters")
 
 
 async def test_tabs_in_headers_and_any_real_unicode_are_taken():

@@ -34,7 +34,7 @@ class EdgeMiddleware:
         self.shapes = shapes
         self.max_body = settings.max_body_bytes
         self.max_drain = max(settings.max_body_drain_bytes, settings.max_body_bytes)
-        self.max_parameter = settings.max_parameter_bytes
+        self.max_parameter = settings.max_parameter_length
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

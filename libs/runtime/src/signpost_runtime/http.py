@@ -14,6 +14,7 @@ from signpost_runtime import health
 from signpost_runtime.auth import TokenVerifier
 from signpost_runtime.edge import EdgeMiddleware
 from signpost_runtime.logs import configure_logging
+from signpost_runtime.openapi import install_truthful_openapi
 from signpost_runtime.problems import ErrorShapes, install_problem_handlers
 from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
@@ -42,10 +43,11 @@ def build_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, tit
 
 
 def install_edge(app: FastAPI, settings: ServiceSettings) -> ErrorShapes:
-    """Body and parameter limits, and errors as problems (or in a shape registered for a path prefix)."""
+    """Body and parameter limits, errors as problems (or a registered shape), and a truthful OpenAPI."""
     app.state.error_shapes = shapes = ErrorShapes()
     install_problem_handlers(app)
     app.add_middleware(EdgeMiddleware, settings=settings, shapes=shapes)
+    install_truthful_openapi(app, shapes, max_parameter_length=settings.max_parameter_length)
     return shapes
 
 

@@ -1,9 +1,10 @@
 """What a request's path, query and headers may hold before any route sees them.
 
-Text that PostgreSQL cannot store or compare (NUL), control characters, percent-encodings that are
-not UTF-8 (lone surrogates included: UTF-8 cannot encode them) and values longer than a btree index
-entry may be would otherwise fail deep inside a route as a 500, or be silently replaced by U+FFFD
-(Starlette decodes with errors="replace"). Each problem names the parameter or header at fault.
+Text that PostgreSQL cannot store or compare (NUL), control characters and percent-encodings that
+are not UTF-8 (lone surrogates included: UTF-8 cannot encode them) would otherwise fail deep inside a
+route as a 500, or be silently replaced by U+FFFD (Starlette decodes with errors="replace"). Values
+longer than `max_parameter_length` characters are refused too. Each problem names the parameter or
+header at fault. The OpenAPI document states the same rules for every string parameter (openapi.py).
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from urllib.parse import unquote_to_bytes
 from signpost_runtime.problems import FieldError
 
 # C0 controls and DEL. Tab is allowed in header values only (RFC 9110 5.5 allows it there).
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"  # the same rule as a JSON Schema pattern, for the OpenAPI document
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_ERRORS = 10
 
 
-def malformed_request(scope: MutableMapping[str, Any], max_parameter_bytes: int) -> list[FieldError]:
+def malformed_request(scope: MutableMapping[str, Any], max_parameter_length: int) -> list[FieldError]:
     """Everything wrong with the request target and headers of an ASGI HTTP scope (empty when nothing is)."""
     checks = (
-        _path_errors(scope, max_parameter_bytes),
-        _query_errors(scope, max_parameter_bytes),
+        _path_errors(scope, max_parameter_length),
+        _query_errors(scope, max_parameter_length),
         _header_errors(scope),
     )
     errors = [error for check in checks for error in check]
@@ -85,8 +87,8 @@ def _text_problem(encoded: bytes, limit: int, *, controls: re.Pattern[str]) -> s
             f"holds the control character U+{ord(found.group()):04X} at position {found.start()}, "
             "which no identifier or search value here contains; remove it"
         )
-    if len(encoded) > limit:
-        return f"is {len(encoded)} bytes long; the longest value taken here is {limit} bytes"
+    if len(text) > limit:
+        return f"is {len(text)} characters long; the longest value taken here is {limit} characters"
     return None
 
 

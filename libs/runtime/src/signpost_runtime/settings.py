@@ -21,8 +21,9 @@ class ServiceSettings(BaseSettings):
     # reading (urllib, requests, httpx) gets the 413 instead of a reset connection; beyond it, we hang up.
     max_body_bytes: int = 1024 * 1024
     max_body_drain_bytes: int = 16 * 1024 * 1024
-    # The longest path segment or query value taken (decoded): shorter than a btree index entry may be.
-    max_parameter_bytes: int = 1024
+    # The longest path segment or query value taken, in characters (decoded): longer than any id, reference
+    # or token a route takes, so anything longer is refused before a route sees it.
+    max_parameter_length: int = 2048
     database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

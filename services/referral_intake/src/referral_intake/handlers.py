@@ -10,9 +10,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from referral_intake.adapters.capability import capability_statement
-from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, base_url
+from referral_intake.adapters.fhir_http import (
+    FhirResponse,
+    Reader,
+    Writer,
+    base_url,
+    fhir_request_body,
+    fhir_success,
+    outcome_responses,
+)
 from referral_intake.adapters.fhir_negotiation import negotiate
-from referral_intake.adapters.fhir_request import correlation_id, read_referral, request_id
+from referral_intake.adapters.fhir_request import MAX_CORRELATION_ID, correlation_id, read_referral, request_id
 from referral_intake.adapters.fhir_task import searchset, task_resource
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
@@ -23,7 +31,36 @@ from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.unit_of_work import Unit
 
-router = APIRouter(prefix="/fhir", tags=["FHIR"], dependencies=[Depends(negotiate)])
+# Every route answers 406 when the client will not take FHIR JSON (negotiate); the edge adds 400 and 413.
+router = APIRouter(
+    prefix="/fhir",
+    tags=["FHIR"],
+    dependencies=[Depends(negotiate)],
+    default_response_class=FhirResponse,
+    responses=outcome_responses(406),
+)
+_READ_ERRORS = outcome_responses(401, 403, 404, 503)
+_FOCUS = {
+    "name": "focus",
+    "in": "query",
+    "required": True,
+    "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
+    "schema": {"type": "string", "minLength": 1},
+}
+_BARS_HEADERS = [
+    {
+        "name": "X-Request-ID",
+        "in": "header",
+        "description": "BaRS: a new UUID for each request, the same one on its retries (a repeat is answered 409)",
+        "schema": {"type": "string", "format": "uuid"},
+    },
+    {
+        "name": "X-Correlation-ID",
+        "in": "header",
+        "description": "BaRS: the conversation this request belongs to, carried onto Signpost's events",
+        "schema": {"type": "string", "maxLength": MAX_CORRELATION_ID},
+    },
+]
 
 
 def _service(request: Request) -> IntakeService:
@@ -34,12 +71,21 @@ def _settings(request: Request) -> IntakeSettings:
     return request.app.state.runtime.settings  # type: ignore[no-any-return]
 
 
-@router.get("/metadata")
+@router.get("/metadata", responses=fhir_success(200, "What this FHIR endpoint does", "CapabilityStatement"))
 async def metadata(request: Request) -> Response:
     return FhirResponse(capability_statement(base_url(request), version("signpost-referral-intake")))
 
 
-@router.post("/ServiceRequest")
+@router.post(
+    "/ServiceRequest",
+    status_code=201,
+    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": _BARS_HEADERS},
+    responses={
+        **fhir_success(201, "The referral was stored; Location names it", "ServiceRequest"),
+        **fhir_success(200, "The same referral (same identifier) was stored before: that one", "ServiceRequest"),
+        **outcome_responses(400, 401, 403, 409, 413, 415, 422, 503),
+    },
+)
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
     submission = await read_referral(request, _settings(request), request_id=sent_request_id)
@@ -56,7 +102,10 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
     return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
 
 
-@router.get("/ServiceRequest/{referral_id}")
+@router.get(
+    "/ServiceRequest/{referral_id}",
+    responses={**fhir_success(200, "The referral as it was received", "ServiceRequest"), **_READ_ERRORS},
+)
 async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
     referral = await _service(request).referral(referral_id, principal)
     if referral is None:
@@ -64,8 +113,17 @@ async def read_service_request(referral_id: str, request: Request, principal: Re
     return FhirResponse(referral.resource, headers=_version(referral))
 
 
-@router.get("/Task")
-async def search_tasks(request: Request, principal: Reader, focus: str | None = None) -> Response:
+@router.get(
+    "/Task",
+    # `focus` is read here rather than by FastAPI, so that leaving it out is answered with how to search.
+    openapi_extra={"parameters": [_FOCUS]},
+    responses={
+        **fhir_success(200, "A searchset Bundle with the referral's Task, or none", "Bundle"),
+        **outcome_responses(400, 401, 403, 503),
+    },
+)
+async def search_tasks(request: Request, principal: Reader) -> Response:
+    focus = request.query_params.get("focus")
     if not focus:
         raise FhirError.single(
             400,
@@ -78,7 +136,7 @@ async def search_tasks(request: Request, principal: Reader, focus: str | None = 
     return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
 
 
-@router.get("/Task/{task_id}")
+@router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **_READ_ERRORS})
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
     found = await _service(request).task(task_id, principal)
     if found is None:

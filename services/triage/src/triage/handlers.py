@@ -13,6 +13,7 @@ from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.openapi import problem_responses
 from signpost_runtime.problems import Problem
 from signpost_runtime.unit_of_work import Unit
 from triage import service
@@ -49,17 +50,17 @@ def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
 router = APIRouter(tags=["triage"])
 
 
-@router.get("/roster")
+@router.get("/roster", responses=problem_responses(401, 403, 503))
 async def get_roster(request: Request, _: Reader) -> dict[str, Any]:
     return await service.roster_view(request.app.state.runtime.pool)
 
 
-@router.get("/policy")
+@router.get("/policy", responses=problem_responses(401, 403))
 async def get_policy(request: Request, _: Reader) -> dict[str, Any]:
     return service.policy_view(request.app.state.policy, request.app.state.policy_source)
 
 
-@router.get("/decisions/{referral_id}", response_model=None)
+@router.get("/decisions/{referral_id}", response_model=None, responses=problem_responses(401, 403, 404, 503))
 async def get_decision(referral_id: str, request: Request, _: Reader) -> dict[str, Any] | JSONResponse:
     view = await service.decision_view(request.app.state.runtime.pool, referral_id)
     if view is None:
