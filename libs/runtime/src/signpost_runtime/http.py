@@ -15,7 +15,8 @@ from signpost_runtime.auth import TokenVerifier
 from signpost_runtime.edge import EdgeMiddleware
 from signpost_runtime.logs import configure_logging
 from signpost_runtime.openapi import install_truthful_openapi
-from signpost_runtime.problems import ErrorShapes, install_problem_handlers
+from signpost_runtime.problem_handlers import install_problem_handlers
+from signpost_runtime.problems import ErrorShapes
 from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
 
