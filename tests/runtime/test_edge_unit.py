@@ -57,6 +57,7 @@ _ERRORS: dict[str, Exception] = {
     "bug": RuntimeError("a bug with a secret in it"),
     "no-token": AuthError(401, "missing bearer token"),
     "no-scope": AuthError(403, "token lacks the 'x:read' scope needed here"),
+    "checker-down": AuthError(503, "token keys unreachable"),
     "problem": Problem(409, "already there", [FieldError("id", "is taken")]),
 }
 
@@ -249,3 +250,22 @@ async def test_token_refusals_and_raised_problems_keep_their_status_and_headers(
     assert no_token.headers["www-authenticate"] == "Bearer"
     assert _problem(no_scope, 403)["title"] == "Forbidden"
     assert _problem(conflict, 409)["errors"] == [{"field": "id", "message": "is taken"}]
+
+
+async def test_a_token_that_cannot_be_checked_for_an_outage_is_a_503_not_a_401(monkeypatch):
+    class AuthUnavailable(Exception):  # noqa: N818 (the name the auth engineer may give it)
+        pass
+
+    monkeypatch.setattr("signpost_runtime.auth.AuthUnavailable", AuthUnavailable, raising=False)
+    app = _app()
+
+    @app.get("/keys-gone")
+    async def keys_gone() -> None:
+        raise AuthUnavailable("the identity provider's key set cannot be fetched")
+
+    async with _client(app) as client:
+        gone = await client.get("/keys-gone")
+        checker_down = await client.get("/raise/checker-down")
+    assert _problem(gone, 503)["detail"].startswith("the identity provider's key set cannot be fetched")
+    assert gone.headers["retry-after"] == "5"
+    assert _problem(checker_down, 503)["detail"].startswith("token keys unreachable")
