@@ -10,17 +10,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from referral_intake.adapters.capability import capability_statement
-from referral_intake.adapters.fhir_http import (
-    FhirResponse,
-    Reader,
-    Writer,
-    base_url,
+from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, base_url
+from referral_intake.adapters.fhir_negotiation import negotiate
+from referral_intake.adapters.fhir_openapi import (
+    BARS_HEADERS,
+    FOCUS,
+    READ_ERRORS,
     fhir_request_body,
     fhir_success,
     outcome_responses,
 )
-from referral_intake.adapters.fhir_negotiation import negotiate
-from referral_intake.adapters.fhir_request import MAX_CORRELATION_ID, correlation_id, read_referral, request_id
+from referral_intake.adapters.fhir_request import correlation_id, read_referral, request_id
 from referral_intake.adapters.fhir_task import searchset, task_resource
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
@@ -39,28 +39,6 @@ router = APIRouter(
     default_response_class=FhirResponse,
     responses=outcome_responses(406),
 )
-_READ_ERRORS = outcome_responses(401, 403, 404, 503)
-_FOCUS = {
-    "name": "focus",
-    "in": "query",
-    "required": True,
-    "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
-    "schema": {"type": "string", "minLength": 1},
-}
-_BARS_HEADERS = [
-    {
-        "name": "X-Request-ID",
-        "in": "header",
-        "description": "BaRS: a new UUID for each request, the same one on its retries (a repeat is answered 409)",
-        "schema": {"type": "string", "format": "uuid"},
-    },
-    {
-        "name": "X-Correlation-ID",
-        "in": "header",
-        "description": "BaRS: the conversation this request belongs to, carried onto Signpost's events",
-        "schema": {"type": "string", "maxLength": MAX_CORRELATION_ID},
-    },
-]
 
 
 def _service(request: Request) -> IntakeService:
@@ -79,7 +57,7 @@ async def metadata(request: Request) -> Response:
 @router.post(
     "/ServiceRequest",
     status_code=201,
-    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": _BARS_HEADERS},
+    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": BARS_HEADERS},
     responses={
         **fhir_success(201, "The referral was stored; Location names it", "ServiceRequest"),
         **fhir_success(200, "The same referral (same identifier) was stored before: that one", "ServiceRequest"),
@@ -104,7 +82,7 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
 
 @router.get(
     "/ServiceRequest/{referral_id}",
-    responses={**fhir_success(200, "The referral as it was received", "ServiceRequest"), **_READ_ERRORS},
+    responses={**fhir_success(200, "The referral as it was received", "ServiceRequest"), **READ_ERRORS},
 )
 async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
     referral = await _service(request).referral(referral_id, principal)
@@ -116,7 +94,7 @@ async def read_service_request(referral_id: str, request: Request, principal: Re
 @router.get(
     "/Task",
     # `focus` is read here rather than by FastAPI, so that leaving it out is answered with how to search.
-    openapi_extra={"parameters": [_FOCUS]},
+    openapi_extra={"parameters": [FOCUS]},
     responses={
         **fhir_success(200, "A searchset Bundle with the referral's Task, or none", "Bundle"),
         **outcome_responses(400, 401, 403, 503),
@@ -136,7 +114,7 @@ async def search_tasks(request: Request, principal: Reader) -> Response:
     return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
 
 
-@router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **_READ_ERRORS})
+@router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **READ_ERRORS})
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
     found = await _service(request).task(task_id, principal)
     if found is None:

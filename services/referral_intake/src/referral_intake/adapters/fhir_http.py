@@ -1,18 +1,16 @@
-"""HTTP plumbing for the FHIR endpoint: responses, base URL, auth dependencies, error handlers."""
+"""HTTP plumbing for the FHIR endpoint: responses, base URL, auth dependencies, errors as OperationOutcomes."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from referral_intake.adapters.fhir_body import ACCEPTED_MEDIA_TYPES
+from referral_intake.adapters.fhir_openapi import OPERATION_OUTCOME_SCHEMA
 from referral_intake.adapters.outcome import FHIR_JSON, FhirError, Issue, operation_outcome
 from signpost_runtime.auth import AuthError, Principal, scope_required
-from signpost_runtime.openapi import problem_responses
 from signpost_runtime.problems import ErrorShape, Problem, shapes_of
 
 
@@ -82,48 +80,7 @@ def _as_outcome(problem: Problem) -> Response:
     return outcome_response(FhirError(issues or [Issue(code, diagnostics, status=problem.status)]), problem.headers)
 
 
-OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "A FHIR R4 OperationOutcome shaped like the NHS BaRS receiver examples",
-    "required": ["resourceType", "issue"],
-    "properties": {
-        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
-        "issue": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["severity", "code"],
-                "properties": {
-                    "severity": {"type": "string"},
-                    "code": {"type": "string"},
-                    "diagnostics": {"type": "string"},
-                    "expression": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-    },
-}
 FHIR_ERRORS = ErrorShape(_as_outcome, FHIR_JSON, "OperationOutcome", OPERATION_OUTCOME_SCHEMA)
-outcome_responses = functools.partial(problem_responses, media_type=FHIR_JSON, schema_name="OperationOutcome")
-
-
-def fhir_resource(resource_type: str) -> dict[str, Any]:
-    """The OpenAPI schema of a FHIR resource of one type (the full R4 schema is FHIR's, not repeated here)."""
-    return {
-        "type": "object",
-        "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
-    }
-
-
-def fhir_success(status: int, description: str, resource_type: str) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": description, "content": {FHIR_JSON: {"schema": fhir_resource(resource_type)}}}}
-
-
-def fhir_request_body(resource_type: str) -> dict[str, Any]:
-    """`openapi_extra` for a route that reads a FHIR resource from its body itself (not through FastAPI)."""
-    content = {media_type: {"schema": fhir_resource(resource_type)} for media_type in ACCEPTED_MEDIA_TYPES}
-    return {"requestBody": {"required": True, "content": content}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
