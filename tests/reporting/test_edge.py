@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from support.auth import bearer
@@ -31,3 +32,17 @@ async def test_the_openapi_document_lists_what_each_route_answers(reporting):
     dashboard = document["paths"]["/"]["get"]["responses"]
     for status in ("200", "401", "403"):
         assert list(dashboard[status]["content"]) == ["text/html"], status
+
+
+async def test_a_database_outage_is_a_503_problem_with_retry_after_never_a_500(reporting):
+    runtime = reporting.runtime
+    working, closed = runtime._pool, await asyncpg.create_pool(runtime.settings.database_url, min_size=1)
+    await closed.close()
+    runtime._pool = closed  # what a route meets when PostgreSQL has gone away under it
+    try:
+        response = await reporting.client.get("/api/summary", headers=READER)
+    finally:
+        runtime._pool = working
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"

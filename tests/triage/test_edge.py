@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from support.auth import bearer
@@ -33,3 +34,22 @@ async def test_the_openapi_document_lists_what_each_route_answers(triage_app, wr
     assert {path for path, _ in found.protected} == {"/roster", "/policy", "/decisions/{referral_id}"}
     assert set(document["paths"]["/decisions/{referral_id}"]["get"]["responses"]) == {
         "200", "400", "401", "403", "404", "503"}  # fmt: skip
+
+
+async def test_a_database_outage_is_a_503_problem_with_retry_after_never_a_500(
+    triage_app, write_roster, make_connector
+):
+    app = triage_app(write_roster([make_connector("a")]))
+    async with serving(app) as client:
+        runtime = app.state.runtime
+        working, closed = runtime._pool, await asyncpg.create_pool(runtime.settings.database_url, min_size=1)
+        await closed.close()
+        runtime._pool = closed  # what a route meets when PostgreSQL has gone away under it
+        try:
+            response = await client.get("/roster", headers=READER)
+        finally:
+            runtime._pool = working
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    assert "retry in a few seconds" in response.json()["detail"]
