@@ -59,6 +59,7 @@ async def test_the_openapi_document_lists_what_each_route_answers_all_in_fhir_js
     assert set(create["responses"]) == {"200", "201", "400", "401", "403", "406", "409", "413", "415", "422", "503"}
     schema = create["requestBody"]["content"]["application/fhir+json"]["schema"]
     assert schema["properties"]["resourceType"]["enum"] == ["ServiceRequest"]
+    assert schema["required"] == ["resourceType", "status", "intent", "subject"]
     assert create["requestBody"]["required"] is True
     headers = {p["name"]: p["schema"] for p in create["parameters"] if p["in"] == "header"}
     assert headers == {"X-Request-ID": {"type": "string", "format": "uuid"},

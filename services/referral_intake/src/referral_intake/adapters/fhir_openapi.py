@@ -38,7 +38,13 @@ FOCUS = {
     "in": "query",
     "required": True,
     "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
-    "schema": {"type": "string", "minLength": 1},
+    # What handlers._referral_id takes: a bare id, or a path whose last but one segment is ServiceRequest
+    # (trailing slashes aside); no control characters, as everywhere (request_checks).
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "pattern": r"^(?:(?:[^\x00-\x1f\x7f]*/)?ServiceRequest/[^/\x00-\x1f\x7f]+|[^/\x00-\x1f\x7f]*)/*$",
+    },
 }
 BARS_HEADERS = [
     {
@@ -56,11 +62,24 @@ BARS_HEADERS = [
 ]
 
 
+# The elements FHIR R4 makes mandatory (cardinality 1..1) in the resources these routes take or answer.
+_MANDATORY = {
+    "ServiceRequest": ["status", "intent", "subject"],
+    "Task": ["status", "intent"],
+    "Bundle": ["type"],
+    "CapabilityStatement": ["status", "date", "kind", "fhirVersion", "format"],
+}
+
+
 def fhir_resource(resource_type: str) -> dict[str, Any]:
-    """The OpenAPI schema of a FHIR resource of one type (the full R4 schema is FHIR's, not repeated here)."""
+    """The OpenAPI schema of a FHIR resource of one type: its type and R4's mandatory elements.
+
+    The rest of R4's schema, and Signpost's own rules for a referral, are checked by the route and
+    reported element by element in the OperationOutcome; they are not repeated here.
+    """
     return {
         "type": "object",
-        "required": ["resourceType"],
+        "required": ["resourceType", *_MANDATORY.get(resource_type, [])],
         "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
     }
 
