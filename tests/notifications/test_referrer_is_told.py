@@ -157,7 +157,8 @@ async def test_delivery_status_needs_the_scope_and_shows_only_the_callers_own_re
     assert (await service.client.get(path, headers=bearer("referrals:read"))).status_code == 403
     other_org = await service.client.get(path, headers=bearer("notifications:read", ods="Y12345"))
     assert other_org.status_code == 403
-    assert "another organisation" in other_org.json()["error"]
+    assert other_org.headers["content-type"] == "application/problem+json"
+    assert "another organisation" in other_org.json()["detail"]
 
     response = await service.client.get(path, headers=bearer("notifications:read", ods="B82005"))
     assert response.status_code == 200

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from referral_intake.adapters.fhir_body import check_media_type, read_limited
+from referral_intake.adapters.fhir_body import check_media_type
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_request import submission_from_body
 from referral_intake.adapters.fhir_validation import fhirpath, validate_service_request
@@ -249,25 +249,6 @@ def test_other_media_types_are_refused_with_415(content_type, hint):
     assert caught.value.status == 415
     assert caught.value.issues[0].code == "not-supported"
     assert hint in caught.value.issues[0].diagnostics
-
-
-async def _chunks(*parts: bytes):
-    for part in parts:
-        yield part
-
-
-async def test_a_body_over_the_limit_is_refused_with_413_even_without_a_content_length():
-    with pytest.raises(FhirError) as caught:
-        await read_limited(_chunks(b"x" * 600, b"y" * 600), None, limit=1000)
-    assert caught.value.status == 413
-    assert "the limit is 1000 bytes" in caught.value.issues[0].diagnostics
-
-
-async def test_a_declared_length_over_the_limit_is_refused_before_reading():
-    with pytest.raises(FhirError) as caught:
-        await read_limited(_chunks(), "2000000", limit=1000)
-    assert caught.value.status == 413
-    assert await read_limited(_chunks(b"ab", b"c"), "3", limit=1000) == b"abc"
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,15 @@ import pytest
 from fastapi import FastAPI
 
 from referral_intake.adapters.fhir_http import install_error_handlers
+from referral_intake.config import IntakeSettings
+from signpost_runtime.http import install_edge
 
 pytestmark = pytest.mark.unit
 
 
 def _app_raising(error: Exception) -> FastAPI:
     app = FastAPI()
+    install_edge(app, IntakeSettings())
     install_error_handlers(app)
 
     @app.post("/fhir/ServiceRequest")

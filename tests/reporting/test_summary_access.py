@@ -59,13 +59,16 @@ async def test_the_summary_refuses_a_request_without_a_bearer_token(reporting):
     response = await reporting.client.get("/api/summary")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert "Authorization: Bearer" in response.json()["error"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 401
+    assert "Authorization: Bearer" in response.json()["detail"]
 
 
 async def test_the_summary_refuses_a_token_without_the_reporting_scope(reporting):
     response = await reporting.client.get("/api/summary", headers=bearer("referrals:read"))
     assert response.status_code == 403
-    assert "reporting:read" in response.json()["error"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "reporting:read" in response.json()["detail"]
 
 
 async def test_the_summary_does_not_accept_the_dashboards_cookie_or_query_token(reporting):

@@ -1,4 +1,4 @@
-"""The triage read API: roster, policy and decisions, behind the triage:read scope, with JSON errors."""
+"""The triage read API: roster, policy and decisions, behind the triage:read scope, with problem+json errors."""
 
 from __future__ import annotations
 
@@ -19,14 +19,21 @@ async def test_reading_triage_needs_a_bearer_token_with_the_triage_read_scope(tr
         allowed = await client.get("/roster", headers=bearer("triage:read"))
 
     assert anonymous.status_code == 401
-    assert anonymous.json() == {"error": "missing bearer token: send 'Authorization: Bearer <JWT>'"}
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert anonymous.json() == {
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "missing bearer token: send 'Authorization: Bearer <JWT>'",
+    }
     assert wrong_scope.status_code == 403
-    assert wrong_scope.json() == {"error": "token lacks the 'triage:read' scope needed here"}
+    assert wrong_scope.json()["detail"] == "token lacks the 'triage:read' scope needed here"
     assert allowed.status_code == 200
     assert allowed.json()["connectors"][0]["id"] == "a"
 
 
-async def test_the_policy_in_force_and_an_unknown_decision_are_answered_in_json(
+async def test_the_policy_in_force_and_an_unknown_decision_are_answered_in_json_and_problem_json(
     triage_app, write_roster, make_connector, policy_file
 ):
     unknown = str(uuid.uuid4())
@@ -40,4 +47,6 @@ async def test_the_policy_in_force_and_an_unknown_decision_are_answered_in_json(
     assert body["policy"]["service_area"]["postcode_prefixes"] == ["LS", "BD1"]
     assert [rule["id"] for rule in body["policy"]["redirect_rules"]] == ["under-18", "crisis"]
     assert missing.status_code == 404
-    assert missing.json()["error"].startswith(f"no triage decision for referral '{unknown}'")
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (missing.json()["status"], missing.json()["title"]) == (404, "Not Found")
+    assert missing.json()["detail"].startswith(f"no triage decision for referral '{unknown}'")

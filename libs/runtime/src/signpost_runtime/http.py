@@ -8,22 +8,26 @@ from collections.abc import AsyncIterator, Sequence
 from types import FrameType
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 
 from signpost_runtime import health
-from signpost_runtime.auth import AuthError, TokenVerifier
+from signpost_runtime.auth import TokenVerifier
+from signpost_runtime.edge import EdgeMiddleware
 from signpost_runtime.logs import configure_logging
+from signpost_runtime.openapi import install_truthful_openapi
+from signpost_runtime.problem_handlers import install_problem_handlers
+from signpost_runtime.problems import ErrorShapes
 from signpost_runtime.runtime import ServiceRuntime
-
-
-async def _auth_error_as_json(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AuthError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=headers)
+from signpost_runtime.settings import ServiceSettings
 
 
 def build_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, title: str) -> FastAPI:
+    """The service's HTTP app: its routes behind the edge (limits, malformed input, problem+json errors).
+
+    A service that answers errors in another shape on some paths registers it on
+    `app.state.error_shapes` (intake: OperationOutcomes under /fhir).
+    """
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan():
@@ -32,11 +36,20 @@ def build_app(runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), *, tit
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(runtime.settings)
-    app.add_exception_handler(AuthError, _auth_error_as_json)
+    install_edge(app, runtime.settings)
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
     return app
+
+
+def install_edge(app: FastAPI, settings: ServiceSettings) -> ErrorShapes:
+    """Body and parameter limits, errors as problems (or a registered shape), and a truthful OpenAPI."""
+    app.state.error_shapes = shapes = ErrorShapes()
+    install_problem_handlers(app)
+    app.add_middleware(EdgeMiddleware, settings=settings, shapes=shapes)
+    install_truthful_openapi(app, shapes, max_parameter_length=settings.max_parameter_length)
+    return shapes
 
 
 def _exit_quietly_after_drain(signum: int, frame: FrameType | None) -> None:

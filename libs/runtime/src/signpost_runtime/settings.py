@@ -19,6 +19,14 @@ class ServiceSettings(BaseSettings):
     service_name: str = "signpost"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # Request bodies over this are answered 413 (ARCHITECTURE: inputs are size-limited). The rest of such a
+    # body is read and discarded up to the drain limit first, so a client that writes its whole body before
+    # reading (urllib, requests, httpx) gets the 413 instead of a reset connection; beyond it, we hang up.
+    max_body_bytes: int = 1024 * 1024
+    max_body_drain_bytes: int = 16 * 1024 * 1024
+    # The longest path segment or query value taken, in characters (decoded): longer than any id, reference
+    # or token a route takes, so anything longer is refused before a route sees it.
+    max_parameter_length: int = 2048
     database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from notifications.adapters.delivery_store import deliveries_of
 from notifications.adapters.repository import load_contact
 from signpost_runtime.auth import AuthError, Principal, scope_required
+from signpost_runtime.openapi import problem_responses
 
 router = APIRouter(tags=["deliveries"])
 NotificationsReader = Annotated[Principal, Depends(scope_required("notifications:read"))]
@@ -40,7 +41,7 @@ class DeliveriesView(BaseModel):
     deliveries: list[DeliveryView]
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", responses=problem_responses(401, 403, 503))
 async def list_deliveries(
     request: Request,
     principal: NotificationsReader,

@@ -10,9 +10,9 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8081
     database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost_referral_intake"
 
-    # Inputs are size- and depth-limited before they are parsed (ARCHITECTURE: data protection).
-    max_body_bytes: int = 1024 * 1024
-    # FHIR resources rarely nest deeper than ~20 levels, even with contained resources and extensions.
+    # Inputs are size- and depth-limited before they are parsed (ARCHITECTURE: data protection): the body's
+    # size by the kit (max_body_bytes), its nesting here. FHIR resources rarely nest deeper than ~20 levels,
+    # even with contained resources and extensions.
     max_json_depth: int = 64
     # Base URL used in Location headers and fullUrls; when unset, the URL the request came in on.
     public_base_url: str | None = None

@@ -12,6 +12,14 @@ from fastapi.responses import Response
 from referral_intake.adapters.capability import capability_statement
 from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, base_url
 from referral_intake.adapters.fhir_negotiation import negotiate
+from referral_intake.adapters.fhir_openapi import (
+    BARS_HEADERS,
+    FOCUS,
+    READ_ERRORS,
+    fhir_request_body,
+    fhir_success,
+    outcome_responses,
+)
 from referral_intake.adapters.fhir_request import correlation_id, read_referral, request_id
 from referral_intake.adapters.fhir_task import searchset, task_resource
 from referral_intake.adapters.outcome import FhirError
@@ -25,7 +33,14 @@ from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.unit_of_work import UnitOfWork
 
-router = APIRouter(prefix="/fhir", tags=["FHIR"], dependencies=[Depends(negotiate)])
+# Every route answers 406 when the client will not take FHIR JSON (negotiate); the edge adds 400 and 413.
+router = APIRouter(
+    prefix="/fhir",
+    tags=["FHIR"],
+    dependencies=[Depends(negotiate)],
+    default_response_class=FhirResponse,
+    responses=outcome_responses(406),
+)
 
 
 def _service(request: Request) -> IntakeService:
@@ -41,12 +56,21 @@ def _settings(request: Request) -> IntakeSettings:
     return request.app.state.runtime.settings  # type: ignore[no-any-return]
 
 
-@router.get("/metadata")
+@router.get("/metadata", responses=fhir_success(200, "What this FHIR endpoint does", "CapabilityStatement"))
 async def metadata(request: Request) -> Response:
     return FhirResponse(capability_statement(base_url(request), version("signpost-referral-intake")))
 
 
-@router.post("/ServiceRequest")
+@router.post(
+    "/ServiceRequest",
+    status_code=201,
+    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": BARS_HEADERS},
+    responses={
+        **fhir_success(201, "The referral was stored; Location names it", "ServiceRequest"),
+        **fhir_success(200, "The same referral (same identifier) was stored before: that one", "ServiceRequest"),
+        **outcome_responses(400, 401, 403, 409, 413, 415, 422, 503),
+    },
+)
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
     submission = await read_referral(request, _settings(request), request_id=sent_request_id)
@@ -83,7 +107,10 @@ async def _submit(
             return await service.resolve_race(unit, submission, sent_request_id)
 
 
-@router.get("/ServiceRequest/{referral_id}")
+@router.get(
+    "/ServiceRequest/{referral_id}",
+    responses={**fhir_success(200, "The referral as it was received", "ServiceRequest"), **READ_ERRORS},
+)
 async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
     async with _unit_of_work(request)() as unit:
         referral = await _service(request).referral(unit, referral_id, principal)
@@ -92,8 +119,17 @@ async def read_service_request(referral_id: str, request: Request, principal: Re
     return FhirResponse(referral.resource, headers=_version(referral))
 
 
-@router.get("/Task")
-async def search_tasks(request: Request, principal: Reader, focus: str | None = None) -> Response:
+@router.get(
+    "/Task",
+    # `focus` is read here rather than by FastAPI, so that leaving it out is answered with how to search.
+    openapi_extra={"parameters": [FOCUS]},
+    responses={
+        **fhir_success(200, "A searchset Bundle with the referral's Task, or none", "Bundle"),
+        **outcome_responses(400, 401, 403, 503),
+    },
+)
+async def search_tasks(request: Request, principal: Reader) -> Response:
+    focus = request.query_params.get("focus")
     if not focus:
         raise FhirError.single(
             400,
@@ -107,7 +143,7 @@ async def search_tasks(request: Request, principal: Reader, focus: str | None = 
     return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
 
 
-@router.get("/Task/{task_id}")
+@router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **READ_ERRORS})
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
     async with _unit_of_work(request)() as unit:
         found = await _service(request).task(unit, task_id, principal)

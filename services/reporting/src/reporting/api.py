@@ -17,6 +17,7 @@ from reporting.config import ReportingSettings
 from reporting.domain.summary import Summary
 from reporting.service import summarise
 from signpost_runtime.auth import Principal, scope_required
+from signpost_runtime.openapi import problem_responses
 
 router = APIRouter(prefix="/api", tags=["reporting"])
 
@@ -68,6 +69,6 @@ async def current_summary(request: Request) -> Summary:
         return await summarise(unit, top_referrers=settings.summary_top_referrers)
 
 
-@router.get("/summary", response_model=SummaryResponse)
+@router.get("/summary", response_model=SummaryResponse, responses=problem_responses(401, 403, 503))
 async def summary(request: Request, _: ReportingReader) -> SummaryResponse:
     return SummaryResponse.of(await current_summary(request))

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reporting.api import current_summary
 from reporting.config import ReportingSettings
 from signpost_runtime.auth import AuthError, Principal, TokenVerifier
+from signpost_runtime.openapi import page_responses, problem_responses
 
 router = APIRouter(tags=["dashboard"])
 
@@ -83,7 +84,16 @@ def _sign_in(request: Request, token: str) -> Response:
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get(
+    "/",
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "The dashboard", "content": {"text/html": {"schema": {"type": "string"}}}},
+        303: {"description": "Signed in from ?access_token=: the token is now in a cookie; go to the bare URL"},
+        **page_responses(401, 403),
+        **problem_responses(503),
+    },
+)
 async def dashboard(request: Request, access_token: str | None = None) -> Response:
     if access_token is not None:
         return _sign_in(request, access_token)

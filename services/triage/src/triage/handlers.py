@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 
 from signpost_contracts import EventEnvelope, read_data
 from signpost_contracts.events.referrals import ReferralReceived
@@ -14,6 +13,8 @@ from signpost_contracts.registry import REFERRAL_RECEIVED
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.consumer import EventHandler
+from signpost_runtime.openapi import problem_responses
+from signpost_runtime.problems import Problem
 from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
@@ -49,19 +50,19 @@ def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
 router = APIRouter(tags=["triage"])
 
 
-@router.get("/roster")
+@router.get("/roster", responses=problem_responses(401, 403, 503))
 async def get_roster(request: Request, _: Reader) -> dict[str, Any]:
     async with request.app.state.runtime.unit_of_work() as unit:
         return await service.roster_view(unit)
 
 
-@router.get("/policy")
+@router.get("/policy", responses=problem_responses(401, 403))
 async def get_policy(request: Request, _: Reader) -> dict[str, Any]:
     return service.policy_view(request.app.state.policy, request.app.state.policy_source)
 
 
-@router.get("/decisions/{referral_id}", response_model=None)
-async def get_decision(referral_id: str, request: Request, reader: Reader) -> dict[str, Any] | JSONResponse:
+@router.get("/decisions/{referral_id}", responses=problem_responses(401, 403, 404, 503))
+async def get_decision(referral_id: str, request: Request, reader: Reader) -> dict[str, Any]:
     # Another organisation's decision gets this same answer: its existence is not disclosed.
     async with request.app.state.runtime.unit_of_work() as unit:
         view = await service.decision_view(unit, referral_id, reader)
@@ -70,5 +71,5 @@ async def get_decision(referral_id: str, request: Request, reader: Reader) -> di
             f"no triage decision for referral '{referral_id}': check the id, or wait a moment if it was"
             " only just received"
         )
-        return JSONResponse({"error": message}, status_code=404)
+        raise Problem(404, message)
     return view

@@ -1,10 +1,12 @@
-"""Reading a FHIR JSON request body safely: media type, size, encoding, syntax and nesting depth."""
+"""Reading a FHIR JSON request body safely: media type, encoding, syntax and nesting depth.
+
+Its size the kit's edge has limited already (max_body_bytes): a body over it never reaches a route.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 from referral_intake.adapters.outcome import FhirError, Issue
@@ -35,28 +37,6 @@ def check_media_type(content_type: str | None) -> None:
                 "not-supported",
                 f"fhirVersion={value.strip()} is not supported; this endpoint takes FHIR R4 (fhirVersion=4.0)",
             )
-
-
-async def read_limited(chunks: AsyncIterator[bytes], declared_length: str | None, limit: int) -> bytes:
-    """The whole body, refusing (413) as soon as it is known to exceed `limit` bytes."""
-    if declared_length and declared_length.isdigit() and int(declared_length) > limit:
-        raise _too_large(int(declared_length), limit)
-    body = bytearray()
-    async for chunk in chunks:
-        body.extend(chunk)
-        if len(body) > limit:
-            raise _too_large(None, limit)
-    return bytes(body)
-
-
-def _too_large(size: int | None, limit: int) -> FhirError:
-    sent = f"{size} bytes" if size is not None else "more than that"
-    return FhirError.single(
-        413,
-        "too-long",
-        f"request body is too large ({sent}); the limit is {limit} bytes. "
-        "Send attachments by reference rather than inline",
-    )
 
 
 def parse_json(body: bytes, max_depth: int) -> dict[str, Any]:

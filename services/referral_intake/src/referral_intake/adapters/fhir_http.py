@@ -1,22 +1,18 @@
-"""HTTP plumbing for the FHIR endpoint: responses, base URL, auth dependencies, error handlers."""
+"""HTTP plumbing for the FHIR endpoint: responses, base URL, auth dependencies, errors as OperationOutcomes."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from referral_intake.adapters.fhir_openapi import OPERATION_OUTCOME_SCHEMA
 from referral_intake.adapters.outcome import FHIR_JSON, FhirError, Issue, operation_outcome
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal, scope_required
-
-log = logging.getLogger(__name__)
+from signpost_runtime.problems import ErrorShape, Problem, shapes_of
 
 
 class FhirResponse(JSONResponse):
@@ -56,74 +52,40 @@ async def _fhir_error(request: Request, exc: Exception) -> Response:
     return outcome_response(exc)
 
 
-async def _auth_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AuthError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    # BaRS answers 401 as well as 403 with issue code `forbidden` (401-REC_UNAUTHORIZED-forbidden).
-    return outcome_response(FhirError.single(exc.status_code, "forbidden", exc.message), headers)
+# FHIR issue types for what the kit's edge refuses (BaRS: 401 and 403 both travel as `forbidden`).
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "forbidden",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-long",
+    415: "not-supported",
+    500: "exception",
+    503: "transient",
+}
+_SAFE_TO_RESEND = "resending the same ServiceRequest.identifier or X-Request-ID is safe: a repeat is never stored twice"
+_GUIDANCE = {
+    404: "; see GET /fhir/metadata for what is",
+    405: "; see GET /fhir/metadata",
+    413: ". Send attachments by reference rather than inline",
+    500: f"; {_SAFE_TO_RESEND}",
+    503: f"; {_SAFE_TO_RESEND}",
+}
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    if not request.url.path.startswith("/fhir"):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-    if exc.status_code == 404:
-        message = f"{request.url.path} is not a resource or operation here; see GET /fhir/metadata for what is"
-        return outcome_response(FhirError.single(404, "not-found", message))
-    if exc.status_code == 405:
-        message = f"{request.method} is not supported on {request.url.path}; see GET /fhir/metadata"
-        return outcome_response(FhirError.single(405, "not-supported", message), exc.headers)
-    return outcome_response(FhirError.single(exc.status_code, "processing", str(exc.detail)))
+def _as_outcome(problem: Problem) -> Response:
+    """Whatever the kit's edge refuses on /fhir (limits, malformed input, tokens, outages, bugs), as FHIR."""
+    code = _ISSUE_CODES.get(problem.status, "processing")
+    issues = [Issue(code, error.message, error.field, problem.status) for error in problem.errors]
+    diagnostics = problem.detail + _GUIDANCE.get(problem.status, "")
+    return outcome_response(FhirError(issues or [Issue(code, diagnostics, status=problem.status)]), problem.headers)
 
 
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    issues = [
-        Issue("invalid", f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", str(error["loc"][-1]))
-        for error in exc.errors()
-    ]
-    return outcome_response(FhirError(issues or [Issue("invalid", "the request is not valid")], 400))
-
-
-# The database or the network failing is an outage, not a bad request: say so, and when to retry.
-_OUTAGES = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.TooManyConnectionsError,
-)
-RETRY_AFTER_SECONDS = 5
-
-
-async def _outage(request: Request, exc: Exception) -> Response:
-    log.warning("outage while handling %s %s: %r", request.method, request.url.path, exc)
-    message = (
-        "the referral store is unavailable just now. Retry in a few seconds: resending the same "
-        "ServiceRequest.identifier or X-Request-ID is safe, a repeat is recognised and never stored twice"
-    )
-    error = FhirError.single(503, "transient", message)
-    return outcome_response(error, {"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = (
-        "the server failed to handle this request. Resend it (a repeated ServiceRequest.identifier or "
-        "X-Request-ID is never stored twice), and report it if it persists"
-    )
-    return outcome_response(FhirError.single(500, "exception", message))
+FHIR_ERRORS = ErrorShape(_as_outcome, FHIR_JSON, "OperationOutcome", OPERATION_OUTCOME_SCHEMA)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """FHIR clients get OperationOutcomes for every error, auth errors included (replacing the runtime's JSON)."""
-    handlers: dict[Any, Callable[[Request, Exception], Any]] = {
-        FhirError: _fhir_error,
-        AuthError: _auth_error,
-        StarletteHTTPException: _http_error,
-        RequestValidationError: _validation_error,
-        **dict.fromkeys(_OUTAGES, _outage),
-        Exception: _server_error,
-    }
-    for exception, handler in handlers.items():
-        app.add_exception_handler(exception, handler)
+    """FHIR clients get OperationOutcomes for every error under /fhir, the kit's edge errors included."""
+    shapes_of(app).register("/fhir", FHIR_ERRORS)
+    app.add_exception_handler(FhirError, _fhir_error)

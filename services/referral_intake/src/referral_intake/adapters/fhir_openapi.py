@@ -1,0 +1,94 @@
+"""What intake's OpenAPI document says about its FHIR routes: FHIR JSON in and out, OperationOutcome errors."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from referral_intake.adapters.fhir_body import ACCEPTED_MEDIA_TYPES
+from referral_intake.adapters.fhir_request import MAX_CORRELATION_ID
+from referral_intake.adapters.outcome import FHIR_JSON
+from signpost_runtime.openapi import problem_responses
+
+OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A FHIR R4 OperationOutcome shaped like the NHS BaRS receiver examples",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+outcome_responses = functools.partial(problem_responses, media_type=FHIR_JSON, schema_name="OperationOutcome")
+READ_ERRORS = outcome_responses(401, 403, 404, 503)
+FOCUS = {
+    "name": "focus",
+    "in": "query",
+    "required": True,
+    "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
+    # What handlers._referral_id takes: a bare id, or a path whose last but one segment is ServiceRequest
+    # (trailing slashes aside); no control characters, as everywhere (request_checks).
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "pattern": r"^(?:(?:[^\x00-\x1f\x7f]*/)?ServiceRequest/[^/\x00-\x1f\x7f]+|[^/\x00-\x1f\x7f]*)/*$",
+    },
+}
+BARS_HEADERS = [
+    {
+        "name": "X-Request-ID",
+        "in": "header",
+        "description": "BaRS: a new UUID for each request, the same one on its retries (a repeat is answered 409)",
+        "schema": {"type": "string", "format": "uuid"},
+    },
+    {
+        "name": "X-Correlation-ID",
+        "in": "header",
+        "description": "BaRS: the conversation this request belongs to, carried onto Signpost's events",
+        "schema": {"type": "string", "maxLength": MAX_CORRELATION_ID},
+    },
+]
+
+
+# The elements FHIR R4 makes mandatory (cardinality 1..1) in the resources these routes take or answer.
+_MANDATORY = {
+    "ServiceRequest": ["status", "intent", "subject"],
+    "Task": ["status", "intent"],
+    "Bundle": ["type"],
+    "CapabilityStatement": ["status", "date", "kind", "fhirVersion", "format"],
+}
+
+
+def fhir_resource(resource_type: str) -> dict[str, Any]:
+    """The OpenAPI schema of a FHIR resource of one type: its type and R4's mandatory elements.
+
+    The rest of R4's schema, and Signpost's own rules for a referral, are checked by the route and
+    reported element by element in the OperationOutcome; they are not repeated here.
+    """
+    return {
+        "type": "object",
+        "required": ["resourceType", *_MANDATORY.get(resource_type, [])],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+    }
+
+
+def fhir_success(status: int, description: str, resource_type: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": description, "content": {FHIR_JSON: {"schema": fhir_resource(resource_type)}}}}
+
+
+def fhir_request_body(resource_type: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a FHIR resource from its body itself (not through FastAPI)."""
+    content = {media_type: {"schema": fhir_resource(resource_type)} for media_type in ACCEPTED_MEDIA_TYPES}
+    return {"requestBody": {"required": True, "content": content}}

@@ -1,0 +1,76 @@
+"""Intake's edge: malformed requests are 400 OperationOutcomes naming the parameter, and its OpenAPI is true."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.auth import bearer
+from support.edge import assert_truthful, malformed_requests, operations, probe
+
+pytestmark = pytest.mark.integration
+
+WRITER = bearer("referrals:write", "referrals:read")
+
+
+def _named_in_outcome(response, field: str) -> None:
+    assert response.status_code == 400, (field, response.text)
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    [issue] = response.json()["issue"]
+    assert (issue["code"], issue["details"]["coding"][0]["code"]) == ("invalid", "REC_BAD_REQUEST")
+    assert issue["expression"] == [field]
+    assert field.lower() in issue["diagnostics"].lower()
+
+
+async def test_a_nul_in_the_task_search_is_a_400_naming_focus_not_a_500(intake):
+    # What schemathesis found: PostgreSQL cannot compare text holding NUL, and the search reached it.
+    response = await intake.client.get("/fhir/Task?focus=%00ServiceRequest", headers=WRITER)
+    _named_in_outcome(response, "focus")
+
+
+async def test_every_malformed_path_query_or_header_is_a_400_operation_outcome_naming_it(intake):
+    urls = ("/fhir/metadata", "/fhir/Task?focus=ServiceRequest/abc", "/fhir/Task/{id}", "/fhir/ServiceRequest/{id}")
+    for url in urls:
+        for target, headers, field in malformed_requests(url):
+            _named_in_outcome(await intake.client.get(target, headers={**WRITER, **headers}), field)
+
+
+async def test_a_malformed_or_over_long_correlation_id_is_refused_and_nothing_is_stored(intake, make):
+    for correlation_id in ("abc\x00def", "x" * 201):
+        response = await intake.post(make.referral(), headers={"X-Correlation-ID": correlation_id})
+        assert response.status_code == 400, response.text
+        assert response.json()["issue"][0]["expression"] in (["x-correlation-id"], ["X-Correlation-ID"])
+    assert await intake.count("referrals") == 0
+    assert (await intake.post(make.referral(), headers={"X-Correlation-ID": "x" * 200})).status_code == 201
+
+
+async def test_the_openapi_document_lists_what_each_route_answers_all_in_fhir_json(intake):
+    document = (await intake.client.get("/openapi.json")).json()
+    found = await probe(intake.client, document, authorised=WRITER, wrong_scope=bearer("reporting:read"))
+    assert_truthful(document, found, error_media_type="application/fhir+json")
+
+    assert {path for path, _ in found.protected} == {"/fhir/ServiceRequest", "/fhir/ServiceRequest/{referral_id}",
+                                                    "/fhir/Task", "/fhir/Task/{task_id}"}  # fmt: skip
+    for path, method, operation in operations(document):
+        if path.startswith("/fhir"):
+            for status, response in operation["responses"].items():
+                assert list(response["content"]) == ["application/fhir+json"], (method, path, status)
+            assert "406" in operation["responses"], (method, path)
+    create = document["paths"]["/fhir/ServiceRequest"]["post"]
+    assert set(create["responses"]) == {"200", "201", "400", "401", "403", "406", "409", "413", "415", "422", "503"}
+    schema = create["requestBody"]["content"]["application/fhir+json"]["schema"]
+    assert schema["properties"]["resourceType"]["enum"] == ["ServiceRequest"]
+    assert schema["required"] == ["resourceType", "status", "intent", "subject"]
+    assert create["requestBody"]["required"] is True
+    headers = {p["name"]: p["schema"] for p in create["parameters"] if p["in"] == "header"}
+    assert headers == {"X-Request-ID": {"type": "string", "format": "uuid"},
+                       "X-Correlation-ID": {"type": "string", "maxLength": 200}}  # fmt: skip
+    [focus] = document["paths"]["/fhir/Task"]["get"]["parameters"]
+    assert (focus["name"], focus["required"]) == ("focus", True)
+
+
+async def test_a_task_search_without_focus_says_how_to_search(intake):
+    response = await intake.client.get("/fhir/Task", headers=WRITER)
+    assert response.status_code == 400
+    [issue] = response.json()["issue"]
+    assert (issue["code"], issue["expression"]) == ("required", ["focus"])
+    assert "GET /fhir/Task?focus=ServiceRequest/<id>" in issue["diagnostics"]
