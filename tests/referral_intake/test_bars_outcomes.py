@@ -12,15 +12,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from referral_intake.adapters.outcome import ERROR_CODES
 from referral_intake.service import IntakeService
-from referral_intake.unit import IntakeUnit
-from signpost_runtime.unit_of_work import UnitOfWork
 from support.auth import bearer
+from support.services import database_gone
 
 pytestmark = pytest.mark.integration
 
@@ -105,14 +103,8 @@ async def _bug(intake, make) -> httpx.Response:
 
 
 async def _database_gone(intake, make) -> httpx.Response:
-    runtime = intake.app.state.runtime
-    closed = await asyncpg.create_pool(runtime.settings.database_url, min_size=1, max_size=1)
-    await closed.close()
-    working, runtime._unit_of_work = runtime._unit_of_work, UnitOfWork(closed, runtime.outbox, IntakeUnit)
-    try:
+    async with database_gone(intake.app.state.runtime):
         return await _post(intake, make)
-    finally:
-        runtime._unit_of_work = working
 
 
 async def _with_service(intake, service: IntakeService, make) -> httpx.Response:

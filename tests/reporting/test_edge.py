@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from support.auth import bearer
 from support.edge import assert_truthful, malformed_requests, probe
+from support.services import database_gone
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +35,8 @@ async def test_the_openapi_document_lists_what_each_route_answers(reporting):
 
 
 async def test_a_database_outage_is_a_503_problem_with_retry_after_never_a_500(reporting):
-    runtime = reporting.runtime
-    working, closed = runtime._pool, await asyncpg.create_pool(runtime.settings.database_url, min_size=1)
-    await closed.close()
-    runtime._pool = closed  # what a route meets when PostgreSQL has gone away under it
-    try:
+    async with database_gone(reporting.runtime):
         response = await reporting.client.get("/api/summary", headers=READER)
-    finally:
-        runtime._pool = working
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"

@@ -18,7 +18,7 @@ class _Connection:
         self.committed = False
 
     @contextlib.asynccontextmanager
-    async def transaction(self):
+    async def transaction(self, **options):
         yield
         self.committed = True
 

@@ -74,7 +74,7 @@ async def test_a_token_signed_by_the_configured_rsa_key_is_let_in_where_an_es256
     refused = await _get(app, "/policy", SigningKey.ec().sign())
     assert accepted.status_code == 200, accepted.text
     assert refused.status_code == 401
-    assert "signed with alg 'ES256'" in refused.json()["error"]
+    assert "signed with alg 'ES256'" in refused.json()["detail"]
 
 
 def _verifier(url: str, *, lifespan: float = 300, cooldown: float = 0) -> TokenVerifier:
@@ -158,8 +158,8 @@ async def test_an_unreachable_jwks_url_is_a_503_the_caller_may_retry_not_a_401(m
     app = _service_app("triage", monkeypatch, JWT_JWKS_URL=url, JWT_ISSUER=ISSUER)
     response = await _get(app, "/policy", SigningKey.rsa().sign())
     assert response.status_code == 503, response.text
-    assert "cannot be checked just now" in response.json()["error"]
-    assert url in response.json()["error"]
+    assert "cannot be checked just now" in response.json()["detail"]
+    assert url in response.json()["detail"]
 
 
 @pytest.mark.integration

@@ -6,10 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 
 from signpost_devstack.infra import Infrastructure
+from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.settings import ServiceSettings
 from support.auth import TEST_JWT_SECRET
 from support.infra import Namespace
@@ -47,3 +49,17 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@contextlib.asynccontextmanager
+async def database_gone(runtime: ServiceRuntime) -> AsyncIterator[None]:
+    """What a route meets when PostgreSQL has gone away under it: every pool the service uses is closed."""
+    closed = await asyncpg.create_pool(runtime.settings.database_url, min_size=1, max_size=1)
+    await closed.close()
+    units = runtime.unit_of_work
+    working = runtime._pool, units.pool
+    runtime._pool, units.pool = closed, closed
+    try:
+        yield
+    finally:
+        runtime._pool, units.pool = working

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from support.auth import bearer
 from support.edge import assert_truthful, malformed_requests, probe
-from support.services import serving
+from support.services import database_gone, serving
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +39,8 @@ async def test_a_database_outage_is_a_503_problem_with_retry_after_never_a_500(
     triage_app, write_roster, make_connector
 ):
     app = triage_app(write_roster([make_connector("a")]))
-    async with serving(app) as client:
-        runtime = app.state.runtime
-        working, closed = runtime._pool, await asyncpg.create_pool(runtime.settings.database_url, min_size=1)
-        await closed.close()
-        runtime._pool = closed  # what a route meets when PostgreSQL has gone away under it
-        try:
-            response = await client.get("/roster", headers=READER)
-        finally:
-            runtime._pool = working
+    async with serving(app) as client, database_gone(app.state.runtime):
+        response = await client.get("/roster", headers=READER)
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"
