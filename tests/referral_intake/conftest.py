@@ -42,6 +42,10 @@ class Intake:
     namespace: Namespace
     app: FastAPI
 
+    @property
+    def base_url(self) -> str:
+        return str(self.app.state.base_url)
+
     def lenient_client(self) -> httpx.AsyncClient:
         """A client on the same app that receives a 500 as a response rather than as the raised exception."""
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)

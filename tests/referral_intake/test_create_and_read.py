@@ -21,7 +21,7 @@ async def test_a_new_referral_is_stored_announced_and_answered_with_201_and_loca
     assert response.headers["content-type"].startswith("application/fhir+json")
     body = response.json()
     referral_id = body["id"]
-    assert response.headers["Location"] == f"http://testserver/fhir/ServiceRequest/{referral_id}"
+    assert response.headers["Location"] == f"{intake.base_url}/fhir/ServiceRequest/{referral_id}"
     assert body["meta"]["lastUpdated"]
     assert body["identifier"] == sent["identifier"]
 
@@ -132,4 +132,14 @@ async def test_metadata_needs_no_token(intake):
     response = await intake.client.get("/fhir/metadata")
     assert response.status_code == 200
     assert response.json()["resourceType"] == "CapabilityStatement"
-    assert response.json()["implementation"]["url"] == "http://testserver/fhir"
+    assert response.json()["implementation"]["url"] == f"{intake.base_url}/fhir"
+
+
+async def test_links_never_follow_a_host_header_a_client_chose(intake, make):
+    forged = {"Host": "phishing.example.com"}
+    created = await intake.post(make.referral(), headers=forged)
+    metadata = await intake.client.get("/fhir/metadata", headers=forged)
+
+    assert created.headers["Location"].startswith(f"{intake.base_url}/fhir/ServiceRequest/")
+    assert "phishing" not in created.text
+    assert metadata.json()["implementation"]["url"] == f"{intake.base_url}/fhir"

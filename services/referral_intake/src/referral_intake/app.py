@@ -33,7 +33,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost referral intake (FHIR R4)")
     app.state.intake = IntakeService()
-    app.state.public_base_url = settings.public_base_url
+    app.state.base_url = settings.base_url
     install_error_handlers(app)
     return app
 

@@ -14,5 +14,11 @@ class IntakeSettings(ServiceSettings):
     # size by the kit (max_body_bytes), its nesting here. FHIR resources rarely nest deeper than ~20 levels,
     # even with contained resources and extensions.
     max_json_depth: int = 64
-    # Base URL used in Location headers and fullUrls; when unset, the URL the request came in on.
+    # Base URL of Location headers, fullUrls and the CapabilityStatement: set it in production to the
+    # public address (https://signpost.example.org). Unset, it is the address the service listens on,
+    # never the request's Host header, which any client can set to anything.
     public_base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")

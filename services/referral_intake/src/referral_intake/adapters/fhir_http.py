@@ -20,8 +20,8 @@ class FhirResponse(JSONResponse):
 
 
 def base_url(request: Request) -> str:
-    configured = getattr(request.app.state, "public_base_url", None)
-    return str(configured or request.base_url).rstrip("/")
+    """The configured base URL of links in answers (IntakeSettings.base_url), never the Host header."""
+    return str(request.app.state.base_url)
 
 
 def _referral_sender(request: Request) -> Principal:
