@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from signpost_runtime.db import transaction
-from signpost_runtime.resilience import record_through_outage
+from signpost_runtime.resilience import is_infrastructure_error, record_through_outage
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +80,24 @@ async def test_recording_gives_up_after_its_time_budget():
 
     with pytest.raises(ConnectionRefusedError):
         await record_through_outage(always_down, what="anything", give_up_after=0.3)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.DiskFullError("could not extend file"),
+        asyncpg.DeadlockDetectedError("deadlock detected"),
+        asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+        asyncpg.ReadOnlySQLTransactionError("cannot execute INSERT in a read-only transaction"),
+        asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
+        ConnectionRefusedError(),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_database_and_network_failures_are_infrastructure_not_the_messages_fault(error):
+    assert is_infrastructure_error(error)
+
+
+@pytest.mark.parametrize("error", [KeyError("x"), ValueError("bad"), asyncpg.UniqueViolationError("dup")])
+def test_our_own_mistakes_are_not_taken_for_an_outage(error):
+    assert not is_infrastructure_error(error)

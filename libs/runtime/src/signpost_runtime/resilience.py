@@ -35,6 +35,10 @@ T = TypeVar("T")
 _DATABASE_OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # class 08
     asyncpg.InterfaceError,  # the client's connection was closed under it
+    # asyncpg's protocol left in a broken state by a connection dying mid-statement (seen in a database
+    # restart under load: "cannot switch to state 15; another operation is in progress"); a fresh
+    # connection from the pool succeeds.
+    asyncpg.InternalClientError,
     asyncpg.InsufficientResourcesError,  # class 53
     asyncpg.TransactionRollbackError,  # class 40
     asyncpg.OperatorInterventionError,  # class 57
