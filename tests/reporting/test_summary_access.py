@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from html.parser import HTMLParser
 
@@ -95,43 +96,81 @@ async def test_the_summary_of_an_empty_projection_lists_every_status_at_zero(rep
     assert summary["generated_at"].endswith(("Z", "+00:00"))
 
 
-async def test_the_dashboard_without_a_token_explains_how_to_get_in(reporting):
+async def _sign_in(client, bearer_token: str, **headers: str):
+    """Sign in the way a browser does: load the form, then post it with the token pasted in."""
+    form = await client.get("/sign-in", params={"next": "/"})
+    form_id = re.search(r'name="form_id" value="([^"]+)"', form.text)
+    assert form_id, form.text
+    return await client.post(
+        "/sign-in",
+        data={"form_id": form_id[1], "next": "/", "token": bearer_token},
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    )
+
+
+async def test_the_dashboard_without_a_token_sends_the_browser_to_a_sign_in_form_that_says_how(reporting):
     response = await reporting.client.get("/")
-    assert response.status_code == 401
-    assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["www-authenticate"] == "Bearer"
-    assert "access_token=" in response.text
-    assert "reporting:read" in response.text
-    assert ".local/dev-token" in response.text
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2F"
+    form = await reporting.client.get(response.headers["location"])
+    assert form.status_code == 200
+    assert form.headers["content-type"].startswith("text/html")
+    assert "reporting:read" in form.text
+    assert ".local/dev-token" in form.text
 
 
-async def test_the_dashboard_turns_away_a_token_without_the_reporting_scope_and_keeps_no_cookie(reporting):
-    response = await reporting.client.get("/", params={"access_token": token("referrals:read")})
+async def test_a_token_without_the_reporting_scope_is_turned_away_at_sign_in_and_keeps_no_cookie(reporting):
+    response = await _sign_in(reporting.client, token("referrals:read"))
     assert response.status_code == 403
     assert "lacks the &#39;reporting:read&#39; scope" in response.text
     assert COOKIE not in reporting.client.cookies
 
 
-async def test_the_dashboard_turns_away_a_forged_token(reporting):
-    forged = token("reporting:read")[:-4] + "AAAA"
-    response = await reporting.client.get("/", params={"access_token": forged})
+async def test_a_forged_token_is_turned_away_at_sign_in(reporting):
+    response = await _sign_in(reporting.client, token("reporting:read")[:-4] + "AAAA")
     assert response.status_code == 401
     assert "bearer token rejected" in response.text
+    assert COOKIE not in reporting.client.cookies
 
 
-async def test_signing_in_with_an_access_token_keeps_it_in_a_strict_http_only_cookie_and_clears_the_address(reporting):
+async def test_signing_in_keeps_the_token_in_a_strict_http_only_cookie(reporting):
     valid = token("reporting:read")
-    response = await reporting.client.get("/", params={"access_token": valid})
+    response = await _sign_in(reporting.client, valid)
 
     assert response.status_code == 303
     assert response.headers["location"] == "/"
-    cookie = response.headers["set-cookie"]
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{COOKIE}="))
     assert cookie.startswith(f"{COOKIE}={valid};")
     assert "HttpOnly" in cookie
-    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert "samesite=strict" in cookie.lower()
     refreshed = await reporting.client.get("/")
-    assert refreshed.status_code == 200, "the meta refresh reloads the bare URL with the cookie"
+    assert refreshed.status_code == 200, "the meta refresh reloads the page with the cookie"
     assert '<meta http-equiv="refresh" content="7">' in refreshed.text
+
+
+async def test_a_token_in_the_address_bar_signs_nobody_in(reporting):
+    # A link with ?access_token= would let any site plant its own token in a visitor's browser.
+    response = await reporting.client.get("/", params={"access_token": token("reporting:read")})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in")
+    assert COOKIE not in reporting.client.cookies
+
+
+async def test_a_sign_in_form_posted_from_another_site_signs_nobody_in(reporting):
+    valid = token("reporting:read")
+    # Another site's form cannot know the one-time value, and its POST carries no SameSite=Strict cookie.
+    blind = await reporting.client.post(
+        "/sign-in",
+        data={"form_id": "guessed", "next": "/", "token": valid},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert blind.status_code == 403
+    assert COOKIE not in reporting.client.cookies
+    cross_site = await _sign_in(
+        reporting.client, valid, Origin="https://evil.example", **{"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross_site.status_code == 403
+    assert COOKIE not in reporting.client.cookies
 
 
 async def test_the_dashboard_shows_the_same_counts_as_the_summary(reporting, events):
@@ -145,7 +184,8 @@ async def test_the_dashboard_shows_the_same_counts_as_the_summary(reporting, eve
         events.waitlisted(waiting),
     )
 
-    response = await reporting.client.get("/", params={"access_token": token("reporting:read")}, follow_redirects=True)
+    await _sign_in(reporting.client, token("reporting:read"))
+    response = await reporting.client.get("/")
 
     assert response.status_code == 200
     assert response.headers["content-security-policy"].startswith("default-src 'none'")

@@ -26,7 +26,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         handlers=event_handlers,
         unit=ReportingUnit,
     )
-    return build_app(ServiceRuntime(definition), [api.router, dashboard.router], title="Signpost reporting")
+    routers = [api.router, dashboard.router, dashboard.SESSION.router()]
+    return build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _banner(stack: LocalStack, token: str, token_file: Path, origin: str) -> str:
+def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
     intake = stack.url("referral_intake")
     lines = [
         "",
@@ -47,7 +47,7 @@ def _banner(stack: LocalStack, token: str, token_file: Path, origin: str) -> str
         f"  referral intake   {intake}/fhir/metadata",
         f"  triage            {stack.url('triage')}/roster",
         f"  notifications     {stack.url('notifications')}/deliveries",
-        f"  reporting         {stack.url('reporting')}/?access_token={token}",
+        f"  reporting         {stack.url('reporting')}/   (sign in with the bearer token below)",
         f"  SMTP sink         {stack.sink_url}/messages   (SMTP on 127.0.0.1:{stack.config.smtp_port})",
         f"  bearer token      {token_file}   (every scope; sends for any practice's ODS code)",
         "  other tokens      .venv/bin/signpost-token --ods <ODS code> --scope '<scopes>'   (--help for more)",
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             token = stack.token()
             token_file.write_text(token + "\n")
             token_file.chmod(0o600)
-            print(_banner(stack, token, token_file, infra.origin), flush=True)
+            print(_banner(stack, token_file, infra.origin), flush=True)
             if args.demo:
                 from signpost_devstack.demo import start_demo_traffic
 

@@ -1,0 +1,218 @@
+"""Signing a browser in to a service's pages with a bearer token, safely.
+
+A browser cannot attach an Authorization header to a page it navigates to, so a page keeps the token
+in a cookie. How the cookie is set matters: a token taken from the address bar (`?access_token=`)
+lets any site plant its own token in a victim's browser with a link (login CSRF), so that the victim
+then works in the attacker's account. Here the token is only ever POSTed from the service's own
+sign-in form, and the form carries a one-time value that must match a SameSite=Strict cookie the
+form's page set: a form on another site cannot know the value, and its POST does not carry the
+cookie. The Origin header, when the browser sends one, must be the service's own as well.
+
+The session cookie is HttpOnly and SameSite=Strict, and Secure where TLS is served. Deployments put
+the organisation's sign-in (oauth2-proxy) in front of the pages and pass the header instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from signpost_runtime.auth import AuthError, Principal, TokenVerifier
+from signpost_runtime.openapi import page_responses, problem_responses
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+_MAX_FIELDS = 200
+
+
+@functools.cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("signpost_runtime", "templates"), autoescape=True, undefined=StrictUndefined
+    )
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An HTML form's fields (urlencoded, UTF-8), the last value of each; raises AuthError 415 otherwise."""
+    media_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise AuthError(415, f"send the form as {FORM_MEDIA_TYPE}")
+    try:
+        text = (await request.body()).decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise AuthError(400, "the form could not be read; send it again from the page") from None
+    return dict(pairs)
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after signing in: a path on this site only, never another site."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+class PageSession:
+    """Sign-in, sign-out and the principal of a browser on one service's pages."""
+
+    def __init__(self, *, scope: str, cookie_name: str, title: str, secure_cookie: Callable[[Request], bool]) -> None:
+        self.scope = scope
+        self.cookie_name = cookie_name
+        self.csrf_cookie = f"{cookie_name}_form"
+        self.title = title
+        self.secure_cookie = secure_cookie
+
+    async def principal(self, request: Request) -> Principal:
+        """The signed-in principal (the cookie, or a header from a proxy in front); AuthError otherwise."""
+        header = request.headers.get("authorization")
+        cookie = request.cookies.get(self.cookie_name)
+        if not header and not cookie:
+            raise AuthError(401, "you are not signed in")
+        return await self._verified(request, header or f"Bearer {cookie}")
+
+    async def _verified(self, request: Request, authorization: str) -> Principal:
+        verifier: TokenVerifier = request.app.state.token_verifier
+        # A key-set fetch (JWKS) blocks, so it runs in the threadpool rather than on the event loop.
+        principal = await run_in_threadpool(verifier.verify, authorization)
+        if self.scope not in principal.scopes:
+            raise AuthError(403, f"your token is valid but lacks the '{self.scope}' scope these pages need")
+        return principal
+
+    def sign_in_redirect(self, request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303, headers=SECURITY_HEADERS)
+
+    def form(self, request: Request, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(32)
+        html = (
+            _templates()
+            .get_template("sign_in.html")
+            .render(
+                title=self.title,
+                scope=self.scope,
+                nonce=nonce,
+                next=safe_next(request.query_params.get("next")),
+                error=error,
+            )
+        )
+        response = HTMLResponse(html, status_code=status_code, headers=_page_headers())
+        response.set_cookie(
+            self.csrf_cookie,
+            nonce,
+            max_age=900,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookie(request),
+            path="/sign-in",
+        )
+        return response
+
+    async def submit(self, request: Request) -> Response:
+        try:
+            fields = await form_fields(request)
+        except AuthError as error:
+            return self.form(request, error=error.message, status_code=error.status_code)
+        sent, expected = fields.get("form_id", ""), request.cookies.get(self.csrf_cookie, "")
+        if not expected or not hmac.compare_digest(sent, expected) or not _same_origin(request):
+            # A form posted from another site, or an old page: nothing is signed in.
+            return self.form(request, error="this sign-in form has expired; sign in again below", status_code=403)
+        token = fields.get("token", "").strip()
+        try:
+            await self._verified(request, f"Bearer {token}")
+        except AuthError as error:
+            return self.form(request, error=error.message, status_code=error.status_code)
+        response = RedirectResponse(safe_next(fields.get("next")), status_code=303, headers=SECURITY_HEADERS)
+        response.set_cookie(
+            self.cookie_name, token, httponly=True, samesite="strict", secure=self.secure_cookie(request), path="/"
+        )
+        response.delete_cookie(self.csrf_cookie, path="/sign-in")
+        return response
+
+    def sign_out(self, request: Request) -> Response:
+        response = RedirectResponse("/sign-in", status_code=303, headers=SECURITY_HEADERS)
+        response.delete_cookie(self.cookie_name, path="/")
+        return response
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["sign-in"])
+
+        @router.get(
+            "/sign-in",
+            response_class=HTMLResponse,
+            responses={200: {"description": "The sign-in form", "content": {"text/html": {}}}},
+        )
+        async def sign_in_form(request: Request) -> Response:
+            return self.form(request)
+
+        @router.post(
+            "/sign-in",
+            response_class=HTMLResponse,
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        FORM_MEDIA_TYPE: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["token", "form_id"],
+                                "properties": {
+                                    "token": {"type": "string"},
+                                    "form_id": {"type": "string"},
+                                    "next": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+            responses={
+                200: {"description": "The form again", "content": {"text/html": {}}},
+                303: {"description": "Signed in: on to the page asked for"},
+                **_form_errors(),
+            },
+        )
+        async def sign_in(request: Request) -> Response:
+            return await self.submit(request)
+
+        @router.post("/sign-out", responses={303: {"description": "Signed out"}})
+        async def sign_out(request: Request) -> Response:
+            return self.sign_out(request)
+
+        return router
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether the browser says the form came from this site (old browsers send neither header)."""
+    if request.headers.get("sec-fetch-site") not in (None, "same-origin"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _form_errors() -> dict[int | str, dict[str, Any]]:
+    # The form answers its own errors as the form again; the edge's 400 for a malformed request is a problem.
+    errors = page_responses(400, 401, 403, 415)
+    errors[400]["content"].update(problem_responses(400)[400]["content"])
+    return errors
+
+
+def _page_headers() -> dict[str, str]:
+    return {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'",
+    }
