@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.config import IntakeSettings
-from referral_intake.handlers import event_handlers, router
+from referral_intake.handlers import event_handlers
+from referral_intake.routes import router
 from referral_intake.service import IntakeService
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream

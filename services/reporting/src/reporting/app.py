@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from reporting import api, dashboard
+from reporting import pages, routes
 from reporting.config import ReportingSettings
 from reporting.handlers import event_handlers
 from reporting.unit import ReportingUnit
@@ -26,7 +26,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         handlers=event_handlers,
         unit=ReportingUnit,
     )
-    routers = [api.router, dashboard.router, dashboard.SESSION.router()]
+    routers = [routes.router, pages.router, pages.SESSION.router()]
     return build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
 
 

@@ -14,7 +14,8 @@ from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from triage.adapters.files import ConfigFileError, load_policy, load_roster
 from triage.config import TriageSettings
-from triage.handlers import event_handlers, router
+from triage.handlers import event_handlers
+from triage.routes import router
 from triage.service import TriageService
 from triage.unit import TriageUnit
 

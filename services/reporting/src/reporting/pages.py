@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reporting.api import current_summary
 from reporting.config import ReportingSettings
+from reporting.routes import current_summary
 from signpost_runtime.auth import AuthError
 from signpost_runtime.openapi import page_responses, problem_responses
 from signpost_runtime.sign_in import PageSession
