@@ -7,18 +7,16 @@ without starting anything. Every test gets its own topics and databases on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from signpost_devstack.infra import Infrastructure, provide
-from support.infra import Namespace, new_database, unique
+from support.infra import Namespace, new_database, server_directory, unique
 
 
 @pytest.fixture(scope="session")
-def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
-    state = Path(tmp_path_factory.mktemp("infra"))
-    with provide(state, durable=False) as infra:
+def infrastructure() -> Iterator[Infrastructure]:
+    with server_directory("signpost-test-infra-") as state, provide(state, durable=False) as infra:
         yield infra
 
 

@@ -6,10 +6,10 @@ import asyncio
 import random
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from conftest import server_directory
 
 from signpost_devstack.postgres import EmbeddedPostgres
 from signpost_devstack.stack import LocalStack
@@ -57,12 +57,13 @@ async def test_killing_triage_mid_stream_loses_nothing_and_duplicates_nothing(st
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+def own_postgres() -> Iterator[EmbeddedPostgres]:
     """A PostgreSQL this test alone may restart, whatever infrastructure the session uses."""
-    postgres = EmbeddedPostgres(tmp_path / "pg", durable=True)
-    postgres.start()
-    yield postgres
-    postgres.stop()
+    with server_directory("signpost-test-pg-") as directory:
+        postgres = EmbeddedPostgres(directory / "pg", durable=True)
+        postgres.start()
+        yield postgres
+        postgres.stop()
 
 
 async def test_a_database_restart_under_load_loses_nothing_and_duplicates_nothing(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
+import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -117,3 +121,18 @@ async def wait_until(predicate, *, timeout: float = 20.0, interval: float = 0.1,
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         await asyncio.sleep(interval)
+
+
+@contextlib.contextmanager
+def server_directory(prefix: str) -> Iterator[Path]:
+    """A directory for a server that runs as another user, outside pytest's own temporary root.
+
+    As root, PostgreSQL runs as an unprivileged user, who must be able to enter every parent
+    directory. pytest makes its root (/tmp/pytest-of-<user>) private again whenever another pytest
+    session starts on the machine, which would lock a running server out of its data mid-test.
+    """
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
