@@ -55,7 +55,8 @@ def test_a_declined_contact_closes_the_case_as_declined_by_the_person():
     changed = rules.record_contact(assigned(), NOW, by="amira", mode="home-visit", outcome="declined", at=None)
 
     assert changed.case.status == "closed"
-    assert changed.case.closure is not None and changed.case.closure.reason == "declined"
+    assert changed.case.closure is not None
+    assert changed.case.closure.reason == "declined"
     assert [type(e) for e in changed.events] == [happened.ContactMade, happened.CaseEnded]
     assert changed.events[1].reached is False  # type: ignore[union-attr]
 
@@ -202,7 +203,8 @@ def test_closure_frees_the_place_with_the_goals_and_onward_names_and_keeps_the_n
     assert ended == happened.CaseEnded("r-1", "connected-onward", NOW.now, 0, 2, True, ("Join a walking group",),
                                        ("Hyde Park walkers",))  # fmt: skip
     assert "Private" not in repr(ended)
-    assert changed.case.closure is not None and changed.case.closure.note == "Private: son worried."
+    assert changed.case.closure is not None
+    assert changed.case.closure.note == "Private: son worried."
     with pytest.raises(CaseConflict, match="closed"):
         rules.record_session(changed.case, NOW, by="amira", mode="walk", at=None)
 
@@ -226,13 +228,13 @@ def test_a_withdrawn_referrals_case_refuses_every_write_saying_withdrawn():
         lambda: rules.request_extension(case, withdrawn, new_goal="B", reason="r", at=None),
         lambda: rules.record_measures(
             case, withdrawn, stage="baseline", ucla3=[1, 1, 1], ons_loneliness=None, ons4=None, at=None
-        ),  # fmt: skip
+        ),
         lambda: rules.close(case, withdrawn, by="amira", reason="other", onward=[], note=None, at=None),
         lambda: rules.request_handover(case, withdrawn, by="amira", at=None),
         lambda: rules.request_reassignment(case, withdrawn, by="coord", connector_id=None, reason="r", at=None),
     ]
     for write in writes:
-        with pytest.raises(CaseConflict, match="^withdrawn"):
+        with pytest.raises(CaseConflict, match=r"^withdrawn"):
             write()
 
 
