@@ -11,7 +11,7 @@ import pytest
 from referral_intake.adapters.fhir_request import submission_from_body
 from referral_intake.case_service import CaseNotFound, CaseService
 from referral_intake.domain.refusals import CaseConflict
-from referral_intake.service import IntakeService
+from referral_intake.service import IntakeService, NotWithdrawable, VersionMismatch
 from referral_intake.triage_facts import TriageFacts
 from signpost_devstack.synthetic import gp_referral
 from signpost_runtime.auth import AuthError, Principal
@@ -184,3 +184,19 @@ async def test_the_contact_card_comes_from_the_referrals_contained_patient_and_p
     assert patient["address"][0]["postalCode"] in card.address
     assert card.reasons
     assert card.note
+
+
+async def test_a_closed_case_cannot_be_revoked_but_may_still_be_marked_entered_in_error():
+    unit = FakeIntakeUnit()
+    referral_id = await _assigned(unit)
+    await cases.close(unit, referral_id, AMIRA, reason="goals-met")
+    with pytest.raises(NotWithdrawable, match="support for this referral has ended"):
+        await intake.withdraw(unit, referral_id, WRITER, lambda _: "revoked", if_match=None, correlation_id=None)
+    withdrawn = await intake.withdraw(
+        unit, referral_id, WRITER, lambda _: "entered-in-error", if_match=frozenset({1}), correlation_id=None
+    )
+    assert (withdrawn.status, withdrawn.version) == ("entered-in-error", 2)
+    with pytest.raises(VersionMismatch):
+        await intake.withdraw(
+            unit, referral_id, WRITER, lambda _: "revoked", if_match=frozenset({1}), correlation_id=None
+        )
