@@ -50,7 +50,10 @@ PUBLISHES = [
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    settings.warn_about_development_defaults()
+
+    async def warn_about_development_defaults(runtime: ServiceRuntime) -> None:
+        # At start, once logging is set up: every line the service logs is JSON.
+        settings.warn_about_development_defaults()
 
     definition = ServiceDefinition(
         settings=settings,
@@ -59,6 +62,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         handlers=event_handlers,
         unit=IntakeUnit,
+        on_start=[warn_about_development_defaults],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
