@@ -40,6 +40,7 @@ async def test_a_connector_on_leave_gets_no_new_work_their_cases_are_listed_and_
         write_roster([make_connector("amira", capacity=2, status="on-leave"), make_connector("bilal", capacity=1)])
         reload = await client.post("/roster/reload", headers=ADMIN)
         roster = (await client.get("/roster", headers=STAFF)).json()
+        practice_view = (await client.get("/roster", headers=bearer(Scope.TRIAGE_READ))).json()
         during_leave = [referral_received(needs=MEDIUM) for _ in range(2)]
         await publish(namespace, during_leave, partition=partition)
         views = [await wait_until(decided(client, e.subject), message="referrals during leave") for e in during_leave]
@@ -54,7 +55,9 @@ async def test_a_connector_on_leave_gets_no_new_work_their_cases_are_listed_and_
     amira = {c["id"]: c for c in roster["connectors"]}["amira"]
     assert (amira["status"], amira["takes_new_work"], amira["room"], amira["caseload"]) == ("on-leave", False, 0, 1)
     assert [(c["referral_id"], c["needs_reassignment"]) for c in amira["open_cases"]] == [(held.subject, True)]
-    assert roster["needs_reassignment"] == [held.subject]
+    assert (roster["needs_reassignment"], roster["cases_needing_reassignment"]) == ([held.subject], 1)
+    assert held.subject not in str(practice_view), "open cases are every organisation's referrals: staff only"
+    assert practice_view["cases_needing_reassignment"] == 1
     assert views[0]["assignment"]["connector_id"] == "bilal"
     assert views[1]["waitlist"] is not None, "amira has room but is on leave: the referral waits"
     assert back.json()["assigned_from_waitlist"] == [during_leave[1].subject]

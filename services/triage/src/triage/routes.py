@@ -24,9 +24,10 @@ router = APIRouter(tags=["triage"])
 
 
 @router.get("/roster", responses=problem_responses(401, 403, 503))
-async def get_roster(request: Request, _: Reader) -> dict[str, Any]:
+async def get_roster(request: Request, reader: Reader) -> dict[str, Any]:
+    """Connectors, their status, capacity, caseload and room; their open cases to staff (referrals:read-all)."""
     async with request.app.state.runtime.units(TriageUnit)() as unit:
-        return await views.roster_view(unit)
+        return await views.roster_view(unit, reader)
 
 
 @router.post("/roster/reload", responses=problem_responses(401, 403, 422, 503))

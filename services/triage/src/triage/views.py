@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import Principal
 from triage.domain.policy import Policy
 from triage.ports import TriageWork
@@ -17,18 +18,30 @@ def policy_view(policy: Policy, source: str) -> dict[str, Any]:
     return {"version": policy.version, "source": source, "policy": policy.model_dump(mode="json")}
 
 
-async def roster_view(unit: TriageWork) -> dict[str, Any]:
+async def roster_view(unit: TriageWork, reader: Principal) -> dict[str, Any]:
     """Each connector with its room for new work and its open cases; the open cases of a connector who takes
-    no new work (on leave, left, or no longer in the roster file) are marked as needing reassignment."""
+    no new work (on leave, left, or no longer in the roster file) are marked as needing reassignment.
+
+    The open cases are referrals of every organisation, so they are listed only to staff holding READ_ALL
+    (as the waitlist is); anyone else with triage:read sees the caseloads and how many cases need moving.
+    """
+    staff = Scope.READ_ALL in reader.scopes
     open_cases = await unit.cases.open_cases()
     connectors = []
+    needing = 0
     for connector in await unit.roster.roster_rows():
         takes_new_work = bool(connector["active"]) and connector["status"] == "available"
         room = max(connector["capacity"] - connector["caseload"], 0) if takes_new_work else 0
         cases = [{**case, "needs_reassignment": not takes_new_work} for case in open_cases.get(connector["id"], [])]
-        connectors.append({**connector, "takes_new_work": takes_new_work, "room": room, "open_cases": cases})
-    needing = [case["referral_id"] for c in connectors for case in c["open_cases"] if case["needs_reassignment"]]
-    return {"connectors": connectors, "needs_reassignment": needing}
+        needing += 0 if takes_new_work else len(cases)
+        shown = {"open_cases": cases} if staff else {}
+        connectors.append({**connector, "takes_new_work": takes_new_work, "room": room, **shown})
+    listed = [case["referral_id"] for c in connectors for case in c.get("open_cases", []) if case["needs_reassignment"]]
+    return {
+        "connectors": connectors,
+        "cases_needing_reassignment": needing,
+        **({"needs_reassignment": listed} if staff else {}),
+    }
 
 
 async def waitlist_view(unit: TriageWork, limit: int) -> dict[str, Any]:
