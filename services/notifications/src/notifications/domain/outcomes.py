@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
@@ -51,13 +52,14 @@ class ReferrerContact(BaseModel):
 
 
 def contact_of(received: ReferralReceived) -> ReferrerContact:
+    """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
     return ReferrerContact(
         referral_id=received.referral_id,
         email=(received.referrer.contact.email or "").strip() or None,
-        organisation_name=received.referrer.organisation_name,
+        organisation_name=display_text(received.referrer.organisation_name, ORGANISATION_NAME_LIMIT),
         ods_code=received.referrer.ods_code,
-        reference=reference,
+        reference=display_text(reference, REFERENCE_LIMIT),
     )
 
 
