@@ -58,3 +58,26 @@ def test_an_ordinary_address_can_be_emailed():
 def test_a_lease_no_longer_than_an_smtp_exchange_is_refused_with_the_settings_to_change():
     with pytest.raises(ValueError, match="DISPATCHER_LEASE_SECONDS"):
         NotificationsSettings(dispatcher_lease_seconds=10, smtp_timeout_seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("address", "library_says"),
+    [
+        ("a@b", "period"),
+        ("gp@@example.org", "@-sign"),
+        ("gp example@nhs.uk", "invalid characters before the @-sign: SPACE"),
+        ("@example.org", "before"),
+    ],
+)
+def test_an_unusable_address_is_explained_in_email_validators_words_with_what_to_do(address: str, library_says: str):
+    problem = recipient_problem(_contact(address))
+    assert problem is not None
+    assert library_says in problem
+    assert "referrer.contact.email" in problem
+    assert "like name@example.nhs.uk" in problem
+    assert "Leeds Road Surgery (ODS B82005)" in problem
+
+
+def test_an_address_shown_in_a_problem_is_never_longer_than_an_smtp_path():
+    problem = recipient_problem(_contact("x" * 5000 + "@example.org")) or ""
+    assert len(problem) < 800

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
 
 from notifications.domain.outcomes import ReferrerContact
 
 EMAIL = "email"
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
 _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
-# Deliberately simple: one @, a dotted domain, nothing that could break a header or an SMTP command.
-_USABLE_EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+")
+_LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
 
 
 def idempotency_key(outcome_event_id: str, channel: str = EMAIL) -> str:
@@ -29,6 +29,21 @@ def message_id(key: str, domain: str) -> str:
     return f"<{notification_id(key)}@{domain}>"
 
 
+def address_problem(address: str | None) -> str | None:
+    """What is wrong with `address` as one recipient, in email-validator's words; None if it can be used.
+
+    Deliverability (DNS) is not checked here: that needs the network, and a referrer's mail server
+    being down for a moment must not fail the delivery. The SMTP provider decides that at send time.
+    """
+    if not address:
+        return "there is no address"
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
 def recipient_problem(contact: ReferrerContact) -> str | None:
     """Why this referrer cannot be emailed, worded for the person who must follow it up; None if they can."""
     who = contact.organisation_name or "the referrer"
@@ -40,11 +55,12 @@ def recipient_problem(contact: ReferrerContact) -> str | None:
             f"referrer.contact.email, so {who} could not be emailed; tell them the outcome another way "
             "and ask them to include a contact email in future referrals"
         )
-    if not _USABLE_EMAIL.fullmatch(contact.email):
+    problem = address_problem(contact.email)
+    if problem:
         return (
-            f"unusable referrer email address {contact.email!r} (referrer.contact.email) for referral "
-            f"{contact.referral_id}: expected one address like name@example.nhs.uk; tell {who} the outcome "
-            "another way and ask them to correct their contact details"
+            f"unusable referrer email address {contact.email[:_LONGEST_ADDRESS_SHOWN]!r} (referrer.contact.email) "
+            f"for referral {contact.referral_id}: {problem} Expected one address like name@example.nhs.uk; "
+            f"tell {who} the outcome another way and ask them to correct their contact details"
         )
     return None
 
