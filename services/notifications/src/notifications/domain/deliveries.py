@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifications.domain.outcomes import ReferrerContact
+from notifications.domain.outcomes import Outcome, ReferrerContact
 
 EMAIL = "email"
+DeliveryStatus = Literal["pending", "sent", "failed"]
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
 _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
 _LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
@@ -66,6 +69,73 @@ def recipient_problem(contact: ReferrerContact) -> str | None:
 
 
 @dataclass(frozen=True)
+class NewDelivery:
+    notification_id: uuid.UUID
+    idempotency_key: str
+    outcome: Outcome
+    channel: str
+    recipient: str | None
+    subject: str
+    body: str
+    correlation_id: str
+    failed_because: str | None = None  # set when the delivery can never be attempted
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a delivery's lease, and which claim of it this is: the fencing token for its result."""
+
+    owner: str
+    number: int
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    notification_id: uuid.UUID
+    idempotency_key: str
+    referral_id: str
+    outcome_event_id: str
+    about_event_type: str
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    correlation_id: str
+    attempts: int  # the provider's answers so far (sent or refused), not counting this one
+    unrecorded_claims: int  # claims since a result was last recorded, this one included
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A delivery's result was recorded: after `attempts` attempts, at `at`."""
+
+    attempts: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RedriveCandidate:
+    """A delivery someone asked to re-drive, as found: only a failed one with a usable address goes again."""
+
+    notification_id: uuid.UUID
+    referral_id: str
+    status: DeliveryStatus
+    recipient: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RedriveSelection:
+    """Which deliveries to send again: these ids, or a referral's failed ones, or every failed one (since a moment)."""
+
+    notification_ids: tuple[uuid.UUID, ...] = ()
+    referral_id: str | None = None
+    all_failed: bool = False
+    failed_since: datetime | None = None  # with all_failed only
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     recipient: str
     subject: str
@@ -76,8 +146,17 @@ class OutgoingEmail:
 
 
 class SendError(Exception):
-    """A send did not succeed. Permanent failures (SMTP 5xx) will not succeed on retry."""
+    """The provider answered the message with a refusal. Permanent ones (SMTP 5xx) will not succeed on retry."""
 
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ProviderUnavailableError(Exception):
+    """The provider could not be reached, or would not take any message: nothing was said about this one.
+
+    Connection refused or reset, a name that does not resolve, a connect timeout, a failed TLS
+    handshake, 421 (service not available), or our own credentials refused. The delivery waits for
+    the provider to come back; the attempt is not counted.
+    """

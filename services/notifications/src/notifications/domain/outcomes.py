@@ -51,6 +51,19 @@ class ReferrerContact(BaseModel):
     reference: str | None = None
 
 
+class AwaitingOutcome(BaseModel):
+    """An outcome stored while its referral's details (referral.received.v1) have not arrived."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    referral_id: str
+    correlation_id: str
+    recorded_at: datetime
+    waiting_seconds: float
+
+
 def contact_of(received: ReferralReceived) -> ReferrerContact:
     """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
