@@ -28,6 +28,7 @@ from notifications.domain.outcomes import Outcome, ReferrerContact
 from notifications.domain.retry import RetryPolicy
 from notifications.service import Notifier
 from signpost_contracts import EventEnvelope
+from signpost_runtime.auth import Principal
 
 pytestmark = pytest.mark.unit
 
@@ -173,6 +174,9 @@ class FakeReferrals:
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
         self.outcomes.setdefault(outcome.event_id, (outcome, correlation_id))
+
+    async def has_outcomes(self, referral_id: str) -> bool:
+        return any(outcome.referral_id == referral_id for outcome, _ in self.outcomes.values())
 
     async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
         delivered = {row.delivery.outcome.event_id for row in self.deliveries.rows.values()}
@@ -371,3 +375,23 @@ async def test_redrive_all_failed_takes_only_failed_deliveries():
     [delivery] = (await _claim(unit)).to_send
     await service.record_refusal(unit, delivery, "SMTP 550", permanent=True, policy=POLICY)
     assert (await service.redrive(unit, RedriveSelection(all_failed=True))).redriven == [delivery.notification_id]
+
+
+def _reader(ods: str | None, *scopes: str) -> Principal:
+    return Principal("someone", frozenset(("notifications:read", *scopes)), ods)
+
+
+async def test_another_organisations_referral_is_as_invisible_as_an_unknown_one():
+    unit = await _unit_with_delivery()
+    assert await service.deliveries_visible_to(unit, _reader("Y12345"), "ref-1") is None
+    assert await service.deliveries_visible_to(unit, _reader("Y12345"), "no-such-referral") is None
+    assert len(await service.deliveries_visible_to(unit, _reader("B82005"), "ref-1") or []) == 1
+    assert len(await service.deliveries_visible_to(unit, _reader(None, "referrals:read-all"), "ref-1") or []) == 1
+
+
+async def test_only_staff_see_a_referral_whose_referral_details_have_not_arrived():
+    unit = FakeUnit()
+    await Notifier(EmailTemplates()).outcome_decided(unit, _outcome(), "corr-1")
+    assert await service.deliveries_visible_to(unit, _reader("B82005"), "ref-1") is None
+    assert await service.deliveries_visible_to(unit, _reader(None, "referrals:read-all"), "ref-1") == []
+    assert await service.deliveries_visible_to(unit, _reader(None, "referrals:read-all"), "unknown") is None

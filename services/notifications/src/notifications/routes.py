@@ -11,10 +11,12 @@ from pydantic import BaseModel
 
 from notifications.config import NotificationsSettings
 from notifications.domain.outcomes import AwaitingOutcome
+from notifications.service import deliveries_visible_to
 from notifications.unit import NotificationsUnit
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal, scope_required
 from signpost_runtime.openapi import problem_responses
+from signpost_runtime.problems import Problem
 from signpost_runtime.runtime import ServiceRuntime
 from signpost_runtime.unit_of_work import UnitOfWork
 
@@ -56,21 +58,21 @@ class AwaitingReferralView(BaseModel):
     outcomes: list[AwaitingOutcome]
 
 
-@router.get("/deliveries", responses=problem_responses(401, 403, 503))
+@router.get("/deliveries", responses=problem_responses(401, 403, 404, 503))
 async def list_deliveries(
     request: Request,
     principal: NotificationsReader,
     referral_id: Annotated[str, Query(min_length=1, max_length=200, description="the Signpost referral id")],
 ) -> DeliveriesView:
     async with _units(request)() as unit:
-        contact = await unit.referrals.contact(referral_id)
-        if contact is not None and not principal.may_read_organisation(contact.ods_code):
-            raise AuthError(
-                403,
-                f"referral {referral_id} was made by another organisation; your token may read only referrals of "
-                "its own organisation (claim 'ods'), or needs the 'referrals:read-all' scope",
-            )
-        rows = await unit.deliveries.of_referral(referral_id)
+        rows = await deliveries_visible_to(unit, principal, referral_id)
+    if rows is None:
+        # The same answer whether the referral is unknown or another organisation's: existence must not leak.
+        raise Problem(
+            404,
+            f"no referral {referral_id} that this token may read: a token reads its own organisation's "
+            "referrals (claim 'ods'), or every referral with the 'referrals:read-all' scope",
+        )
     views = [DeliveryView(**row) for row in rows]
     for view in views:
         if view.status != "pending":

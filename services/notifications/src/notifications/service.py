@@ -41,6 +41,7 @@ from notifications.metrics import DELIVERY_ATTEMPTS
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.common import TEXT_LIMIT, clip
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_runtime.auth import Principal
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Referrals(Protocol):
     async def save_contact(self, contact: ReferrerContact, event_id: str) -> None: ...
     async def contact(self, referral_id: str) -> ReferrerContact | None: ...
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None: ...
+    async def has_outcomes(self, referral_id: str) -> bool: ...
     async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]: ...
 
 
@@ -237,6 +239,23 @@ async def redrive(unit: NotificationsWork, selection: RedriveSelection) -> Redri
             eligible.append(candidate.notification_id)
     redriven = await unit.deliveries.redrive(eligible) if eligible else []
     return Redriven(redriven, skipped)
+
+
+async def deliveries_visible_to(
+    unit: NotificationsWork, principal: Principal, referral_id: str
+) -> list[dict[str, Any]] | None:
+    """A referral's deliveries, or None when `principal` may not know the referral exists.
+
+    One rule, so that another organisation's referral looks exactly like one that does not exist:
+    the referrer's own organisation (the token's `ods` claim) sees it, and staff with
+    `referrals:read-all` see every referral, including one whose referral details have not arrived yet.
+    """
+    contact = await unit.referrals.contact(referral_id)
+    if not principal.may_read_organisation(contact.ods_code if contact else None):
+        return None
+    if contact is None and not await unit.referrals.has_outcomes(referral_id):
+        return None  # nothing is known about it at all
+    return await unit.deliveries.of_referral(referral_id)
 
 
 def _bounded(error: str) -> str:

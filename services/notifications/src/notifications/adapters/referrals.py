@@ -73,6 +73,11 @@ class ReferralRepository:
             correlation_id,
         )
 
+    async def has_outcomes(self, referral_id: str) -> bool:
+        return bool(
+            await self.connection.fetchval("SELECT EXISTS (SELECT 1 FROM outcomes WHERE referral_id = $1)", referral_id)
+        )
+
     async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
         rows = await self.connection.fetch(
             "SELECT o.details, o.correlation_id FROM outcomes o"
