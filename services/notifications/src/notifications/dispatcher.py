@@ -181,22 +181,14 @@ class Dispatcher(LeasedWorker):
         )
 
     async def _record_sent(self, delivery: ClaimedDelivery) -> None:
-        try:
-            recorded = await self._in_unit(lambda unit: service.record_sent(unit, delivery))
-        except Exception as exc:
-            log.warning(
-                "cannot record that delivery %s was sent (%r): keeping its lease and retrying until it is recorded",
-                delivery.notification_id,
-                exc,
-            )
-            with self.riding_out_outage():
-                async with self._lease_kept(delivery):
-                    recorded = await record_through_outage(
-                        lambda: self._in_unit(lambda unit: service.record_sent(unit, delivery)),
-                        what=f"delivery {delivery.notification_id} sent",
-                        give_up_after=None,
-                        retry_on=_any_error,
-                    )
+        with self.riding_out_outage():
+            async with self._lease_kept(delivery):
+                recorded = await record_through_outage(
+                    lambda: self._in_unit(lambda unit: service.record_sent(unit, delivery)),
+                    what=f"delivery {delivery.notification_id} sent",
+                    give_up_after=None,
+                    retry_on=_any_error,
+                )
         DELIVERY_ATTEMPTS.labels(delivery.channel, recorded.result).inc()
         if recorded.result == "sent":
             self.sent_unrecorded.discard(delivery.notification_id)
@@ -223,19 +215,21 @@ class Dispatcher(LeasedWorker):
             await asyncio.wait({keeper})
 
     async def _keep_lease(self, delivery: ClaimedDelivery) -> None:
-        every = self.lease_seconds / 4
+        # A healthy record is done long before the first extension, so this costs no write. Early
+        # enough, though, for a send that took nearly its whole deadline (75% of the lease).
+        await asyncio.sleep(self.lease_seconds / 8)
         while True:
             try:
                 async with self.units() as unit:
                     held = await unit.deliveries.extend_lease(delivery, self.lease_seconds)
             except Exception as exc:
                 log.warning("cannot extend the lease of delivery %s yet (%r)", delivery.notification_id, exc)
-                await asyncio.sleep(min(every, 1.0))
+                await asyncio.sleep(min(self.lease_seconds / 8, 1.0))
                 continue
             if not held:
                 log.error("delivery %s: another claim holds it now; its lease cannot be kept", delivery.notification_id)
                 return
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.lease_seconds / 4)
 
     async def _refused(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
         recorded = await self._record(
