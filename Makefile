@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean
+.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean vendor-nhsuk
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -49,6 +49,9 @@ bench: install  ## end-to-end throughput and latency, against a raw aiokafka bas
 schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI document
 	.venv/bin/python -m signpost_contracts.snapshots --write
 	.venv/bin/python -m signpost_devstack.asyncapi --write
+
+vendor-nhsuk: install  ## refresh the committed NHS.UK frontend assets (needs npm; see libs/web/vendor_nhsuk.py)
+	.venv/bin/python libs/web/vendor_nhsuk.py
 
 clean:
 	rm -rf .venv .local .pytest_cache .mypy_cache .ruff_cache
