@@ -3,7 +3,12 @@
 The Content-Security-Policy allows only this site's own files (the vendored NHS.UK frontend) and
 one inline script per response, the NHS.UK template's `js-enabled` switch and module start-up,
 which carry a fresh nonce. Nothing may come from another host, and no other site may frame a page
-(clickjacking) or receive its address as a referrer (addresses can carry ids).
+(clickjacking).
+
+Referrer-Policy is `same-origin`, not `no-referrer`: no other site learns a page's address
+(addresses can carry ids), but the browser still sends this site's own Origin with a form POST.
+Under `no-referrer` Chromium sends `Origin: null`, and a form that checks its Origin (the
+sign-in's defence against login CSRF) refuses every real browser (found by tests/browser).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ def page_headers(nonce: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": content_security_policy(nonce),
         "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
