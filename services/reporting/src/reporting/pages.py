@@ -4,11 +4,17 @@ A browser signs in once through the kit's sign-in form (`signpost_runtime.sign_i
 POSTed from this site's own form and kept in an HttpOnly, SameSite=Strict cookie), so the meta
 refresh keeps working. A token in the address bar is never taken: any site could plant its own
 token in a visitor's browser with a link.
+
+The refresh reloads the page, which sends a screen reader or keyboard user back to the top each
+time, so the first control in the content turns it off (`?refresh=off`, kept by the reload
+itself): WCAG 2.2.1, a time limit the user can turn off before meeting it.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from reporting.config import ReportingSettings
@@ -58,7 +64,13 @@ def _denied(error: AuthError) -> HTMLResponse:
         **problem_responses(503),
     },
 )
-async def dashboard(request: Request) -> Response:
+async def dashboard(
+    request: Request,
+    refresh: Annotated[
+        Literal["on", "off"],
+        Query(description="off: the page does not reload itself (for reading it with a screen reader or keyboard)"),
+    ] = "on",
+) -> Response:
     try:
         await SESSION.principal(request)
     except AuthError as error:
@@ -69,5 +81,6 @@ async def dashboard(request: Request) -> Response:
         title="Referrals dashboard",
         summary=summary,
         refresh_seconds=_settings(request).dashboard_refresh_seconds,
+        refreshing=refresh == "on",
         account=SIGN_OUT,
     )
