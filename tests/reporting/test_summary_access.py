@@ -261,3 +261,17 @@ async def test_the_pages_load_their_nhsuk_styles_from_this_service(reporting):
     assert css.headers["content-type"].startswith("text/css")
     assert "immutable" in css.headers["cache-control"]
     assert "style-src 'self'" in form.headers["content-security-policy"]
+
+
+async def test_the_dashboard_offers_to_stop_its_refresh_and_stops_when_asked(reporting):
+    await _sign_in(reporting.client, token("reporting:read"))
+
+    refreshing = await reporting.client.get("/")
+    stopped = await reporting.client.get("/", params={"refresh": "off"})
+
+    assert '<meta http-equiv="refresh" content="7">' in refreshing.text
+    assert '<a id="refresh-control" href="/?refresh=off">Stop refreshing this page</a>' in refreshing.text
+    assert stopped.status_code == 200
+    assert 'http-equiv="refresh"' not in stopped.text
+    assert '<a id="refresh-control" href="/">Refresh it every 7 seconds</a>' in stopped.text
+    assert _tables(stopped.text)["totals"] == _tables(refreshing.text)["totals"]
