@@ -1,6 +1,6 @@
 """The HTML dashboard at `/`: the summary in NHS.UK tables (the kit's layout), working without JavaScript.
 
-A browser signs in once through the kit's sign-in form (`signpost_runtime.sign_in`: the token is
+A browser signs in once through the kit's sign-in form (`signpost_web.sign_in`: the token is
 POSTed from this site's own form and kept in an HttpOnly, SameSite=Strict cookie), so the meta
 refresh keeps working. A token in the address bar is never taken: any site could plant its own
 token in a visitor's browser with a link.
@@ -21,8 +21,8 @@ from reporting.config import ReportingSettings
 from reporting.routes import current_summary
 from signpost_runtime.auth import AuthError
 from signpost_runtime.openapi import page_responses, problem_responses
-from signpost_runtime.sign_in import PageSession
 from signpost_web import Pages
+from signpost_web.sign_in import PageSession
 
 router = APIRouter(tags=["dashboard"])
 

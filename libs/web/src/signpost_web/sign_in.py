@@ -68,7 +68,7 @@ class PageSession:
         self.csrf_cookie = f"{cookie_name}_form"
         self.title = title
         self.secure_cookie = secure_cookie
-        self.pages = Pages("signpost_runtime", service_name=title)
+        self.pages = Pages("signpost_web", service_name=title)
 
     async def principal(self, request: Request) -> Principal:
         """The signed-in principal (the cookie, or a header from a proxy in front); AuthError otherwise."""
@@ -97,7 +97,7 @@ class PageSession:
         if error:
             errors.add(TOKEN_FIELD, error)
         response = self.pages.render(
-            "sign_in.html",
+            "signpost/sign_in.html",
             title=f"Sign in to {self.title}",
             status_code=status_code,
             errors=errors,
