@@ -215,7 +215,11 @@ def fuzz(intake: Intake, cases: int) -> Run:
 
     @settings(
         max_examples=-(-cases // BATCH),
-        derandomize=True,  # the same cases on every run, so a failure here fails the same way again
+        # The same cases on every run of the same command on the same code (hypothesis also draws on
+        # constants in the modules loaded, so a run of this file alone differs from one of the suite).
+        # A failure prints a @reproduce_failure blob, which replays its case whatever is loaded.
+        derandomize=True,
+        print_blob=True,
         database=None,
         deadline=None,
         phases=(Phase.generate, Phase.shrink),
