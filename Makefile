@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean
+.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean browser vendor-nhsuk
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -27,8 +27,24 @@ run: install  ## start broker, PostgreSQL, SMTP sink and the four services
 demo: install  ## as `run`, plus a stream of synthetic GP referrals
 	.venv/bin/signpost-run --demo
 
-test: check  ## lint, type-check, then the whole test suite on real infrastructure
+test: check browser  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download cannot
+# reach its servers from these machines). Installed once; later runs find it and do nothing.
+# fonts-liberation gives Chromium Arial's metrics (the NHS.UK fallback font) so screenshots show text.
+BROWSER_PACKAGES := chromium fonts-liberation
+browser:  ## Debian's Chromium for the browser tests (idempotent; installs with apt-get as root)
+	@if command -v chromium >/dev/null && dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	echo "make browser: installing $(BROWSER_PACKAGES) from Debian for the browser tests"; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make browser: root is needed to install $(BROWSER_PACKAGES): run 'apt-get install $(BROWSER_PACKAGES)' as root" >&2; \
+	  exit 1; fi; \
+	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(BROWSER_PACKAGES) >/dev/null; } \
+	  || { echo "make browser: apt-get could not install $(BROWSER_PACKAGES) (is Debian's package mirror reachable?)." \
+	       "The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
+	chromium --version
 
 check: lint typecheck
 
@@ -49,6 +65,9 @@ bench: install  ## end-to-end throughput and latency, against a raw aiokafka bas
 schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI document
 	.venv/bin/python -m signpost_contracts.snapshots --write
 	.venv/bin/python -m signpost_devstack.asyncapi --write
+
+vendor-nhsuk: install  ## refresh the committed NHS.UK frontend assets (needs npm; see libs/web/vendor_nhsuk.py)
+	.venv/bin/python libs/web/vendor_nhsuk.py
 
 clean:
 	rm -rf .venv .local .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,11 +17,18 @@ import psutil
 import pytest
 
 from signpost_contracts.vocabulary import SERVICES
+from signpost_devstack.net import port_is_free
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = str(Path(sys.executable).with_name("signpost-run"))
+
+
+def _url(banner: str, service: str) -> str:
+    found = re.search(rf"^  {service}\s+(http://127\.0\.0\.1:\d+)", banner, re.MULTILINE)
+    assert found, f"the banner names no URL for {service}:\n{banner}"
+    return found[1]
 
 
 def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -40,6 +48,7 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "DATABASE_URL": infrastructure.postgres_url,
     }
+    documented_and_free = [port for port in (8081, 8082, 8083, 8084) if port_is_free(port)]
     process = subprocess.Popen(
         [RUN, "--state-dir", str(state), "--demo", "--demo-rate", "5"],
         cwd=REPO,
@@ -52,13 +61,14 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) == 5, "the SMTP sink and four services run as their own processes"
         banner = log.read_text()
-        for port in ("8081", "8082", "8083", "8084"):
+        intake, reporting = _url(banner, "referral intake"), _url(banner, "reporting")
+        for port in documented_and_free:  # a port another process held is replaced by a free one
             assert f"http://127.0.0.1:{port}" in banner
         token = (state / "dev-token").read_text().strip()
 
         with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
             created = client.post(
-                "http://127.0.0.1:8081/fhir/ServiceRequest",
+                f"{intake}/fhir/ServiceRequest",
                 content=(REPO / "examples" / "gp-referral.json").read_bytes(),
                 headers={"Content-Type": "application/fhir+json"},
             )
@@ -67,7 +77,7 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
             task = {}
             for _ in range(100):
                 focus = {"focus": f"ServiceRequest/{referral_id}"}
-                bundle = client.get("http://127.0.0.1:8081/fhir/Task", params=focus).json()
+                bundle = client.get(f"{intake}/fhir/Task", params=focus).json()
                 task = bundle["entry"][0]["resource"]
                 if task.get("businessStatus"):
                     break
@@ -76,7 +86,7 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
             assert task["businessStatus"]["text"] == "assigned"
 
             for _ in range(150):  # the demo keeps referring synthetic patients; reporting counts them
-                summary = client.get("http://127.0.0.1:8084/api/summary").json()
+                summary = client.get(f"{reporting}/api/summary").json()
                 if summary["total_referrals"] >= 5 and summary["notifications"]["sent"] >= 5:
                     break
                 time.sleep(0.1)

@@ -17,11 +17,13 @@ from fastapi import FastAPI
 from notifications.app import create_app
 from notifications.config import NotificationsSettings
 from notifications.dispatcher import Dispatcher
+from notifications.unit import NotificationsUnit
 from signpost_contracts import EventEnvelope, Stream, from_kafka, topic
 from signpost_contracts.events.common import ConnectorKind, Identifier
 from signpost_contracts.events.triage import Outcome, Redirect
 from signpost_devstack.smtp_sink import SmtpSink
 from signpost_runtime.runtime import ServiceRuntime
+from signpost_runtime.unit_of_work import UnitOfWork
 from support.events import referral_assigned, referral_received, referral_triaged, referral_waitlisted
 from support.infra import Namespace, publish, read_topic, wait_until
 from support.services import serving, settings_for
@@ -79,8 +81,12 @@ class RunningNotifications:
     app: FastAPI
 
     @property
+    def units(self) -> UnitOfWork[NotificationsUnit]:
+        return self.runtime.units(NotificationsUnit)
+
+    @property
     def dispatcher(self) -> Dispatcher:
-        return self.app.state.dispatcher.dispatcher  # type: ignore[no-any-return]
+        return self.app.state.workers.dispatcher  # type: ignore[no-any-return]
 
     async def publish(self, *events: EventEnvelope) -> None:
         await publish(self.namespace, events)

@@ -14,7 +14,8 @@ from notifications.config import NotificationsSettings
 from notifications.domain.deliveries import OutgoingEmail, idempotency_key, message_id
 from notifications.domain.outcomes import Outcome, ReferrerContact, contact_of
 from signpost_contracts import read_data
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceived
+from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer
+from signpost_contracts.events.referrals import ReferrerContact as EventContact
 
 pytestmark = pytest.mark.unit
 
@@ -100,6 +101,46 @@ def test_a_line_break_in_the_reference_cannot_add_a_mail_header():
     email = EmailTemplates().render(OUTCOMES["assigned"], sneaky)
     assert "\n" not in email.subject
     assert "\r" not in email.subject
+    assert "Bcc: someone@" not in email.text
+    message = SmtpSender(NotificationsSettings()).compose(
+        OutgoingEmail("gp@example.nhs.uk", email.subject, email.text, "<m@signpost.local>", "k", "ref-0001")
+    )
+    assert message["Bcc"] is None
+
+
+def _contact_from_referral(make, organisation_name: str, reference: str) -> ReferrerContact:
+    referrer = Referrer(
+        kind="gp",
+        ods_code="B82005",
+        organisation_name=organisation_name,
+        contact=EventContact(email="gp@example.nhs.uk"),
+    )
+    return contact_of(read_data(ReferralReceived, make.received("ref-0001", reference, referrer=referrer).data))
+
+
+def test_a_referrer_cannot_make_signpost_send_a_letter_of_its_own(make):
+    # As long as referral.received.v1 allows (names 200, identifier values 256), cut to 80 and 64.
+    contact = _contact_from_referral(make, "医" * 200, "A" * 256)
+    assert len(contact.organisation_name or "") == 80
+    assert len(contact.reference or "") == 64
+    # A contact stored before the limits (330,000 CJK characters) is cut when the email is written.
+    stored_earlier = CONTACT.model_copy(update={"organisation_name": "医" * 330_000, "reference": "A" * 5000})
+    for email in (EmailTemplates().render(OUTCOMES["declined"], c) for c in (contact, stored_earlier)):
+        assert len(email.subject) < 120
+        assert len(email.text) < 3000
+        assert "医" * 80 not in email.text
+
+
+def test_a_phishing_link_in_the_organisation_name_reaches_the_email_defanged(make):
+    contact = _contact_from_referral(
+        make, "Surgery: renew your NHS login at https://nhs-login.example.com/renew", "GP-1\u202e1-PG"
+    )
+    email = EmailTemplates().render(OUTCOMES["assigned"], contact)
+    assert "https://" not in email.text
+    assert "nhs-login.example.com" not in email.text
+    assert "https[:]//nhs-login[.]example[.]com/renew" in email.text
+    assert "\u202e" not in email.subject + email.text
+    assert email.subject.startswith("Referral GP-11-PG: ")
 
 
 def test_the_sent_message_carries_its_idempotency_key_and_a_message_id_derived_from_it():

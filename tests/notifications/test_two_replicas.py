@@ -8,11 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from notifications.adapters.smtp import SmtpSender
-from notifications.app import create_app
+from notifications.app import build_dispatcher, create_app
 from notifications.config import NotificationsSettings
-from notifications.dispatcher import Dispatcher
-from notifications.domain.retry import RetryPolicy
 from support.events import referral_assigned, referral_received
 from support.infra import publish, wait_until
 from support.services import serving, settings_for
@@ -68,22 +65,12 @@ async def _two_replicas_send_one_outcome(
     app = create_app(settings)
     async with serving(app):
         runtime = app.state.runtime
-        second_replica = Dispatcher(
-            runtime.pool,
-            SmtpSender(settings),
-            runtime.outbox,
-            RetryPolicy(5, 30, 1800),
-            database_url=settings.database_url,
-            message_id_domain=settings.message_id_domain,
-            batch_size=10,
-            lease_seconds=lease,
-            poll_seconds=0.2,
-        )
+        second_replica = build_dispatcher(runtime, settings)
         second_replica.start()
         referral_id = str(uuid.uuid4())
         await publish(namespace, [referral_received(referral_id), referral_assigned(referral_id)])
         await wait_until(
-            lambda: runtime.pool.fetchval("SELECT attempts >= 1 FROM deliveries"), message="the delivery claimed"
+            lambda: runtime.pool.fetchval("SELECT claims >= 1 FROM deliveries"), message="the delivery claimed"
         )
         await asyncio.sleep(watch_for)  # long enough for every lease in play to lapse
         await second_replica.stop()

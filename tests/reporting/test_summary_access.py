@@ -229,3 +229,49 @@ async def test_the_dashboard_escapes_what_came_in_on_an_event(reporting, events)
     assert "<script>" not in response.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
     assert _tables(response.text)["by-referrer"][hostile] == ["1", "0"]
+
+
+async def test_a_refused_token_comes_back_in_the_nhsuk_error_pattern_on_the_token_field(reporting):
+    response = await _sign_in(reporting.client, token("reporting:read")[:-4] + "AAAA")
+
+    assert response.status_code == 401
+    assert "<title>Error: Sign in to Signpost reporting - Signpost reporting</title>" in response.text
+    summary = response.text[response.text.index('class="nhsuk-error-summary"') : response.text.index("<h1")]
+    assert re.search(r'<a href="#token">\s*The token was not accepted: bearer token rejected', summary)
+    assert 'class="nhsuk-error-message" id="token-error"' in response.text
+    assert re.search(
+        r'<textarea class="nhsuk-textarea nhsuk-textarea--error" id="token"[^>]*token-error', response.text
+    )
+    assert re.search(r'name="form_id" value="[^"]+"', response.text), "a fresh form to try again"
+
+
+async def test_an_empty_token_asks_for_one_and_signs_nobody_in(reporting):
+    response = await _sign_in(reporting.client, "   ")
+    assert response.status_code == 400
+    assert re.search(r'<a href="#token">\s*Enter a bearer token', response.text)
+    assert COOKIE not in reporting.client.cookies
+
+
+async def test_the_pages_load_their_nhsuk_styles_from_this_service(reporting):
+    form = await reporting.client.get("/sign-in")
+    stylesheet = re.search(r'<link rel="stylesheet" href="(/static/nhsuk/[^"]+\.css)">', form.text)
+    assert stylesheet, form.text
+    css = await reporting.client.get(stylesheet[1])
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "immutable" in css.headers["cache-control"]
+    assert "style-src 'self'" in form.headers["content-security-policy"]
+
+
+async def test_the_dashboard_offers_to_stop_its_refresh_and_stops_when_asked(reporting):
+    await _sign_in(reporting.client, token("reporting:read"))
+
+    refreshing = await reporting.client.get("/")
+    stopped = await reporting.client.get("/", params={"refresh": "off"})
+
+    assert '<meta http-equiv="refresh" content="7">' in refreshing.text
+    assert '<a id="refresh-control" href="/?refresh=off">Stop refreshing this page</a>' in refreshing.text
+    assert stopped.status_code == 200
+    assert 'http-equiv="refresh"' not in stopped.text
+    assert '<a id="refresh-control" href="/">Refresh it every 7 seconds</a>' in stopped.text
+    assert _tables(stopped.text)["totals"] == _tables(refreshing.text)["totals"]

@@ -1,4 +1,4 @@
-"""Wiring only: settings, runtime, event handlers, the dispatcher's lifecycle, HTTP routes."""
+"""Wiring only: settings, runtime, event handlers, the background workers' lifecycle, HTTP routes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from notifications.adapters.smtp import SmtpSender
 from notifications.adapters.templates import EmailTemplates
 from notifications.config import NotificationsSettings
 from notifications.dispatcher import Dispatcher
-from notifications.domain.retry import RetryPolicy
+from notifications.domain.retry import ProviderOutage, RetryPolicy
 from notifications.handlers import event_handlers
 from notifications.routes import router
 from notifications.service import Notifier
+from notifications.unit import NotificationsUnit
+from notifications.watch import AwaitingReferralWatch
 from signpost_contracts import Stream
 from signpost_contracts.registry import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from signpost_runtime.consumer import EventHandler
@@ -22,33 +24,44 @@ from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 
 
-class DispatcherLifecycle:
-    """Starts the dispatcher with the runtime and stops it, then publishes what it wrote, on shutdown."""
+def build_dispatcher(runtime: ServiceRuntime, settings: NotificationsSettings) -> Dispatcher:
+    """One delivery dispatcher on the runtime's database (each replica of the service runs one)."""
+    return Dispatcher(
+        runtime.units(NotificationsUnit),
+        SmtpSender(settings),
+        RetryPolicy(
+            settings.delivery_max_attempts,
+            settings.delivery_retry_backoff_seconds,
+            settings.delivery_retry_backoff_max_seconds,
+            settings.delivery_max_unrecorded_claims,
+        ),
+        ProviderOutage(settings.smtp_outage_backoff_seconds, settings.smtp_outage_backoff_max_seconds),
+        database_url=settings.database_url,
+        message_id_domain=settings.message_id_domain,
+        batch_size=settings.dispatcher_batch_size,
+        lease_seconds=settings.dispatcher_lease_seconds,
+        poll_seconds=settings.dispatcher_poll_seconds,
+    )
+
+
+class DeliveryWorkers:
+    """Starts the dispatcher and the awaiting-referral watch with the runtime, and stops them on shutdown."""
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
         self.dispatcher: Dispatcher | None = None
+        self.watch: AwaitingReferralWatch | None = None
 
     async def start(self, runtime: ServiceRuntime) -> None:
-        settings = self.settings
-        policy = RetryPolicy(
-            settings.delivery_max_attempts,
-            settings.delivery_retry_backoff_seconds,
-            settings.delivery_retry_backoff_max_seconds,
-        )
-        self.dispatcher = Dispatcher(
-            runtime.pool,
-            SmtpSender(settings),
-            runtime.outbox,
-            policy,
-            database_url=settings.database_url,
-            message_id_domain=settings.message_id_domain,
-            batch_size=settings.dispatcher_batch_size,
-            lease_seconds=settings.dispatcher_lease_seconds,
-            poll_seconds=settings.dispatcher_poll_seconds,
-        )
+        self.dispatcher = build_dispatcher(runtime, self.settings)
         self.dispatcher.start()
         runtime.add_liveness_check("delivery_dispatcher", self._dispatcher_health)
+        self.watch = AwaitingReferralWatch(
+            runtime.units(NotificationsUnit),
+            longer_than_seconds=self.settings.outcome_awaiting_referral_alert_seconds,
+            every_seconds=self.settings.awaiting_referral_check_seconds,
+        )
+        self.watch.start()
 
     def _dispatcher_health(self) -> str:
         if self.dispatcher is None:
@@ -56,19 +69,20 @@ class DispatcherLifecycle:
         return self.dispatcher.problem(self.settings.liveness_stall_seconds) or "ok"
 
     async def stop(self, runtime: ServiceRuntime) -> None:
-        if self.dispatcher is None:
-            return
-        # The runtime flushes its outbox after stop hooks, so events from sends finishing now are published.
-        await self.dispatcher.stop()
+        if self.watch is not None:
+            await self.watch.stop()
+        if self.dispatcher is not None:
+            # The runtime flushes its outbox after stop hooks, so events from sends finishing now are published.
+            await self.dispatcher.stop()
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    templates = EmailTemplates()
-    dispatcher = DispatcherLifecycle(settings)
+    notifier = Notifier(EmailTemplates())
+    workers = DeliveryWorkers(settings)
 
     def handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
-        return event_handlers(Notifier(runtime.outbox, templates))
+        return event_handlers(notifier)
 
     definition = ServiceDefinition(
         settings=settings,
@@ -76,11 +90,12 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         consumes=[Stream.REFERRALS, Stream.TRIAGE],
         publishes=[NOTIFICATION_SENT, NOTIFICATION_FAILED],
         handlers=handlers,
-        on_start=[dispatcher.start],
-        on_stop=[dispatcher.stop],
+        unit=NotificationsUnit,
+        on_start=[workers.start],
+        on_stop=[workers.stop],
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost notifications")
-    app.state.dispatcher = dispatcher
+    app.state.workers = workers
     return app
 
 

@@ -25,15 +25,28 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 30.0
 
-    # A failed send is retried after base * 2^(attempt-1) seconds, capped, until max attempts.
+    # A send the provider refused (4xx) is retried after base * 2^(attempt-1) seconds, capped, until
+    # max attempts; 5xx fails at once. An unreachable provider is not an attempt (see below).
     delivery_max_attempts: int = 5
     delivery_retry_backoff_seconds: float = 30.0
     delivery_retry_backoff_max_seconds: float = 1800.0
+    # A delivery claimed this many times with no result recorded (its dispatcher dies with it) is failed.
+    delivery_max_unrecorded_claims: int = 5
+    # While the SMTP server cannot be reached, nothing is sent; one delivery probes it after a wait
+    # that doubles from the first value up to the second (with jitter), and the rest follow once it is back.
+    smtp_outage_backoff_seconds: float = 1.0
+    smtp_outage_backoff_max_seconds: float = 60.0
 
     # The dispatcher is woken by NOTIFY when a delivery is created; the poll is the fallback.
     dispatcher_poll_seconds: float = 5.0
     dispatcher_batch_size: int = 10
     dispatcher_lease_seconds: float = 120.0
+
+    # An outcome still waiting for its referral's details (referral.received.v1) after this long is
+    # counted in signpost_notification_outcomes_awaiting_referral and listed by
+    # GET /outcomes/awaiting-referral and `signpost-notifications awaiting`.
+    outcome_awaiting_referral_alert_seconds: float = 600.0
+    awaiting_referral_check_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationsSettings:
@@ -45,6 +58,15 @@ class NotificationsSettings(ServiceSettings):
             )
         if self.delivery_max_attempts < 1:
             raise ValueError(f"DELIVERY_MAX_ATTEMPTS must be at least 1, got {self.delivery_max_attempts}")
+        if self.delivery_max_unrecorded_claims < 1:
+            raise ValueError(
+                f"DELIVERY_MAX_UNRECORDED_CLAIMS must be at least 1, got {self.delivery_max_unrecorded_claims}"
+            )
+        if not 0 < self.smtp_outage_backoff_seconds <= self.smtp_outage_backoff_max_seconds:
+            raise ValueError(
+                "SMTP_OUTAGE_BACKOFF_SECONDS must be above 0 and at most SMTP_OUTAGE_BACKOFF_MAX_SECONDS, got "
+                f"{self.smtp_outage_backoff_seconds} and {self.smtp_outage_backoff_max_seconds}"
+            )
         if "@" not in parseaddr(self.smtp_from)[1]:
             raise ValueError(f"SMTP_FROM must be an email address such as 'Signpost <a@b.org>', got {self.smtp_from!r}")
         return self

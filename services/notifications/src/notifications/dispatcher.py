@@ -1,47 +1,64 @@
-"""The dispatcher: sends pending deliveries, retries failures, reports the outcome of each.
+"""The dispatcher: claims due deliveries, sends them, and hands each result to a use case to record.
 
-No database transaction is held while talking to SMTP: a delivery is claimed (short transaction,
-lease), sent, then its result is recorded together with its integration event (second short
-transaction, through the outbox). A crash between sending and recording sends the email again
-once the lease runs out, with the same Message-ID and idempotency key, so it is recognisable.
+No transaction is held while talking to SMTP: deliveries are claimed with a lease (one short unit
+of work), sent, and each result is recorded with its event by a use case in service.py (another).
+
+A sent email is never sent again because of anything the database does afterwards:
+- recording a finished send is retried, whatever the error, for as long as the process lives (a
+  send recorded late is fine; a send repeated is not), and liveness treats that wait as riding out
+  an outage, not as being stuck, since a restart would forget the send;
+- while it waits, the lease is extended (heartbeat), so no other replica can claim the delivery as
+  long as the database takes writes at all;
+- the delivery is remembered as sent-but-unrecorded, so if this dispatcher claims it again it
+  records it without sending, and never releases its lease after a failed cycle;
+- the record is fenced by the claim: a dispatcher whose claim was taken over finds out, and logs and
+  counts the send as a possible duplicate.
+What remains is the process dying between sending and recording: the email then goes again once the
+lease lapses, with the same Message-ID and idempotency key, so it is recognisable downstream.
+
+An SMTP server that cannot be reached is an outage, not an attempt: every delivery waits while one
+probes it after a growing pause (ProviderOutage), and they drain when it is back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
-import asyncpg
-
-from notifications.adapters import delivery_store
-from notifications.adapters.delivery_store import ClaimedDelivery
-from notifications.adapters.repository import DELIVERIES_CHANNEL
-from notifications.domain.deliveries import OutgoingEmail, SendError, message_id
-from notifications.domain.retry import RetryPolicy
-from notifications.metrics import DELIVERY_ATTEMPTS, SEND_SECONDS
-from signpost_contracts import EventEnvelope, new_event
-from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_runtime.db import transaction
+from notifications import service
+from notifications.adapters.deliveries import DELIVERIES_CHANNEL
+from notifications.domain.deliveries import (
+    ClaimedDelivery,
+    OutgoingEmail,
+    ProviderUnavailableError,
+    SendError,
+    message_id,
+)
+from notifications.domain.retry import ProviderOutage, RetryPolicy
+from notifications.metrics import DELIVERY_ATTEMPTS, POSSIBLE_DUPLICATES, PROVIDER_UNREACHABLE, SEND_SECONDS
+from notifications.service import Recorded
+from notifications.unit import NotificationsUnit
 from signpost_runtime.leased_worker import LeasedWorker
 from signpost_runtime.logs import event_context
-from signpost_runtime.outbox import Outbox
 from signpost_runtime.resilience import record_through_outage
+from signpost_runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# A send must finish well inside the lease: SMTP timeouts apply per command, and an exchange is
-# about ten commands, so only a deadline on the whole send stops a slow server from outlasting the
-# lease and letting another replica claim and send the same email again.
-SEND_DEADLINE_SHARE_OF_LEASE = 0.75
-# How long to keep trying to record a finished send while the database is away. Giving up means the
-# email goes again once the lease lapses, so be patient: the dispatcher sends nothing else meanwhile.
-RECORDING_PATIENCE_SECONDS = 600.0
+UseCase = Callable[[NotificationsUnit], Awaitable[Recorded]]
 
 
 class EmailSender(Protocol):
     async def send(self, email: OutgoingEmail) -> None: ...
+
+
+def _any_error(error: BaseException) -> bool:
+    return isinstance(error, Exception)  # everything but cancellation
 
 
 class Dispatcher(LeasedWorker):
@@ -49,10 +66,10 @@ class Dispatcher(LeasedWorker):
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        units: UnitOfWork[NotificationsUnit],
         sender: EmailSender,
-        outbox: Outbox,
         policy: RetryPolicy,
+        outage: ProviderOutage,
         *,
         database_url: str,
         message_id_domain: str,
@@ -61,60 +78,97 @@ class Dispatcher(LeasedWorker):
         poll_seconds: float,
     ) -> None:
         super().__init__(
-            pool,
+            units.pool,
             database_url=database_url,
             channel=DELIVERIES_CHANNEL,
             batch_size=batch_size,
             lease_seconds=lease_seconds,
             poll_seconds=poll_seconds,
         )
-        self.sender, self.outbox, self.policy = sender, outbox, policy
+        self.units, self.sender, self.policy, self.outage = units, sender, policy, outage
         self.message_id_domain = message_id_domain
-        self.send_deadline = lease_seconds * SEND_DEADLINE_SHARE_OF_LEASE
+        self.sent_unrecorded: set[uuid.UUID] = set()
+
+    def longest_healthy_cycle(self) -> float:
+        # A cycle may begin only after the pause for an unreachable provider.
+        return super().longest_healthy_cycle() + self.outage.max_seconds
 
     async def work_once(self) -> int:
-        """Send one claimed batch; returns how many deliveries were attempted."""
-        batch = await delivery_store.claim_due(self.pool, self.batch_size, self.lease_seconds, self.owner)
+        """Claim and work one batch; returns how many deliveries it settled or attempted."""
+        if self.outage.wait(time.monotonic()) > 0:
+            return 0  # the provider is down: leave every delivery where it is until the pause is over
+        async with self.units() as unit:
+            claimed = await service.claim_due(
+                unit,
+                owner=self.owner,
+                limit=self.outage.batch_limit(self.batch_size),
+                lease_seconds=self.lease_seconds,
+                policy=self.policy,
+                sent_earlier=self.sent_unrecorded,
+            )
+        for delivery in claimed.abandoned:
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "failed").inc()
+            log.error("delivery %s failed: claimed too often with no result recorded", delivery.notification_id)
         # Let every attempt finish before any error is raised: a cycle that fails has nothing in flight.
-        results = await asyncio.gather(*(self._attempt(delivery) for delivery in batch), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._attempt(delivery) for delivery in claimed.to_send), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return len(batch)
+        return len(claimed.to_send) + len(claimed.abandoned)
 
     async def release_own_leases(self) -> None:
-        await delivery_store.release_leases_of(self.pool, self.owner)
+        async with self.units() as unit:
+            await unit.deliveries.release_leases_of(self.owner, keep=self.sent_unrecorded)
 
     async def wait_after(self, worked: int) -> float:
+        pause = self.outage.wait(time.monotonic())
+        if pause > 0:
+            return pause
         # A retry may fall due before the next poll: wake for it rather than sleep past it.
-        due = await delivery_store.seconds_until_next_due(self.pool)
+        async with self.units() as unit:
+            due = await unit.deliveries.seconds_until_next_due()
         return self.poll_seconds if due is None else min(due, self.poll_seconds)
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         with event_context(correlation_id=delivery.correlation_id, subject=delivery.referral_id):
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(self.send_deadline):
-                    await self.sender.send(self._email(delivery))
-            except TimeoutError:
-                error = f"the SMTP exchange did not finish within {self.send_deadline:.0f}s (75% of the lease)"
-                await self._record_failure(delivery, error, permanent=False)
-            except SendError as exc:
-                await self._record_failure(delivery, str(exc), permanent=exc.permanent)
-            except Exception as exc:
-                # An unexpected error must not lose the delivery: treat it as transient.
-                log.exception("unexpected error sending delivery %s", delivery.notification_id)
-                await self._record_failure(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
-            else:
-                # The email is out: recording that must outlast a database outage, or it is sent again.
-                await record_through_outage(
-                    lambda: self._sent(delivery),
-                    what=f"delivery {delivery.notification_id} sent",
-                    give_up_after=RECORDING_PATIENCE_SECONDS,
+            if delivery.notification_id in self.sent_unrecorded:
+                log.warning(
+                    "delivery %s went out under an earlier claim: recording it, not sending it again",
+                    delivery.notification_id,
                 )
-                log.info("sent %s (attempt %d)", delivery.notification_id, delivery.attempts)
-            finally:
-                SEND_SECONDS.labels(delivery.channel).observe(time.perf_counter() - started)
+                await self._record_sent(delivery)
+                return
+            try:
+                await self._send(delivery)
+            except ProviderUnavailableError as exc:
+                await self._provider_unavailable(delivery, str(exc))
+            except SendError as exc:
+                self._provider_reachable(delivery.channel)
+                await self._refused(delivery, str(exc), permanent=exc.permanent)
+            except TimeoutError:
+                error = f"the SMTP exchange did not finish within {self.work_deadline:.0f}s (75% of the lease)"
+                await self._refused(delivery, error, permanent=False)
+            except Exception as exc:
+                # An unexpected error must not lose the delivery: treat it as a transient refusal.
+                log.exception("unexpected error sending delivery %s", delivery.notification_id)
+                await self._refused(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+            else:
+                self._provider_reachable(delivery.channel)
+                await self._record_sent(delivery)
+
+    async def _send(self, delivery: ClaimedDelivery) -> None:
+        started = time.perf_counter()
+        try:
+            # SMTP timeouts apply per command and an exchange is about ten of them: only a deadline on
+            # the whole send stops a slow server from outlasting the lease (and a second replica sending).
+            async with asyncio.timeout(self.work_deadline):
+                await self.sender.send(self._email(delivery))
+        finally:
+            SEND_SECONDS.labels(delivery.channel).observe(time.perf_counter() - started)
+        # The email is out: from here on it must never be sent again.
+        self.sent_unrecorded.add(delivery.notification_id)
 
     def _email(self, delivery: ClaimedDelivery) -> OutgoingEmail:
         return OutgoingEmail(
@@ -126,63 +180,101 @@ class Dispatcher(LeasedWorker):
             referral_id=delivery.referral_id,
         )
 
-    async def _record_failure(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
-        await record_through_outage(
-            lambda: self._failed(delivery, error, permanent=permanent),
-            what=f"failed attempt of delivery {delivery.notification_id}",
+    async def _record_sent(self, delivery: ClaimedDelivery) -> None:
+        with self.riding_out_outage():
+            async with self._lease_kept(delivery):
+                recorded = await record_through_outage(
+                    lambda: self._in_unit(lambda unit: service.record_sent(unit, delivery)),
+                    what=f"delivery {delivery.notification_id} sent",
+                    give_up_after=None,
+                    retry_on=_any_error,
+                )
+        DELIVERY_ATTEMPTS.labels(delivery.channel, recorded.result).inc()
+        if recorded.result == "sent":
+            self.sent_unrecorded.discard(delivery.notification_id)
+            log.info("sent %s (attempt %s)", delivery.notification_id, recorded.attempts or "recorded earlier")
+            return
+        POSSIBLE_DUPLICATES.labels(delivery.channel).inc()
+        log.error(
+            "delivery %s was sent, but claim %d no longer held it when the send was recorded (it is now %s): "
+            "another dispatcher may have sent it too, so the referrer may receive it twice",
+            delivery.notification_id,
+            delivery.claim.number,
+            recorded.now_status or "gone",
         )
+        if recorded.now_status != "pending":
+            self.sent_unrecorded.discard(delivery.notification_id)
 
-    async def _sent(self, delivery: ClaimedDelivery) -> None:
-        async with transaction(self.pool) as conn:
-            finished = await delivery_store.mark_sent(conn, delivery.notification_id)
-            if finished is None:
-                return  # already finished elsewhere; its event was written then
-            DELIVERY_ATTEMPTS.labels(delivery.channel, "sent").inc()
-            payload = NotificationSent(
-                referral_id=delivery.referral_id,
-                notification_id=str(delivery.notification_id),
-                about_event_type=delivery.about_event_type,
-                channel="email",
-                sent_at=finished.at,
-                attempts=finished.attempts,
-            )
-            await self.outbox.add_event(conn, self._event(payload, delivery))
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, delivery: ClaimedDelivery) -> AsyncIterator[None]:
+        keeper = asyncio.create_task(self._keep_lease(delivery), name=f"lease-{delivery.notification_id}")
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            await asyncio.wait({keeper})
 
-    async def _failed(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
-        delay = self.policy.delay_after_failure(delivery.attempts, permanent=permanent)
-        if delay is not None:
+    async def _keep_lease(self, delivery: ClaimedDelivery) -> None:
+        # A healthy record is done long before the first extension, so this costs no write. Early
+        # enough, though, for a send that took nearly its whole deadline (75% of the lease).
+        await asyncio.sleep(self.lease_seconds / 8)
+        while True:
+            try:
+                async with self.units() as unit:
+                    held = await unit.deliveries.extend_lease(delivery, self.lease_seconds)
+            except Exception as exc:
+                log.warning("cannot extend the lease of delivery %s yet (%r)", delivery.notification_id, exc)
+                await asyncio.sleep(min(self.lease_seconds / 8, 1.0))
+                continue
+            if not held:
+                log.error("delivery %s: another claim holds it now; its lease cannot be kept", delivery.notification_id)
+                return
+            await asyncio.sleep(self.lease_seconds / 4)
+
+    async def _refused(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
+        recorded = await self._record(
+            delivery,
+            lambda unit: service.record_refusal(unit, delivery, error, permanent=permanent, policy=self.policy),
+        )
+        if recorded.result == "retry_scheduled":
             log.warning(
-                "attempt %d of %s failed, retrying in %.1fs: %s",
-                delivery.attempts,
+                "attempt %s of %s refused, retrying in %.1fs: %s",
+                recorded.attempts,
                 delivery.notification_id,
-                delay,
+                recorded.retry_in,
                 error,
             )
-            await delivery_store.schedule_retry(self.pool, delivery.notification_id, delay, error)
-            DELIVERY_ATTEMPTS.labels(delivery.channel, "retry_scheduled").inc()
-            return
-        log.error("delivery %s failed after %d attempt(s): %s", delivery.notification_id, delivery.attempts, error)
-        async with transaction(self.pool) as conn:
-            finished = await delivery_store.mark_failed(conn, delivery.notification_id, error)
-            if finished is None:
-                return
-            DELIVERY_ATTEMPTS.labels(delivery.channel, "failed").inc()
-            payload = NotificationFailed(
-                referral_id=delivery.referral_id,
-                notification_id=str(delivery.notification_id),
-                about_event_type=delivery.about_event_type,
-                channel="email",
-                failed_at=finished.at,
-                attempts=finished.attempts,
-                last_error=error,
-            )
-            await self.outbox.add_event(conn, self._event(payload, delivery))
+        elif recorded.result == "failed":
+            log.error("delivery %s failed after %s attempt(s): %s", delivery.notification_id, recorded.attempts, error)
 
-    @staticmethod
-    def _event(payload: NotificationSent | NotificationFailed, delivery: ClaimedDelivery) -> EventEnvelope:
-        return new_event(
-            payload,
-            subject=delivery.referral_id,
-            correlation_id=delivery.correlation_id,
-            causation_id=delivery.outcome_event_id,
+    async def _provider_unavailable(self, delivery: ClaimedDelivery, error: str) -> None:
+        pause = self.outage.unreachable(time.monotonic())
+        PROVIDER_UNREACHABLE.labels(delivery.channel).set(1)
+        log.warning(
+            "provider unreachable, delivery %s waits (not an attempt); trying again in %.1fs: %s",
+            delivery.notification_id,
+            pause,
+            error,
         )
+        await self._record(delivery, lambda unit: service.record_provider_unavailable(unit, delivery, error))
+
+    def _provider_reachable(self, channel: str) -> None:
+        if self.outage.ongoing:
+            log.info("provider reachable again: sending what waited")
+        self.outage.reachable()
+        PROVIDER_UNREACHABLE.labels(channel).set(0)
+
+    async def _record(self, delivery: ClaimedDelivery, use_case: UseCase) -> Recorded:
+        """Record a result that is not a send: retried through an outage, for a while (at worst it is tried again)."""
+        with self.riding_out_outage():
+            recorded = await record_through_outage(
+                lambda: self._in_unit(use_case), what=f"result of delivery {delivery.notification_id}"
+            )
+        DELIVERY_ATTEMPTS.labels(delivery.channel, recorded.result).inc()
+        if recorded.result == "fenced_out":
+            log.warning("result of delivery %s not recorded: another claim holds it now", delivery.notification_id)
+        return recorded
+
+    async def _in_unit(self, use_case: UseCase) -> Recorded:
+        async with self.units() as unit:
+            return await use_case(unit)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-# result: sent, retry_scheduled, failed (after the last attempt or at once when undeliverable)
+# result: sent, retry_scheduled, failed (after the last attempt, at once when refused for good or
+# undeliverable, or when abandoned after a crash loop), waiting_for_provider (the provider could not be
+# reached: not an attempt), fenced_out (another claim holds the delivery now).
 DELIVERY_ATTEMPTS = Counter(
     "signpost_notification_attempts_total",
     "Delivery attempts and their result, per channel",
@@ -15,4 +17,20 @@ SEND_SECONDS = Histogram(
     "Time spent in one send to the channel's provider (SMTP exchange for email)",
     ["channel"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+POSSIBLE_DUPLICATES = Counter(
+    "signpost_notification_possible_duplicates_total",
+    "Sends that went out but could not be recorded because another claim had taken the delivery over,"
+    " so the referrer may receive the message twice",
+    ["channel"],
+)
+PROVIDER_UNREACHABLE = Gauge(
+    "signpost_notification_provider_unreachable",
+    "1 while this replica cannot reach the channel's provider and holds every delivery back, else 0",
+    ["channel"],
+)
+OUTCOMES_AWAITING_REFERRAL = Gauge(
+    "signpost_notification_outcomes_awaiting_referral",
+    "Outcomes waiting longer than OUTCOME_AWAITING_REFERRAL_ALERT_SECONDS for their referral's details"
+    " (referral.received.v1), so nobody can be told yet; list them with GET /outcomes/awaiting-referral",
 )

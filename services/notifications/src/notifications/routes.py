@@ -1,4 +1,4 @@
-"""HTTP: the delivery status of a referral's notifications (GET /deliveries?referral_id=...)."""
+"""HTTP: a referral's deliveries (GET /deliveries?referral_id=...) and outcomes nobody can be told yet."""
 
 from __future__ import annotations
 
@@ -9,13 +9,24 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from notifications.adapters.delivery_store import deliveries_of
-from notifications.adapters.repository import load_contact
+from notifications.config import NotificationsSettings
+from notifications.domain.outcomes import AwaitingOutcome
+from notifications.service import deliveries_visible_to
+from notifications.unit import NotificationsUnit
+from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal, scope_required
 from signpost_runtime.openapi import problem_responses
+from signpost_runtime.problems import Problem
+from signpost_runtime.runtime import ServiceRuntime
+from signpost_runtime.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["deliveries"])
 NotificationsReader = Annotated[Principal, Depends(scope_required("notifications:read"))]
+
+
+def _units(request: Request) -> UnitOfWork[NotificationsUnit]:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.units(NotificationsUnit)
 
 
 class DeliveryView(BaseModel):
@@ -34,6 +45,7 @@ class DeliveryView(BaseModel):
     next_attempt_at: datetime | None
     sent_at: datetime | None
     failed_at: datetime | None
+    redriven_at: datetime | None
 
 
 class DeliveriesView(BaseModel):
@@ -41,22 +53,47 @@ class DeliveriesView(BaseModel):
     deliveries: list[DeliveryView]
 
 
-@router.get("/deliveries", responses=problem_responses(401, 403, 503))
+class AwaitingReferralView(BaseModel):
+    longer_than_seconds: float
+    outcomes: list[AwaitingOutcome]
+
+
+@router.get("/deliveries", responses=problem_responses(401, 403, 404, 503))
 async def list_deliveries(
     request: Request,
     principal: NotificationsReader,
     referral_id: Annotated[str, Query(min_length=1, max_length=200, description="the Signpost referral id")],
 ) -> DeliveriesView:
-    pool = request.app.state.runtime.pool
-    contact = await load_contact(pool, referral_id)
-    if contact is not None and not principal.may_read_organisation(contact.ods_code):
-        raise AuthError(
-            403,
-            f"referral {referral_id} was made by another organisation; your token may read only referrals of "
-            "its own organisation (claim 'ods'), or needs the 'referrals:read-all' scope",
+    async with _units(request)() as unit:
+        rows = await deliveries_visible_to(unit, principal, referral_id)
+    if rows is None:
+        # The same answer whether the referral is unknown or another organisation's: existence must not leak.
+        raise Problem(
+            404,
+            f"no referral {referral_id} that this token may read: a token reads its own organisation's "
+            "referrals (claim 'ods'), or every referral with the 'referrals:read-all' scope",
         )
-    views = [DeliveryView(**row) for row in await deliveries_of(pool, referral_id)]
+    views = [DeliveryView(**row) for row in rows]
     for view in views:
         if view.status != "pending":
             view.next_attempt_at = None  # only meaningful while a send is still to come
     return DeliveriesView(referral_id=referral_id, deliveries=views)
+
+
+@router.get("/outcomes/awaiting-referral", responses=problem_responses(401, 403, 503))
+async def outcomes_awaiting_referral(
+    request: Request,
+    principal: NotificationsReader,
+    longer_than_seconds: Annotated[
+        float | None, Query(ge=0, le=31_536_000, description="default: OUTCOME_AWAITING_REFERRAL_ALERT_SECONDS")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AwaitingReferralView:
+    """Outcomes waiting for their referral's details (referral.received.v1), oldest first. Staff only."""
+    if Scope.READ_ALL not in principal.scopes:
+        raise AuthError(403, f"token lacks the '{Scope.READ_ALL}' scope: this list spans every organisation")
+    settings: NotificationsSettings = request.app.state.runtime.settings
+    waited = settings.outcome_awaiting_referral_alert_seconds if longer_than_seconds is None else longer_than_seconds
+    async with _units(request)() as unit:
+        outcomes = await unit.referrals.awaiting_referral(waited, limit)
+    return AwaitingReferralView(longer_than_seconds=waited, outcomes=outcomes)

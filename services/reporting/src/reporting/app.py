@@ -14,6 +14,7 @@ from signpost_contracts import Stream
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from signpost_web import mount_static
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -27,7 +28,9 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         unit=ReportingUnit,
     )
     routers = [routes.router, pages.router, pages.SESSION.router()]
-    return build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
+    app = build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
+    mount_static(app)
+    return app
 
 
 def main() -> None:

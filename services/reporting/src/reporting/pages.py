@@ -1,48 +1,37 @@
-"""The HTML dashboard at `/`: the summary in plain, accessible tables. No JavaScript.
+"""The HTML dashboard at `/`: the summary in NHS.UK tables (the kit's layout), working without JavaScript.
 
-A browser signs in once through the kit's sign-in form (`signpost_runtime.sign_in`: the token is
+A browser signs in once through the kit's sign-in form (`signpost_web.sign_in`: the token is
 POSTed from this site's own form and kept in an HttpOnly, SameSite=Strict cookie), so the meta
 refresh keeps working. A token in the address bar is never taken: any site could plant its own
 token in a visitor's browser with a link.
+
+The refresh reloads the page, which sends a screen reader or keyboard user back to the top each
+time, so the first control in the content turns it off (`?refresh=off`, kept by the reload
+itself): WCAG 2.2.1, a time limit the user can turn off before meeting it.
 """
 
 from __future__ import annotations
 
-import functools
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reporting.config import ReportingSettings
 from reporting.routes import current_summary
 from signpost_runtime.auth import AuthError
 from signpost_runtime.openapi import page_responses, problem_responses
-from signpost_runtime.sign_in import PageSession
+from signpost_web import Pages
+from signpost_web.sign_in import PageSession
 
 router = APIRouter(tags=["dashboard"])
 
 SCOPE = "reporting:read"
 COOKIE_NAME = "signpost_reporting_token"
-_SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
-@functools.cache
-def _templates() -> Environment:
-    return Environment(
-        loader=PackageLoader("reporting", "templates"), autoescape=True, undefined=StrictUndefined, trim_blocks=True
-    )
-
-
-def _page(template: str, status_code: int, **context: object) -> HTMLResponse:
-    html = _templates().get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=_SECURITY_HEADERS)
+SERVICE_NAME = "Signpost reporting"
+PAGES = Pages("reporting", service_name=SERVICE_NAME)
+# The NHS.UK header's account area: signing out is a POST, so no link or prefetch can sign anyone out.
+SIGN_OUT = {"items": [{"text": "Sign out", "action": "/sign-out", "method": "post"}]}
 
 
 def _settings(request: Request) -> ReportingSettings:
@@ -54,11 +43,13 @@ def _secure_cookie(request: Request) -> bool:
     return _settings(request).dashboard_cookie_secure or request.url.scheme == "https"
 
 
-SESSION = PageSession(scope=SCOPE, cookie_name=COOKIE_NAME, title="Signpost reporting", secure_cookie=_secure_cookie)
+SESSION = PageSession(scope=SCOPE, cookie_name=COOKIE_NAME, title=SERVICE_NAME, secure_cookie=_secure_cookie)
 
 
 def _denied(error: AuthError) -> HTMLResponse:
-    response = _page("denied.html", error.status_code, error=error.message, forbidden=error.status_code == 403)
+    forbidden = error.status_code == 403
+    title = "You do not have access to this dashboard" if forbidden else "You need a token to see this dashboard"
+    response = PAGES.render("denied.html", title=title, status_code=error.status_code, error=error.message)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
 
@@ -73,10 +64,23 @@ def _denied(error: AuthError) -> HTMLResponse:
         **problem_responses(503),
     },
 )
-async def dashboard(request: Request) -> Response:
+async def dashboard(
+    request: Request,
+    refresh: Annotated[
+        Literal["on", "off"],
+        Query(description="off: the page does not reload itself (for reading it with a screen reader or keyboard)"),
+    ] = "on",
+) -> Response:
     try:
         await SESSION.principal(request)
     except AuthError as error:
         return SESSION.sign_in_redirect(request) if error.status_code == 401 else _denied(error)
     summary = await current_summary(request)
-    return _page("dashboard.html", 200, summary=summary, refresh_seconds=_settings(request).dashboard_refresh_seconds)
+    return PAGES.render(
+        "dashboard.html",
+        title="Referrals dashboard",
+        summary=summary,
+        refresh_seconds=_settings(request).dashboard_refresh_seconds,
+        refreshing=refresh == "on",
+        account=SIGN_OUT,
+    )

@@ -13,7 +13,7 @@ from signpost_contracts import DEFAULT_NAMESPACE, all_topics
 from signpost_contracts.vocabulary import SERVICES as SERVICE_NAMES
 from signpost_contracts.vocabulary import Scope
 from signpost_devstack.broker import create_topics
-from signpost_devstack.net import free_port
+from signpost_devstack.net import free_port, preferred_port
 from signpost_devstack.processes import ManagedProcess, console_script
 from signpost_runtime.auth import issue_token
 from signpost_runtime.db import with_database
@@ -55,9 +55,12 @@ class StackConfig:
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.ports = {s.name: (s.default_port if config.fixed_ports else free_port()) for s in SERVICES}
-        if not config.fixed_ports:
-            config.smtp_port, config.sink_http_port = free_port(), free_port()
+        # The documented ports when free; when something else already listens there (another stack, a
+        # stray process), any free port, which the banner prints: a service must never take another
+        # process's answers on its port for its own readiness.
+        choose = preferred_port if config.fixed_ports else lambda _: free_port()
+        self.ports = {s.name: choose(s.default_port) for s in SERVICES}
+        config.smtp_port, config.sink_http_port = choose(config.smtp_port), choose(config.sink_http_port)
         self.sink = ManagedProcess(
             "smtp-sink",
             [

@@ -2,7 +2,8 @@
 
 Each template extends base.txt.j2 and fills two blocks: `subject` (one line) and `body`. The
 context holds only what identifies the referral to the referrer (their own reference and the
-Signpost id) and the outcome: no name or NHS number can reach an email because none is given.
+Signpost id) and the outcome: no name or NHS number can reach an email because none is given. The
+referrer's own words (organisation name, reference) pass through `display_text` first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
 from notifications.domain.outcomes import Outcome, ReferrerContact
 
 
@@ -38,8 +40,9 @@ class EmailTemplates:
         context: dict[str, Any] = {
             "outcome": outcome,
             "referral_id": outcome.referral_id,
-            "reference": contact.reference,
-            "organisation_name": contact.organisation_name,
+            # Made safe already by contact_of; again here for contacts stored before it was.
+            "reference": display_text(contact.reference, REFERENCE_LIMIT),
+            "organisation_name": display_text(contact.organisation_name, ORGANISATION_NAME_LIMIT),
         }
         subject = "".join(template.blocks["subject"](template.new_context(context)))
         text = template.render(context)

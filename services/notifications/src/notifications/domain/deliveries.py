@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
-from notifications.domain.outcomes import ReferrerContact
+from email_validator import EmailNotValidError, validate_email
+
+from notifications.domain.outcomes import Outcome, ReferrerContact
 
 EMAIL = "email"
+DeliveryStatus = Literal["pending", "sent", "failed"]
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
 _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
-# Deliberately simple: one @, a dotted domain, nothing that could break a header or an SMTP command.
-_USABLE_EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+")
+_LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
 
 
 def idempotency_key(outcome_event_id: str, channel: str = EMAIL) -> str:
@@ -29,6 +32,21 @@ def message_id(key: str, domain: str) -> str:
     return f"<{notification_id(key)}@{domain}>"
 
 
+def address_problem(address: str | None) -> str | None:
+    """What is wrong with `address` as one recipient, in email-validator's words; None if it can be used.
+
+    Deliverability (DNS) is not checked here: that needs the network, and a referrer's mail server
+    being down for a moment must not fail the delivery. The SMTP provider decides that at send time.
+    """
+    if not address:
+        return "there is no address"
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
 def recipient_problem(contact: ReferrerContact) -> str | None:
     """Why this referrer cannot be emailed, worded for the person who must follow it up; None if they can."""
     who = contact.organisation_name or "the referrer"
@@ -40,13 +58,81 @@ def recipient_problem(contact: ReferrerContact) -> str | None:
             f"referrer.contact.email, so {who} could not be emailed; tell them the outcome another way "
             "and ask them to include a contact email in future referrals"
         )
-    if not _USABLE_EMAIL.fullmatch(contact.email):
+    problem = address_problem(contact.email)
+    if problem:
         return (
-            f"unusable referrer email address {contact.email!r} (referrer.contact.email) for referral "
-            f"{contact.referral_id}: expected one address like name@example.nhs.uk; tell {who} the outcome "
-            "another way and ask them to correct their contact details"
+            f"unusable referrer email address {contact.email[:_LONGEST_ADDRESS_SHOWN]!r} (referrer.contact.email) "
+            f"for referral {contact.referral_id}: {problem} Expected one address like name@example.nhs.uk; "
+            f"tell {who} the outcome another way and ask them to correct their contact details"
         )
     return None
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    notification_id: uuid.UUID
+    idempotency_key: str
+    outcome: Outcome
+    channel: str
+    recipient: str | None
+    subject: str
+    body: str
+    correlation_id: str
+    failed_because: str | None = None  # set when the delivery can never be attempted
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a delivery's lease, and which claim of it this is: the fencing token for its result."""
+
+    owner: str
+    number: int
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    notification_id: uuid.UUID
+    idempotency_key: str
+    referral_id: str
+    outcome_event_id: str
+    about_event_type: str
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    correlation_id: str
+    attempts: int  # the provider's answers so far (sent or refused), not counting this one
+    unrecorded_claims: int  # claims since a result was last recorded, this one included
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A delivery's result was recorded: after `attempts` attempts, at `at`."""
+
+    attempts: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RedriveCandidate:
+    """A delivery someone asked to re-drive, as found: only a failed one with a usable address goes again."""
+
+    notification_id: uuid.UUID
+    referral_id: str
+    status: DeliveryStatus
+    recipient: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RedriveSelection:
+    """Which deliveries to send again: these ids, or a referral's failed ones, or every failed one (since a moment)."""
+
+    notification_ids: tuple[uuid.UUID, ...] = ()
+    referral_id: str | None = None
+    all_failed: bool = False
+    failed_since: datetime | None = None  # with all_failed only
 
 
 @dataclass(frozen=True)
@@ -60,8 +146,17 @@ class OutgoingEmail:
 
 
 class SendError(Exception):
-    """A send did not succeed. Permanent failures (SMTP 5xx) will not succeed on retry."""
+    """The provider answered the message with a refusal. Permanent ones (SMTP 5xx) will not succeed on retry."""
 
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ProviderUnavailableError(Exception):
+    """The provider could not be reached, or would not take any message: nothing was said about this one.
+
+    Connection refused or reset, a name that does not resolve, a connect timeout, a failed TLS
+    handshake, 421 (service not available), or our own credentials refused. The delivery waits for
+    the provider to come back; the attempt is not counted.
+    """

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
@@ -50,14 +51,28 @@ class ReferrerContact(BaseModel):
     reference: str | None = None
 
 
+class AwaitingOutcome(BaseModel):
+    """An outcome stored while its referral's details (referral.received.v1) have not arrived."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    referral_id: str
+    correlation_id: str
+    recorded_at: datetime
+    waiting_seconds: float
+
+
 def contact_of(received: ReferralReceived) -> ReferrerContact:
+    """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
     return ReferrerContact(
         referral_id=received.referral_id,
         email=(received.referrer.contact.email or "").strip() or None,
-        organisation_name=received.referrer.organisation_name,
+        organisation_name=display_text(received.referrer.organisation_name, ORGANISATION_NAME_LIMIT),
         ods_code=received.referrer.ods_code,
-        reference=reference,
+        reference=display_text(reference, REFERENCE_LIMIT),
     )
 
 

@@ -14,6 +14,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from referral_intake.adapters.fhir_objects import strings_for_objects
 from referral_intake.adapters.outcome import FhirError, Issue
 
 ROOT = "ServiceRequest"
@@ -63,6 +64,8 @@ def validate_service_request(data: dict[str, Any]) -> Any:
             "resourceType",
         )
     _check_contained(data.get("contained"))
+    if strings := strings_for_objects(data):
+        raise FhirError(strings)
     try:
         model = ServiceRequest.model_validate(data)
     except ValidationError as exc:

@@ -14,7 +14,6 @@ the organisation's sign-in (oauth2-proxy) in front of the pages and pass the hea
 
 from __future__ import annotations
 
-import functools
 import hmac
 import secrets
 from collections.abc import Callable
@@ -24,12 +23,13 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from signpost_runtime.auth import AuthError, Principal, TokenVerifier
 from signpost_runtime.openapi import page_responses, problem_responses
+from signpost_web import FormErrors, Pages
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+TOKEN_FIELD = "token"  # the textarea's name and id: the error summary links to it
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -37,13 +37,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 _MAX_FIELDS = 200
-
-
-@functools.cache
-def _templates() -> Environment:
-    return Environment(
-        loader=PackageLoader("signpost_runtime", "templates"), autoescape=True, undefined=StrictUndefined
-    )
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -75,6 +68,7 @@ class PageSession:
         self.csrf_cookie = f"{cookie_name}_form"
         self.title = title
         self.secure_cookie = secure_cookie
+        self.pages = Pages("signpost_web", service_name=title)
 
     async def principal(self, request: Request) -> Principal:
         """The signed-in principal (the cookie, or a header from a proxy in front); AuthError otherwise."""
@@ -97,19 +91,20 @@ class PageSession:
         return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303, headers=SECURITY_HEADERS)
 
     def form(self, request: Request, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+        """The form (again, with `error` in the NHS.UK error pattern on the token field), and its one-time value."""
         nonce = secrets.token_urlsafe(32)
-        html = (
-            _templates()
-            .get_template("sign_in.html")
-            .render(
-                title=self.title,
-                scope=self.scope,
-                nonce=nonce,
-                next=safe_next(request.query_params.get("next")),
-                error=error,
-            )
+        errors = FormErrors()
+        if error:
+            errors.add(TOKEN_FIELD, error)
+        response = self.pages.render(
+            "signpost/sign_in.html",
+            title=f"Sign in to {self.title}",
+            status_code=status_code,
+            errors=errors,
+            scope=self.scope,
+            form_id=nonce,
+            next=safe_next(request.query_params.get("next")),
         )
-        response = HTMLResponse(html, status_code=status_code, headers=_page_headers())
         response.set_cookie(
             self.csrf_cookie,
             nonce,
@@ -125,16 +120,18 @@ class PageSession:
         try:
             fields = await form_fields(request)
         except AuthError as error:
-            return self.form(request, error=error.message, status_code=error.status_code)
+            return self.form(request, error=_sentence(error.message), status_code=error.status_code)
         sent, expected = fields.get("form_id", ""), request.cookies.get(self.csrf_cookie, "")
         if not expected or not hmac.compare_digest(sent, expected) or not _same_origin(request):
             # A form posted from another site, or an old page: nothing is signed in.
-            return self.form(request, error="this sign-in form has expired; sign in again below", status_code=403)
-        token = fields.get("token", "").strip()
+            return self.form(request, error="This sign-in form has expired: paste your token again", status_code=403)
+        token = fields.get(TOKEN_FIELD, "").strip()
+        if not token:
+            return self.form(request, error="Enter a bearer token", status_code=400)
         try:
             await self._verified(request, f"Bearer {token}")
         except AuthError as error:
-            return self.form(request, error=error.message, status_code=error.status_code)
+            return self.form(request, error=_refusal(error), status_code=error.status_code)
         response = RedirectResponse(safe_next(fields.get("next")), status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
             self.cookie_name, token, httponly=True, samesite="strict", secure=self.secure_cookie(request), path="/"
@@ -210,9 +207,12 @@ def _form_errors() -> dict[int | str, dict[str, Any]]:
     return errors
 
 
-def _page_headers() -> dict[str, str]:
-    return {
-        **SECURITY_HEADERS,
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'",
-    }
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def _refusal(error: AuthError) -> str:
+    """What the person reads when their token is turned away: the verifier's reason, said as a sentence."""
+    if error.status_code == 401:
+        return f"The token was not accepted: {error.message}"
+    return _sentence(error.message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signpost_runtime.sign_in import safe_next
+from signpost_web.sign_in import safe_next
 
 pytestmark = pytest.mark.unit
 

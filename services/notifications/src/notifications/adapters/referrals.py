@@ -1,0 +1,110 @@
+"""What notifications remembers between events: referrer contacts and the outcomes to tell them.
+
+Every method runs on the unit of work's connection, inside its transaction.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from notifications.domain.outcomes import AwaitingOutcome, Outcome, ReferrerContact
+
+# First key of the two-key advisory lock: keeps these locks apart from any other advisory lock.
+_REFERRAL_LOCK_CLASS = 8083
+
+
+class ReferralRepository:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def lock(self, referral_id: str) -> None:
+        """Serialise the events of one referral across consumers until this transaction ends.
+
+        The contact and the outcome arrive on different topics, possibly at two replicas at once; without
+        this, each transaction could miss the other's uncommitted row and no delivery would be created.
+        """
+        await self.connection.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", _REFERRAL_LOCK_CLASS, referral_id
+        )
+
+    async def save_contact(self, contact: ReferrerContact, event_id: str) -> None:
+        await self.connection.execute(
+            "INSERT INTO referrer_contacts"
+            " (referral_id, email, organisation_name, ods_code, referrer_reference, received_event_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (referral_id) DO NOTHING",
+            contact.referral_id,
+            contact.email,
+            contact.organisation_name,
+            contact.ods_code,
+            contact.reference,
+            event_id,
+        )
+        await self.connection.execute(
+            "UPDATE outcomes SET awaiting_referral = false WHERE referral_id = $1 AND awaiting_referral",
+            contact.referral_id,
+        )
+
+    async def contact(self, referral_id: str) -> ReferrerContact | None:
+        row = await self.connection.fetchrow(
+            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference"
+            " FROM referrer_contacts WHERE referral_id = $1",
+            referral_id,
+        )
+        if row is None:
+            return None
+        return ReferrerContact(
+            referral_id=row["referral_id"],
+            email=row["email"],
+            organisation_name=row["organisation_name"],
+            ods_code=row["ods_code"],
+            reference=row["referrer_reference"],
+        )
+
+    async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
+        await self.connection.execute(
+            "INSERT INTO outcomes (event_id, referral_id, event_type, details, correlation_id, awaiting_referral)"
+            " VALUES ($1, $2, $3, $4::jsonb, $5,"
+            "  NOT EXISTS (SELECT 1 FROM referrer_contacts WHERE referral_id = $2))"
+            " ON CONFLICT (event_id) DO NOTHING",
+            outcome.event_id,
+            outcome.referral_id,
+            outcome.event_type,
+            outcome.model_dump_json(),
+            correlation_id,
+        )
+
+    async def has_outcomes(self, referral_id: str) -> bool:
+        return bool(
+            await self.connection.fetchval("SELECT EXISTS (SELECT 1 FROM outcomes WHERE referral_id = $1)", referral_id)
+        )
+
+    async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
+        rows = await self.connection.fetch(
+            "SELECT o.details, o.correlation_id FROM outcomes o"
+            " WHERE o.referral_id = $1 AND NOT EXISTS"
+            "  (SELECT 1 FROM deliveries d WHERE d.outcome_event_id = o.event_id AND d.channel = $2)"
+            " ORDER BY o.recorded_at",
+            referral_id,
+            channel,
+        )
+        return [(Outcome.model_validate_json(row["details"]), row["correlation_id"]) for row in rows]
+
+    async def awaiting_referral(self, longer_than_seconds: float, limit: int) -> list[AwaitingOutcome]:
+        rows = await self.connection.fetch(
+            "SELECT event_id, event_type, referral_id, correlation_id, recorded_at,"
+            " extract(epoch FROM now() - recorded_at)::float8 AS waiting_seconds"
+            " FROM outcomes WHERE awaiting_referral AND recorded_at < now() - make_interval(secs => $1)"
+            " ORDER BY recorded_at LIMIT $2",
+            longer_than_seconds,
+            limit,
+        )
+        return [AwaitingOutcome(**dict(row)) for row in rows]
+
+    async def count_awaiting_referral(self, longer_than_seconds: float) -> int:
+        return int(
+            await self.connection.fetchval(
+                "SELECT count(*) FROM outcomes"
+                " WHERE awaiting_referral AND recorded_at < now() - make_interval(secs => $1)",
+                longer_than_seconds,
+            )
+        )

@@ -1,0 +1,157 @@
+"""The reporting dashboard in a real browser: signing in by keyboard, the error state, what a page
+loads, and axe-core on each state (no serious or critical violation)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from support.auth import token
+from support.browser import activate, assert_accessible, focused, screenshot, tab_to
+from support.events import notification_sent, referral_assigned, referral_received, referral_triaged
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# axe fails any meta refresh under 20 hours, as it cannot see that the page offers a way to stop it
+# (WCAG 2.2.1 asks for one, before the limit is met); the stop control is tested by keyboard below.
+REFRESH_CONTROLLED = {"meta-refresh": "the dashboard's first control stops the refresh (tested below)"}
+
+
+def _one_assigned_and_one_declined(site) -> None:
+    assigned, declined = (f"ref-{uuid.uuid4()}" for _ in range(2))
+    site.deliver(
+        referral_received(assigned),
+        referral_triaged(assigned, "accepted"),
+        referral_assigned(assigned),
+        notification_sent(assigned),
+        referral_received(declined),
+        referral_triaged(declined, "declined"),
+        total_referrals=2,
+    )
+
+
+def _rows(page: Page, table_id: str) -> dict[str, list[str]]:
+    """A table as a screen reader reads it: each row's header, then its cells."""
+    rows: dict[str, list[str]] = {}
+    for row in page.locator(f"table#{table_id} tbody tr").all():
+        header = row.locator("th").inner_text().strip()
+        rows[header] = [cell.strip() for cell in row.locator("td").all_inner_texts()]
+    return rows
+
+
+def test_a_person_signs_in_with_the_keyboard_alone_and_sees_the_dashboard(reporting_site, page, page_log):
+    _one_assigned_and_one_declined(reporting_site)
+    page.goto(reporting_site.base_url + "/")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2F$"))
+    assert_accessible(page, name="the sign-in form")
+
+    order = tab_to(page, page.get_by_label("Bearer token"))
+    assert order[0].startswith("a Skip to main content"), order
+    page.keyboard.insert_text(token("reporting:read"))  # what pasting does
+    page.keyboard.press("Tab")
+    assert focused(page) == "button Sign in"
+    activate(page, "Enter")
+
+    expect(page).to_have_url(reporting_site.base_url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+    expect(page).to_have_title("Referrals dashboard - Signpost reporting")
+    assert _rows(page, "totals") == {"Total referrals": ["2"], "Of which, receipt not yet recorded here": ["0"]}
+    assert _rows(page, "by-decision") == {"Accepted": ["1"], "Declined": ["1"], "Redirected": ["0"]}
+    assert _rows(page, "by-referrer") == {"B82005": ["2", "1"]}
+    expect(page.locator("table#by-status caption")).to_have_text("Referrals by status")
+    assert page.locator("table#by-status thead th").all_inner_texts() == ["Status", "Referrals"]
+    assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "600"
+    screenshot(page, "dashboard-signed-in")
+    assert_accessible(page, name="the refreshing dashboard", exempt=REFRESH_CONTROLLED)
+    page_log(page).assert_only(reporting_site.base_url)
+
+
+def test_the_dashboards_refresh_can_be_stopped_from_the_keyboard_and_then_passes_axe_in_full(reporting_site, page):
+    page.goto(reporting_site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+
+    order = tab_to(page, page.locator("#refresh-control"))
+    assert order[-1] == "a#refresh-control Stop refreshing this page"
+    assert len(order) == 4, f"skip link, header, sign out, then this: the first control of the content ({order})"
+    activate(page, "Enter")
+
+    expect(page).to_have_url(reporting_site.base_url + "/?refresh=off")
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    expect(page.locator("#refresh-control")).to_have_text("Refresh it every 600 seconds")
+    assert_accessible(page, name="the dashboard, not refreshing")
+
+
+def test_the_sign_out_button_works_from_the_keyboard_with_space(reporting_site, page):
+    page.goto(reporting_site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+
+    page.get_by_role("button", name="Sign out").focus()
+    activate(page, "Space")
+
+    expect(page).to_have_url(reporting_site.base_url + "/sign-in")
+    page.goto(reporting_site.base_url + "/")
+    expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+
+
+def test_a_refused_token_shows_the_error_summary_and_the_field_error_and_passes_axe(reporting_site, page, page_log):
+    page.goto(reporting_site.base_url + "/sign-in?next=/")
+    page.get_by_label("Bearer token").fill(token("reporting:read")[:-4] + "AAAA")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: Sign in to Signpost reporting"))
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
+    expect(summary.get_by_role("link")).to_have_text(re.compile(r"The token was not accepted: bearer token rejected"))
+    expect(page.locator("#token-error")).to_contain_text("The token was not accepted")
+    expect(summary).to_be_focused()  # NHS.UK's script moves focus to the summary, so it is read out first
+    screenshot(page, "sign-in-refused-token")
+    assert_accessible(page, name="the sign-in form with a refused token")
+
+    summary.get_by_role("link").focus()
+    activate(page, "Enter")
+    expect(page.get_by_label("Bearer token")).to_be_focused()
+    page_log(page).assert_only(reporting_site.base_url)
+
+
+def test_signing_in_and_reading_the_dashboard_work_without_javascript(reporting_site, open_page, page_log):
+    page = open_page(javascript=False)
+    page.goto(reporting_site.base_url + "/")
+    page.get_by_label("Bearer token").fill("")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter a bearer token")
+
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+    assert _rows(page, "totals")["Total referrals"] == ["0"]
+    expect(page.locator("table#by-referrer tbody")).to_have_text("No referrals yet.")
+    # axe itself needs JavaScript: these pages' markup is checked with it in the tests above.
+    page_log(page).assert_only(reporting_site.base_url)
+
+
+def test_the_pages_load_everything_from_the_service_itself_and_nothing_from_anywhere_else(
+    reporting_site, page, page_log
+):
+    page.goto(reporting_site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+    page.wait_for_load_state("networkidle")
+
+    log = page_log(page)
+    log.assert_only(reporting_site.base_url)
+    paths = {url.removeprefix(reporting_site.base_url).split("?")[0] for url in log.requests}
+    assert "/static/nhsuk/10.6.1/nhsuk-frontend.min.css" in paths
+    assert "/static/nhsuk/10.6.1/nhsuk-frontend.min.js" in paths
+    # The stylesheet applied (NHS blue header) and NHS.UK's script ran under the page's CSP.
+    header_colour = page.locator("header.nhsuk-header").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert header_colour == "rgb(0, 94, 184)"
+    expect(page.locator("body")).to_have_class(re.compile(r"\bnhsuk-frontend-supported\b"))

@@ -1,0 +1,185 @@
+"""A fake notifications unit: deliveries and referrer contacts in memory, events in a list."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from notifications.domain.deliveries import (
+    Claim,
+    ClaimedDelivery,
+    DeliveryStatus,
+    Finished,
+    NewDelivery,
+    RedriveCandidate,
+    RedriveSelection,
+)
+from notifications.domain.outcomes import Outcome, ReferrerContact
+from signpost_contracts import EventEnvelope
+
+
+@dataclass
+class Row:
+    delivery: NewDelivery
+    status: DeliveryStatus
+    attempts: int = 0
+    claims: int = 0
+    unrecorded_claims: int = 0
+    owner: str | None = None
+    leased: bool = False
+    last_error: str | None = None
+    retry_in: float | None = None
+
+
+class FakeDeliveries:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Row] = {}
+
+    async def add(self, delivery: NewDelivery) -> bool:
+        if any(row.delivery.idempotency_key == delivery.idempotency_key for row in self.rows.values()):
+            return False
+        status: DeliveryStatus = "failed" if delivery.failed_because else "pending"
+        self.rows[delivery.notification_id] = Row(delivery, status, last_error=delivery.failed_because)
+        return True
+
+    async def claim_due(self, limit: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]:
+        due = [row for row in self.rows.values() if row.status == "pending" and not row.leased][:limit]
+        for row in due:
+            row.claims, row.unrecorded_claims, row.owner, row.leased = (
+                row.claims + 1,
+                row.unrecorded_claims + 1,
+                owner,
+                True,
+            )
+        return [self.claimed(row) for row in due]
+
+    def claimed(self, row: Row) -> ClaimedDelivery:
+        d = row.delivery
+        return ClaimedDelivery(
+            notification_id=d.notification_id,
+            idempotency_key=d.idempotency_key,
+            referral_id=d.outcome.referral_id,
+            outcome_event_id=d.outcome.event_id,
+            about_event_type=d.outcome.event_type,
+            channel=d.channel,
+            recipient=d.recipient or "",
+            subject=d.subject,
+            body=d.body,
+            correlation_id=d.correlation_id,
+            attempts=row.attempts,
+            unrecorded_claims=row.unrecorded_claims,
+            claim=Claim(row.owner or "", row.claims),
+        )
+
+    def _held(self, delivery: ClaimedDelivery) -> Row | None:
+        row = self.rows.get(delivery.notification_id)
+        if row and row.status == "pending" and Claim(row.owner or "", row.claims) == delivery.claim:
+            return row
+        return None
+
+    def _settle(self, row: Row, **changes: Any) -> None:
+        for name, value in {"leased": False, "unrecorded_claims": 0, **changes}.items():
+            setattr(row, name, value)
+
+    async def mark_sent(self, delivery: ClaimedDelivery) -> Finished | None:
+        if (row := self._held(delivery)) is None:
+            return None
+        self._settle(row, status="sent", attempts=row.attempts + 1)
+        return Finished(row.attempts, datetime.now(UTC))
+
+    async def mark_failed(self, delivery: ClaimedDelivery, error: str, *, attempted: bool) -> Finished | None:
+        if (row := self._held(delivery)) is None:
+            return None
+        self._settle(row, status="failed", attempts=row.attempts + int(attempted), last_error=error)
+        return Finished(row.attempts, datetime.now(UTC))
+
+    async def schedule_retry(self, delivery: ClaimedDelivery, delay_seconds: float, error: str) -> bool:
+        if (row := self._held(delivery)) is None:
+            return False
+        self._settle(row, attempts=row.attempts + 1, last_error=error, retry_in=delay_seconds)
+        return True
+
+    async def wait_for_provider(self, delivery: ClaimedDelivery, error: str) -> bool:
+        if (row := self._held(delivery)) is None:
+            return False
+        self._settle(row, last_error=error)
+        return True
+
+    async def holder_of(self, notification_id: uuid.UUID) -> tuple[DeliveryStatus, Claim | None] | None:
+        row = self.rows.get(notification_id)
+        return None if row is None else (row.status, Claim(row.owner, row.claims) if row.owner else None)
+
+    async def redrive_candidates(self, selection: RedriveSelection) -> list[RedriveCandidate]:
+        def chosen(row: Row) -> bool:
+            if selection.notification_ids:
+                return row.delivery.notification_id in selection.notification_ids
+            if selection.referral_id:
+                return row.delivery.outcome.referral_id == selection.referral_id and row.status == "failed"
+            return selection.all_failed and row.status == "failed"
+
+        return [
+            RedriveCandidate(nid, row.delivery.outcome.referral_id, row.status, row.delivery.recipient, row.last_error)
+            for nid, row in self.rows.items()
+            if chosen(row)
+        ]
+
+    async def redrive(self, notification_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        back = [nid for nid in notification_ids if self.rows[nid].status == "failed"]
+        for nid in back:
+            self._settle(self.rows[nid], status="pending", attempts=0, owner=None)
+        return back
+
+    async def of_referral(self, referral_id: str) -> list[dict[str, Any]]:
+        return [
+            {"notification_id": nid, "status": row.status}
+            for nid, row in self.rows.items()
+            if row.delivery.outcome.referral_id == referral_id
+        ]
+
+
+class FakeReferrals:
+    def __init__(self, deliveries: FakeDeliveries) -> None:
+        self.deliveries = deliveries
+        self.contacts: dict[str, ReferrerContact] = {}
+        self.outcomes: dict[str, tuple[Outcome, str]] = {}
+
+    async def lock(self, referral_id: str) -> None:
+        pass  # one fake unit at a time: nothing to serialise
+
+    async def save_contact(self, contact: ReferrerContact, event_id: str) -> None:
+        self.contacts.setdefault(contact.referral_id, contact)
+
+    async def contact(self, referral_id: str) -> ReferrerContact | None:
+        return self.contacts.get(referral_id)
+
+    async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
+        self.outcomes.setdefault(outcome.event_id, (outcome, correlation_id))
+
+    async def has_outcomes(self, referral_id: str) -> bool:
+        return any(outcome.referral_id == referral_id for outcome, _ in self.outcomes.values())
+
+    async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
+        delivered = {row.delivery.outcome.event_id for row in self.deliveries.rows.values()}
+        return [
+            (outcome, correlation_id)
+            for outcome, correlation_id in self.outcomes.values()
+            if outcome.referral_id == referral_id and outcome.event_id not in delivered
+        ]
+
+
+@dataclass
+class FakeUnit:
+    deliveries: FakeDeliveries = field(default_factory=FakeDeliveries)
+    referrals: FakeReferrals = field(init=False)
+    events: list[EventEnvelope] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.referrals = FakeReferrals(self.deliveries)
+
+    def publish(self, *events: EventEnvelope) -> None:
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [event.type for event in self.events]
