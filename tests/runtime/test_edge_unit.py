@@ -37,6 +37,14 @@ def _app(**settings: Any) -> FastAPI:
     async def items(referral_id: Annotated[str, Query(max_length=20)], page: int = 1) -> dict[str, Any]:
         return {"referral_id": referral_id, "page": page}
 
+    @app.get("/form")
+    async def form() -> dict[str, str]:
+        return {}
+
+    @app.post("/form")
+    async def submit() -> dict[str, str]:
+        return {}
+
     @app.get("/raise/{kind}")
     async def raising(kind: str) -> None:
         raise _ERRORS[kind]
@@ -221,6 +229,13 @@ async def test_an_unknown_path_and_an_unsupported_method_are_problems():
     assert "/nowhere is not a resource" in _problem(unknown, 404)["detail"]
     assert _problem(wrong_method, 405)
     assert wrong_method.headers["allow"] == "GET"
+
+
+async def test_an_unsupported_method_on_a_path_of_two_routes_names_both_methods():
+    async with _client(_app()) as client:
+        response = await client.delete("/form")
+    assert response.headers["allow"] == "GET, POST"
+    assert _problem(response, 405)["detail"] == "DELETE is not supported on /form; it takes GET, POST"
 
 
 @pytest.mark.parametrize("kind", ["refused", "timeout", "starting-up", "deadlock", "disk-full", "read-only", "broker"])

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from signpost_runtime import auth
 from signpost_runtime.problems import RETRY_AFTER_SECONDS, FieldError, Problem, shapes_of
@@ -61,11 +62,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         detail = f"{path} is not a resource or operation here"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
         detail = f"{method} is not supported on {path}" + (f"; it takes {allowed}" if allowed else "")
+        return _respond(request, Problem(405, detail, headers={**(exc.headers or {}), "Allow": allowed}))
     else:
         detail = str(exc.detail)
     return _respond(request, Problem(exc.status_code, detail, headers=dict(exc.headers or {})))
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes. Starlette's own Allow names only the first route matching the path,
+    so a path served by two routes (GET and POST /sign-in) would claim to take only one of them."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})  # no method matches: path only
+        if match is Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 _LOCATIONS = {"query": "query parameter", "path": "path parameter", "header": "header", "cookie": "cookie"}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 
 def console_script(name: str) -> str:
@@ -53,12 +54,26 @@ class ManagedProcess:
             if not self.running():
                 raise RuntimeError(f"{self.name} exited during start-up; last log lines:\n{self.log_tail()}")
             try:
-                if httpx.get(self.ready_url, timeout=2).status_code == 200:
+                if httpx.get(self.ready_url, timeout=2).status_code == 200 and self._listens_on_ready_port():
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready at {self.ready_url} after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def _listens_on_ready_port(self) -> bool:
+        """Whether the ready answer came from this child: another process (another stack) may have
+        taken the port between choosing it and this child binding it, and its 200 is not ours."""
+        port = httpx.URL(self.ready_url or "").port
+        try:
+            family = [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
+            return any(
+                c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                for member in family
+                for c in member.net_connections(kind="tcp")
+            )
+        except psutil.Error:
+            return False
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (graceful: drain, flush the outbox), then SIGKILL if it does not finish in time."""
