@@ -105,6 +105,7 @@ async def test_the_worklist_shows_a_connector_their_own_cases_with_what_first_co
     assert theirs not in page.text
     assert "Phone after 2pm, she is hard of hearing" in page.text
     assert "0 of 6" in page.text
+    assert re.search(r"Days since assignment </span>\s*0\s*</td>", page.text), "assigned today: 0 days, not blank"
     assert "<title>Your cases - Signpost connector pages</title>" in page.text
 
 
