@@ -123,12 +123,13 @@ def _form_route(form: ActionForm) -> None:
         f"{WORKLIST}/{{referral_id}}/{form.name}",
         submit,
         methods=["POST"],
+        status_code=303,  # the form's only success: post/redirect/get, never a page of its own
         name=f"case_page_{form.name}",
         summary=f"The case page's {form.name} form",
         response_class=HTMLResponse,
         openapi_extra={"requestBody": {"required": True, "content": {FORM_MEDIA_TYPE: {"schema": {"type": "object"}}}}},
         responses={
-            303: {"description": "Recorded: back to the case page, which says so"},
+            303: {"description": "Recorded: back to the case page, which says so (or, not signed in, to sign-in)"},
             **{status: {"description": what, **HTML} for status, what in _REFUSALS.items()},
         },
     )
