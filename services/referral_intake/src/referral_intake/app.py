@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.case_service import CaseService
+from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
 from referral_intake.fhir.routes import router as fhir_router
@@ -32,6 +33,7 @@ from signpost_contracts.registry import (
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from signpost_web import mount_static
 
 PUBLISHES = [
     REFERRAL_RECEIVED,
@@ -66,12 +68,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
-    routers = [fhir_router, withdrawal_router, case_router]
-    app = build_app(ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API)")
+    routers = [fhir_router, withdrawal_router, case_router, case_pages.router, case_pages.SESSION.router()]
+    app = build_app(
+        ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
+    )
     app.state.intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value())
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
+    mount_static(app)
     return app
 
 

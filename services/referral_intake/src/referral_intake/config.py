@@ -28,6 +28,10 @@ class IntakeSettings(ServiceSettings):
     # never the request's Host header, which any client can set to anything.
     public_base_url: str | None = None
 
+    # Mark the connector pages' token cookie Secure. Off for http://localhost; on wherever TLS is served
+    # (behind a TLS-terminating proxy the request itself arrives as http, so say so here).
+    pages_cookie_secure: bool = False
+
     # `production` refuses to start with development defaults for secrets (the manifests set it).
     environment: Literal["development", "production"] = "development"
     # The key of person_key, the HMAC-SHA256 of an NHS number that lets triage recognise the same person

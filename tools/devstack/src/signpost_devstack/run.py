@@ -45,6 +45,7 @@ def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
         "",
         f"Signpost is running (infrastructure: {origin}).",
         f"  referral intake   {intake}/fhir/metadata",
+        f"  connector pages   {intake}/worklist   (sign in with the bearer token below)",
         f"  triage            {stack.url('triage')}/roster",
         f"  notifications     {stack.url('notifications')}/deliveries",
         f"  reporting         {stack.url('reporting')}/   (sign in with the bearer token below)",

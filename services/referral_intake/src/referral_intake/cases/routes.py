@@ -15,8 +15,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from referral_intake.case_service import CaseNotFound, CaseService
+from referral_intake.case_service import CaseNotFound
 from referral_intake.cases import views
+from referral_intake.cases.edge import case_service, case_units
 from referral_intake.cases.requests import (
     ClosureRequest,
     ContactRequest,
@@ -30,28 +31,16 @@ from referral_intake.cases.requests import (
 from referral_intake.domain.case_rules import AllowanceUsedUp
 from referral_intake.domain.refusals import CaseConflict, CaseInvalid
 from referral_intake.ports import WorklistStatus
-from referral_intake.unit import IntakeUnit
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.openapi import problem_responses
 from signpost_runtime.problems import FieldError, Problem
-from signpost_runtime.runtime import ServiceRuntime
-from signpost_runtime.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/cases", tags=["Cases"], responses=problem_responses(401, 403, 503))
 CaseWorker = Annotated[Principal, Depends(scope_required(Scope.CASES_WRITE, Scope.CASES_COORDINATE))]
 Coordinator = Annotated[Principal, Depends(scope_required(Scope.CASES_COORDINATE))]
 READ = problem_responses(404)
 WRITE = problem_responses(404, 409, 422)
-
-
-def _service(request: Request) -> CaseService:
-    return request.app.state.cases  # type: ignore[no-any-return]
-
-
-def _units(request: Request) -> UnitOfWork[IntakeUnit]:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime.units(IntakeUnit)
 
 
 @contextlib.contextmanager
@@ -88,16 +77,16 @@ async def worklist(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> views.Worklist:
-    async with _units(request)(readonly=True) as unit:
-        found = await _service(request).worklist(unit, principal, status, limit=limit, offset=offset)
+    async with case_units(request)(readonly=True) as unit:
+        found = await case_service(request).worklist(unit, principal, status, limit=limit, offset=offset)
     return views.worklist(found, limit=limit, offset=offset)
 
 
 @router.get("/{referral_id}", responses={200: {"description": "The whole case"}, **READ})
 async def read_case(referral_id: str, request: Request, principal: CaseWorker) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)(readonly=True) as unit:
-            return views.detail(await _service(request).case(unit, referral_id, principal))
+        async with case_units(request)(readonly=True) as unit:
+            return views.detail(await case_service(request).case(unit, referral_id, principal))
 
 
 @router.post("/{referral_id}/contacts", responses={200: {"description": "Recorded; the case"}, **WRITE})
@@ -105,8 +94,8 @@ async def record_contact(
     referral_id: str, body: ContactRequest, request: Request, principal: CaseWorker
 ) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).record_contact(
+        async with case_units(request)() as unit:
+            view = await case_service(request).record_contact(
                 unit, referral_id, principal, mode=body.mode, outcome=body.outcome, at=body.at
             )
     return views.detail(view)
@@ -115,8 +104,8 @@ async def record_contact(
 @router.put("/{referral_id}/goals", responses={200: {"description": "The goals, replaced; the case"}, **WRITE})
 async def set_goals(referral_id: str, body: GoalsRequest, request: Request, principal: CaseWorker) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).set_goals(unit, referral_id, principal, goals=body.goals, at=body.at)
+        async with case_units(request)() as unit:
+            view = await case_service(request).set_goals(unit, referral_id, principal, goals=body.goals, at=body.at)
     return views.detail(view)
 
 
@@ -125,8 +114,8 @@ async def record_session(
     referral_id: str, body: SessionRequest, request: Request, principal: CaseWorker
 ) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).record_session(unit, referral_id, principal, mode=body.mode, at=body.at)
+        async with case_units(request)() as unit:
+            view = await case_service(request).record_session(unit, referral_id, principal, mode=body.mode, at=body.at)
     return views.detail(view)
 
 
@@ -138,8 +127,8 @@ async def request_extension(
     referral_id: str, body: ExtensionRequest, request: Request, principal: CaseWorker
 ) -> views.ExtensionAnswer:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            decision = await _service(request).request_extension(
+        async with case_units(request)() as unit:
+            decision = await case_service(request).request_extension(
                 unit, referral_id, principal, new_goal=body.new_goal, reason=body.reason, at=body.at
             )
     return views.extension(decision)
@@ -150,8 +139,8 @@ async def record_measures(
     referral_id: str, body: MeasuresRequest, request: Request, principal: CaseWorker
 ) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).record_measures(
+        async with case_units(request)() as unit:
+            view = await case_service(request).record_measures(
                 unit,
                 referral_id,
                 principal,
@@ -169,8 +158,8 @@ async def close_case(
     referral_id: str, body: ClosureRequest, request: Request, principal: CaseWorker
 ) -> views.CaseDetail:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).close(
+        async with case_units(request)() as unit:
+            view = await case_service(request).close(
                 unit, referral_id, principal, reason=body.reason, onward=body.onward, note=body.note, at=body.at
             )
     return views.detail(view)
@@ -185,8 +174,8 @@ async def request_handover(
     referral_id: str, body: HandoverRequest, request: Request, principal: CaseWorker
 ) -> views.Requested:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).request_handover(unit, referral_id, principal, at=body.at)
+        async with case_units(request)() as unit:
+            view = await case_service(request).request_handover(unit, referral_id, principal, at=body.at)
     detail = "triage will hand the case to a volunteer covering the area with room, or say why not on this case"
     return views.Requested(detail=detail, case=views.detail(view))
 
@@ -200,8 +189,8 @@ async def request_reassignment(
     referral_id: str, body: ReassignmentRequest, request: Request, principal: Coordinator
 ) -> views.Requested:
     with _answers(referral_id):
-        async with _units(request)() as unit:
-            view = await _service(request).request_reassignment(
+        async with case_units(request)() as unit:
+            view = await case_service(request).request_reassignment(
                 unit, referral_id, principal, reason=body.reason, connector_id=body.connector_id, at=body.at
             )
     detail = "triage will reassign the case, capacity permitting, or say why not on this case"
