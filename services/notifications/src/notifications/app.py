@@ -82,7 +82,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     workers = DeliveryWorkers(settings)
 
     def handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
-        return event_handlers(notifier)
+        return event_handlers(notifier, settings)
 
     definition = ServiceDefinition(
         settings=settings,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncpg
 
 from notifications.domain.outcomes import AwaitingOutcome, Outcome, ReferrerContact
+from signpost_contracts.registry import REFERRAL_WITHDRAWN
 
 # First key of the two-key advisory lock: keeps these locks apart from any other advisory lock.
 _REFERRAL_LOCK_CLASS = 8083
@@ -88,6 +89,15 @@ class ReferralRepository:
             channel,
         )
         return [(Outcome.model_validate_json(row["details"]), row["correlation_id"]) for row in rows]
+
+    async def is_withdrawn(self, referral_id: str) -> bool:
+        return bool(
+            await self.connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM outcomes WHERE referral_id = $1 AND event_type = $2)",
+                referral_id,
+                REFERRAL_WITHDRAWN.name,
+            )
+        )
 
     async def awaiting_referral(self, longer_than_seconds: float, limit: int) -> list[AwaitingOutcome]:
         rows = await self.connection.fetch(

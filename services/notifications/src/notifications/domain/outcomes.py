@@ -2,7 +2,8 @@
 
 An accepted referral is reported once, when it is assigned or waitlisted: the `accepted` triage
 decision itself is not news to the referrer yet. Declined and redirected decisions are final and
-reported at once.
+reported at once. What happens later in the referral's life (a waiting person assigned, first
+contact, closure, a link to an open case, withdrawal) is read in `case_outcomes`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LI
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
-OutcomeKind = Literal["assigned", "waitlisted", "declined", "redirected"]
+OutcomeKind = Literal[
+    "assigned",
+    "waitlisted",
+    "declined",
+    "redirected",
+    "assigned-from-waitlist",
+    "first-contact",
+    "closed",
+    "linked",
+    "withdrawn",
+]
+WITHDRAWN: OutcomeKind = "withdrawn"
 
 
 class Outcome(BaseModel):
@@ -37,6 +49,16 @@ class Outcome(BaseModel):
     redirect_service: str | None = None
     redirect_contact: str | None = None
     urgent: bool = False
+    # Case closure (the message back to GP); goals and onward are connectors' free text, made safe
+    # and bounded by case_outcomes before they are stored.
+    closure_reason: str | None = None
+    reached: bool | None = None
+    sessions_used: int | None = None
+    goals: tuple[str, ...] = ()
+    goals_not_shown: int = 0
+    onward: tuple[str, ...] = ()
+    onward_not_shown: int = 0
+    withdrawal_status: str | None = None
 
 
 class ReferrerContact(BaseModel):
