@@ -6,15 +6,18 @@ these tests cover which event types are read, how each becomes an outcome and wh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from notifications.domain.free_text import ELLIPSIS
 from signpost_contracts import EventEnvelope
+from signpost_contracts.events.cases import Ons4
 from support.events import (
     case_closed,
     contact_recorded,
+    measures_recorded,
     referral_assigned_from_waitlist,
     referral_linked,
     referral_received,
@@ -86,6 +89,39 @@ async def test_connectors_free_text_at_closure_is_defanged_bounded_and_counted()
     assert "goal 4\n" not in body
     assert "  - and 44 more" in body
     assert body.count("www[.]groups[.]example") == 10
+
+
+def _measured_case() -> list[EventEnvelope]:
+    """Baseline and closing measures, the closing ones corrected (the correction arriving first), then closure."""
+    start = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    ons4 = Ons4(life_satisfaction=3, worthwhile=4, happiness=2, anxiety=8)
+    baseline = measures_recorded(REFERRAL, at=start, ucla3_total=8, ons_loneliness="often-always", ons4=ons4)
+    closing = {"stage": "closing", "ons_loneliness": "occasionally", "ons4": Ons4(life_satisfaction=6, anxiety=None)}
+    first = measures_recorded(REFERRAL, at=start + timedelta(days=60), ucla3_total=9, **closing)
+    corrected = measures_recorded(REFERRAL, at=start + timedelta(days=61), ucla3_total=5, **closing)
+    return [baseline, corrected, first, case_closed(REFERRAL)]
+
+
+async def test_outcome_scores_are_not_in_the_closure_message_nor_kept_unless_the_service_allows_them():
+    unit = FakeUnit()
+    await apply_events(unit, referral_received(REFERRAL), *_measured_case())
+    [row] = unit.deliveries.rows.values()
+    assert "Support given" in row.delivery.body
+    assert "UCLA" not in row.delivery.body
+    assert "Outcome measures" not in row.delivery.body
+    assert unit.referrals.stage_scores == {}, "measures are not even kept"
+
+
+async def test_when_the_service_allows_them_the_closure_message_gives_each_score_at_the_start_and_the_end():
+    unit = FakeUnit()
+    await apply_events(unit, referral_received(REFERRAL), *_measured_case(), closure_includes_scores=True)
+    [row] = unit.deliveries.rows.values()
+    body = row.delivery.body
+    assert "UCLA loneliness score (3 to 9, lower is less lonely): 8, then 5\n" in body, "the later recording wins"
+    assert "How often they felt lonely: often or always, then occasionally\n" in body
+    assert "Life satisfaction (0 to 10): 3, then 6\n" in body
+    assert "Anxiety yesterday (0 to 10, lower is better): 8, then not answered\n" in body
+    assert "Feeling the things they do are worthwhile (0 to 10): 4, then not answered\n" in body
 
 
 async def test_first_contact_is_not_told_unless_the_service_turns_it_on():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from support.auth import bearer
 from support.events import (
     case_closed,
+    measures_recorded,
     referral_assigned_from_waitlist,
     referral_linked,
     referral_withdrawn,
@@ -37,6 +40,22 @@ async def test_a_waiting_person_assigned_and_later_discharged_is_reported_to_the
     assert "The person met the goals they set." in ended.text
     assert "  - Go to the Tuesday lunch club" in ended.text
     assert ended.headers["X-Signpost-Idempotency-Key"] == f"email:{closed.id}"
+
+
+async def test_a_service_that_allows_scores_gives_them_in_the_closure_message(start_notifications, make, referral_id):
+    async with start_notifications(closure_message_includes_scores=True) as service:
+        later = datetime.now(UTC) + timedelta(minutes=1)
+        await service.publish(
+            make.received(referral_id),
+            measures_recorded(referral_id, stage="baseline", ucla3_total=8),
+            measures_recorded(referral_id, stage="closing", at=later, ucla3_total=4),
+            measures_recorded(referral_id, stage="closing", ucla3_total=9),  # recorded earlier, arriving later
+            case_closed(referral_id),
+        )
+
+        [email] = await service.emails(1)
+        assert "UCLA loneliness score (3 to 9, lower is less lonely): 8, then 4\n" in email.text
+        assert "Anxiety yesterday (0 to 10, lower is better): 7, then 7\n" in email.text
 
 
 async def test_a_linked_referral_tells_its_own_referrer_only_that_the_person_is_supported(service, make, referral_id):
@@ -92,8 +111,15 @@ async def test_a_message_waiting_to_be_retried_when_the_withdrawal_arrives_is_ne
 
         [confirmation] = await service.emails(1)
         assert confirmation.subject == "Referral LRS-2024-0042: withdrawal confirmed"
-        statuses = {row["outcome"]: row["status"] for row in await service.deliveries(referral_id)}
-        assert statuses == {"assigned-from-waitlist": "suppressed", "withdrawn": "sent"}
+
+        async def statuses() -> dict[str, str]:
+            return {row["outcome"]: row["status"] for row in await service.deliveries(referral_id)}
+
+        async def confirmation_recorded() -> bool:
+            return (await statuses()).get("withdrawn") == "sent"  # the email reaches the sink just before
+
+        await wait_until(confirmation_recorded, message="the confirmation to be recorded as sent")
+        assert await statuses() == {"assigned-from-waitlist": "suppressed", "withdrawn": "sent"}
         response = await service.client.get("/deliveries", params={"referral_id": referral_id}, headers=OWN)
         assert response.status_code == 200
         assert {d["status"] for d in response.json()["deliveries"]} == {"suppressed", "sent"}

@@ -22,7 +22,7 @@ from notifications.domain.deliveries import (
     RedriveCandidate,
     RedriveSelection,
 )
-from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact
+from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
 from notifications.handlers import event_handlers
 from notifications.service import Notifier
 from signpost_contracts import EventEnvelope
@@ -190,6 +190,7 @@ class FakeReferrals:
         self.deliveries = deliveries
         self.contacts: dict[str, ReferrerContact] = {}
         self.outcomes: dict[str, tuple[Outcome, str]] = {}
+        self.stage_scores: dict[tuple[str, str], tuple[datetime, str, StageScores]] = {}
 
     async def lock(self, referral_id: str) -> None:
         pass  # one fake unit at a time: nothing to serialise
@@ -207,6 +208,17 @@ class FakeReferrals:
 
     async def is_withdrawn(self, referral_id: str) -> bool:
         return referral_id in self.deliveries.withdrawn
+
+    async def save_scores(
+        self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
+    ) -> None:
+        kept = self.stage_scores.get((referral_id, stage))
+        if kept is None or (recorded_at, event_id) > kept[:2]:
+            self.stage_scores[(referral_id, stage)] = (recorded_at, event_id, scores)
+
+    async def scores(self, referral_id: str) -> tuple[StageScores | None, StageScores | None]:
+        baseline, closing = (self.stage_scores.get((referral_id, stage)) for stage in ("baseline", "closing"))
+        return (baseline[2] if baseline else None), (closing[2] if closing else None)
 
     async def has_outcomes(self, referral_id: str) -> bool:
         return any(outcome.referral_id == referral_id for outcome, _ in self.outcomes.values())
@@ -237,15 +249,17 @@ class FakeUnit:
 
 
 @functools.cache
-def _handlers(notify_first_contact: bool) -> dict[str, EventHandler]:
+def _handlers(notify_first_contact: bool, closure_includes_scores: bool) -> dict[str, EventHandler]:
     # Cached: building the templates' Jinja environment takes far longer than handling an event.
     settings = NotificationsSettings(notify_first_contact=notify_first_contact)
-    return event_handlers(Notifier(EmailTemplates()), settings)
+    return event_handlers(Notifier(EmailTemplates(), closure_includes_scores=closure_includes_scores), settings)
 
 
-async def apply_events(unit: FakeUnit, *events: EventEnvelope, notify_first_contact: bool = False) -> None:
+async def apply_events(
+    unit: FakeUnit, *events: EventEnvelope, notify_first_contact: bool = False, closure_includes_scores: bool = False
+) -> None:
     """Each event through the handler the consumer would call (types notifications ignores are skipped)."""
-    handlers = _handlers(notify_first_contact)
+    handlers = _handlers(notify_first_contact, closure_includes_scores)
     for event in events:
         if event.type in handlers:
             await handlers[event.type](unit, event)  # type: ignore[arg-type]

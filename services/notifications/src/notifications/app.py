@@ -78,7 +78,7 @@ class DeliveryWorkers:
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    notifier = Notifier(EmailTemplates())
+    notifier = Notifier(EmailTemplates(), closure_includes_scores=settings.closure_message_includes_scores)
     workers = DeliveryWorkers(settings)
 
     def handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:

@@ -51,6 +51,10 @@ class NotificationsSettings(ServiceSettings):
     # Email the referrer when the person is first reached (support has started). Off: most referrers
     # want the closure's summary, not a message for every step.
     notify_first_contact: bool = False
+    # Give the UCLA-3 and ONS scores at baseline and closing in the message back at closure. Off: the
+    # PRSB message back to GP gives support, goals and onward connections, and scores only where the
+    # service's policy allows; when off, case.measures-recorded.v1 is not read or kept at all.
+    closure_message_includes_scores: bool = False
 
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationsSettings:

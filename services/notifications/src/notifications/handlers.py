@@ -16,6 +16,7 @@ from notifications.domain.case_outcomes import (
     outcome_of_link,
     outcome_of_waitlist_assignment,
     outcome_of_withdrawal,
+    scores_of,
 )
 from notifications.domain.outcomes import (
     Outcome,
@@ -27,7 +28,7 @@ from notifications.domain.outcomes import (
 from notifications.service import Notifier
 from notifications.unit import NotificationsUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
-from signpost_contracts.events.cases import CaseClosed, ContactRecorded, ReferralWithdrawn
+from signpost_contracts.events.cases import CaseClosed, ContactRecorded, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import (
     ReferralAssigned,
@@ -39,6 +40,7 @@ from signpost_contracts.events.triage import (
 from signpost_contracts.registry import (
     CASE_CLOSED,
     CONTACT_RECORDED,
+    MEASURES_RECORDED,
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
     REFERRAL_LINKED,
@@ -74,7 +76,17 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
     def outcome(model: type[PayloadT], to_outcome: ToOutcome[PayloadT]) -> EventHandler:
         return _outcome_handler(notifier, model, to_outcome)
 
+    async def on_measures(unit: NotificationsUnit, event: EventEnvelope) -> None:
+        measures = read_data(MeasuresRecorded, event.data)
+        scores = scores_of(measures)
+        await notifier.measures_recorded(
+            unit, measures.referral_id, measures.stage, measures.recorded_at, event.id, scores
+        )
+
+    # Measures are read only when the closure message may give them: otherwise they are not kept at all.
+    scores = {MEASURES_RECORDED.name: on_measures} if notifier.closure_includes_scores else {}
     return {
+        **scores,
         REFERRAL_RECEIVED.name: on_received,
         REFERRAL_TRIAGED.name: outcome(ReferralTriaged, outcome_of_triage),
         REFERRAL_ASSIGNED.name: outcome(ReferralAssigned, outcome_of_assignment),

@@ -35,7 +35,7 @@ from notifications.domain.deliveries import (
     notification_id,
     recipient_problem,
 )
-from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact
+from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
 from notifications.domain.retry import RetryPolicy
 from notifications.domain.withdrawal import AFTER_WITHDRAWAL, suppressed_because
 from notifications.metrics import DELIVERY_ATTEMPTS
@@ -55,6 +55,10 @@ class Referrals(Protocol):
     async def has_outcomes(self, referral_id: str) -> bool: ...
     async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]: ...
     async def is_withdrawn(self, referral_id: str) -> bool: ...
+    async def save_scores(
+        self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
+    ) -> None: ...
+    async def scores(self, referral_id: str) -> tuple[StageScores | None, StageScores | None]: ...
 
 
 class Deliveries(Protocol):
@@ -89,8 +93,23 @@ class NotificationsWork(Protocol):
 
 
 class Notifier:
-    def __init__(self, templates: EmailTemplates) -> None:
+    def __init__(self, templates: EmailTemplates, *, closure_includes_scores: bool = False) -> None:
         self.templates = templates
+        # Off unless the service's policy allows outcome scores in the message back at closure.
+        self.closure_includes_scores = closure_includes_scores
+
+    async def measures_recorded(
+        self,
+        unit: NotificationsWork,
+        referral_id: str,
+        stage: str,
+        recorded_at: datetime,
+        event_id: str,
+        scores: StageScores,
+    ) -> None:
+        """Kept for the closure message; only called when scores may be included in it."""
+        await unit.referrals.lock(referral_id)
+        await unit.referrals.save_scores(referral_id, stage, recorded_at, event_id, scores)
 
     async def contact_received(self, unit: NotificationsWork, contact: ReferrerContact, event_id: str) -> None:
         await unit.referrals.lock(contact.referral_id)
@@ -99,6 +118,10 @@ class Notifier:
 
     async def outcome_decided(self, unit: NotificationsWork, outcome: Outcome, correlation_id: str) -> None:
         await unit.referrals.lock(outcome.referral_id)
+        if outcome.kind == "closed" and self.closure_includes_scores:
+            # Intake's measures come before its closure on the same topic, so they are known by now.
+            baseline, closing = await unit.referrals.scores(outcome.referral_id)
+            outcome = outcome.model_copy(update={"baseline_scores": baseline, "closing_scores": closing})
         await unit.referrals.save_outcome(outcome, correlation_id)
         if outcome.kind == WITHDRAWN:
             # Whatever is still waiting to go out about the referral never goes (domain/withdrawal.py).

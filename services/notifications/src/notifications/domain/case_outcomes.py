@@ -4,7 +4,9 @@
 - First contact: only when the service turns it on (`NOTIFY_FIRST_CONTACT`); most referrers do not
   want an email for every step, and closure tells them the rest.
 - Closure: the "message back to GP" of the PRSB social prescribing standard, in plain words:
-  support given (sessions used), the person's goals, onward connections, why support ended.
+  support given (sessions used), the person's goals, onward connections, why support ended. No
+  outcome scores unless the service allows them (`CLOSURE_MESSAGE_INCLUDES_SCORES`, off): only then
+  are `case.measures-recorded.v1` answers kept (`scores_of`) and added at closure.
 - A link to an open case: the second referrer learns only that the person is already supported,
   nothing about the other referral or who made it.
 - Withdrawal: a confirmation, and nothing more afterwards (see `withdrawal`).
@@ -19,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from notifications.domain.free_text import display_text
-from notifications.domain.outcomes import Outcome
-from signpost_contracts.events.cases import CaseClosed, ContactRecorded, ReferralWithdrawn
+from notifications.domain.outcomes import Outcome, StageScores
+from signpost_contracts.events.cases import CaseClosed, ContactRecorded, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.triage import ReferralAssignedFromWaitlist, ReferralLinked
 
 GOAL_LIMIT = 160  # characters of one goal shown
@@ -94,6 +96,18 @@ def outcome_of_withdrawal(event_id: str, event_type: str, withdrawn: ReferralWit
         kind="withdrawn",
         occurred_at=withdrawn.withdrawn_at,
         withdrawal_status=withdrawn.status,
+    )
+
+
+def scores_of(measures: MeasuresRecorded) -> StageScores:
+    ons4 = measures.ons4
+    return StageScores(
+        ucla3_total=measures.ucla3_total,
+        ons_loneliness=measures.ons_loneliness,
+        life_satisfaction=ons4.life_satisfaction if ons4 else None,
+        worthwhile=ons4.worthwhile if ons4 else None,
+        happiness=ons4.happiness if ons4 else None,
+        anxiety=ons4.anxiety if ons4 else None,
     )
 
 

@@ -31,6 +31,19 @@ OutcomeKind = Literal[
 WITHDRAWN: OutcomeKind = "withdrawn"
 
 
+class StageScores(BaseModel):
+    """A case's outcome measures at one stage, any of them unanswered (None)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ucla3_total: int | None = None  # 3-9, higher is lonelier
+    ons_loneliness: str | None = None
+    life_satisfaction: int | None = None  # ONS4, 0-10 each
+    worthwhile: int | None = None
+    happiness: int | None = None
+    anxiety: int | None = None
+
+
 class Outcome(BaseModel):
     """What happened to a referral that the referrer must be told."""
 
@@ -59,6 +72,9 @@ class Outcome(BaseModel):
     onward: tuple[str, ...] = ()
     onward_not_shown: int = 0
     withdrawal_status: str | None = None
+    # Only when the service allows scores in the closure message (CLOSURE_MESSAGE_INCLUDES_SCORES).
+    baseline_scores: StageScores | None = None
+    closing_scores: StageScores | None = None
 
 
 class ReferrerContact(BaseModel):
