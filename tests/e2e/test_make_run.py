@@ -126,6 +126,14 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
                     break
                 time.sleep(0.2)
             assert closed, "demo casework closes cases"
+            for _ in range(150):  # and the dashboard's figures show them opening and closing
+                cases = client.get(f"{reporting}/api/summary").json()["cases"]
+                if cases["closed"] and cases["open"] and cases["sessions"]["total"] >= 2:
+                    break
+                time.sleep(0.2)
+            assert cases["closed"] >= 1, cases
+            assert cases["open"] >= 1, cases
+            assert cases["sessions"]["total"] >= 2, "sessions recorded through the case API are counted"
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(60)
