@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test check lint typecheck bench format asyncapi schemas clean browser vendor-nhsuk
+.PHONY: install run demo test fuzz check lint typecheck bench format asyncapi schemas clean browser vendor-nhsuk
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -29,6 +29,9 @@ demo: install  ## as `run`, plus a stream of synthetic GP referrals
 
 test: check browser  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
+	.venv/bin/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download cannot
 # reach its servers from these machines). Installed once; later runs find it and do nothing.

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import errors as kafka_errors
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from signpost_runtime.auth import AuthError
 from signpost_runtime.http import install_edge
@@ -37,13 +37,17 @@ def _app(**settings: Any) -> FastAPI:
     async def items(referral_id: Annotated[str, Query(max_length=20)], page: int = 1) -> dict[str, Any]:
         return {"referral_id": referral_id, "page": page}
 
-    @app.get("/form")
+    forms = APIRouter()  # a path of two routes, in an included router as services' pages are
+
+    @forms.get("/form")
     async def form() -> dict[str, str]:
         return {}
 
-    @app.post("/form")
+    @forms.post("/form")
     async def submit() -> dict[str, str]:
         return {}
+
+    app.include_router(forms)
 
     @app.get("/raise/{kind}")
     async def raising(kind: str) -> None:

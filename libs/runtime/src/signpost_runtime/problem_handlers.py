@@ -17,6 +17,7 @@ from aiokafka import errors as kafka_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -74,7 +75,7 @@ def _allowed_methods(request: Request) -> str:
     """Every method the path takes. Starlette's own Allow names only the first route matching the path,
     so a path served by two routes (GET and POST /sign-in) would claim to take only one of them."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in iter_route_contexts(request.app.router.routes):  # through included routers
         match, _ = route.matches({**request.scope, "method": "\0"})  # no method matches: path only
         if match is Match.PARTIAL:
             methods |= set(getattr(route, "methods", None) or ())

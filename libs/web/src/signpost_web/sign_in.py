@@ -189,6 +189,8 @@ class PageSession:
             "/sign-in",
             response_class=HTMLResponse,
             openapi_extra={
+                # The token comes in the form, not an Authorization header: a 401 here is the form again.
+                "security": [],
                 "requestBody": {
                     "required": True,
                     "content": {
