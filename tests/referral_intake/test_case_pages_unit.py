@@ -124,6 +124,8 @@ async def test_a_coordinator_sees_every_connectors_cases_and_the_status_filter_h
 
 
 async def test_a_browser_that_is_not_signed_in_is_sent_to_sign_in_and_back_to_the_case(pages, unit):
+    """A page is a redirect to sign-in; a form POSTed without a session is 401 with the sign-in form itself
+    (a redirect would drop what was typed without saying why), leading back to the case page."""
     referral_id = await assigned(unit)
 
     page = await pages.get(f"/worklist/{referral_id}")
@@ -131,8 +133,10 @@ async def test_a_browser_that_is_not_signed_in_is_sent_to_sign_in_and_back_to_th
 
     assert page.status_code == 303
     assert page.headers["location"] == f"/sign-in?next=%2Fworklist%2F{referral_id}"
-    assert form.status_code == 303
-    assert form.headers["location"] == f"/sign-in?next=%2Fworklist%2F{referral_id}"
+    assert form.status_code == 401
+    assert form.headers["www-authenticate"] == "Bearer"
+    assert "sign in, then send the form again" in form.text
+    assert f'name="next" value="/worklist/{referral_id}"' in form.text
     assert recorded(unit) == []
 
 

@@ -110,6 +110,31 @@ def test_goals_are_one_to_three_distinct_goals_of_at_most_200_characters(goals, 
     assert [problem.field for problem in refused.value.problems] == [field]
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("a\x00b", "a NUL character (U+0000)"), ("r\udaa7", "half a surrogate pair (U+DAA7)")],
+)
+def test_text_that_no_database_or_email_can_carry_is_refused_naming_the_field_and_what_is_wrong(text, shown):
+    """NUL and lone surrogates arrive as JSON escapes (found by schemathesis: a 500 from PostgreSQL)."""
+    with pytest.raises(CaseInvalid) as goals:
+        rules.set_goals(reached(), NOW, goals=["Join a choir", text], at=None)
+    with pytest.raises(CaseInvalid) as note:
+        rules.close(with_goals(), NOW, by="amira", reason="goals-met", onward=[], note=text, at=None)
+    with pytest.raises(CaseInvalid) as reassignment:
+        rules.request_reassignment(with_goals(), NOW, by="coordinator", connector_id=None, reason=text, at=None)
+    assert [p.field for p in goals.value.problems] == ["goals.1"]
+    assert shown in goals.value.detail
+    assert [p.field for p in note.value.problems] == ["note"]
+    assert [p.field for p in reassignment.value.problems] == ["reason"]
+
+
+def test_tabs_new_lines_and_characters_beyond_the_basic_plane_are_text():
+    closed = rules.close(
+        with_goals(), NOW, by="amira", reason="goals-met", onward=[], note="Met twice.\n\tThen a walk.", at=None
+    )
+    assert closed.case.closure is not None
+
+
 def test_goals_set_again_replace_the_earlier_ones():
     case = rules.set_goals(with_goals("Join a choir", "Cook with others"), NOW, goals=[" Visit my sister "], at=None)
     assert case.case.goals == ("Visit my sister",)

@@ -112,6 +112,19 @@ class PageSession:
             raise AuthError(403, f"your token is valid but lacks the {wanted} scope these pages need")
         return principal
 
+    def sign_in_again(self, request: Request, target: str) -> HTMLResponse:
+        """A form POSTed with no session (it expired, or never was): 401 and the sign-in form, leading back
+        to `target` (the form's own page; the form's address takes no GET). A redirect would drop what was
+        typed and say nothing; this says why, and the browser's back button still has the filled-in form."""
+        response = self.form(
+            request,
+            error="You are not signed in, or your sign-in has expired: sign in, then send the form again",
+            status_code=401,
+            next_page=target,
+        )
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
     def sign_in_redirect(self, request: Request, target: str | None = None) -> RedirectResponse:
         """To the sign-in form, and back to `target` (default: this page) once signed in.
 
@@ -120,8 +133,18 @@ class PageSession:
         target = target or request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303, headers=SECURITY_HEADERS)
 
-    def form(self, request: Request, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
-        """The form (again, with `error` in the NHS.UK error pattern on the token field), and its one-time value."""
+    def form(
+        self,
+        request: Request,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+        next_page: str | None = None,
+    ) -> HTMLResponse:
+        """The form (again, with `error` in the NHS.UK error pattern on the token field), and its one-time value.
+
+        `next_page`: where signing in leads (default: the `next` query parameter, else the home page).
+        """
         nonce = secrets.token_urlsafe(32)
         errors = FormErrors()
         if error:
@@ -133,7 +156,7 @@ class PageSession:
             errors=errors,
             scopes=self.scopes,
             form_id=nonce,
-            next=safe_next(request.query_params.get("next"), self.home),
+            next=safe_next(next_page or request.query_params.get("next"), self.home),
         )
         response.set_cookie(
             self.csrf_cookie,
@@ -206,7 +229,7 @@ class PageSession:
                             }
                         }
                     },
-                }
+                },
             },
             responses={
                 200: {"description": "The form again", "content": {"text/html": {}}},

@@ -115,10 +115,17 @@ JSON_PATCH_BODY = {
                 "schema": {
                     "type": "array",
                     "description": 'JSON Patch (RFC 6902): [{"op": "replace", "path": "/status", "value": "revoked"}]',
+                    "minItems": 1,
+                    # RFC 6902's operations; `from` for move and copy. JSON Pointer paths (RFC 6901).
                     "items": {
                         "type": "object",
                         "required": ["op", "path"],
-                        "properties": {"op": {"type": "string"}, "path": {"type": "string"}, "value": {}},
+                        "properties": {
+                            "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                            "path": {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$"},
+                            "from": {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$"},
+                            "value": {},
+                        },
                     },
                 }
             }

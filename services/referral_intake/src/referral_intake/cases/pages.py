@@ -32,7 +32,7 @@ from referral_intake.domain.refusals import CaseConflict, Refused
 from referral_intake.ports import WORKLIST_STATUSES, WorklistStatus
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal
-from signpost_runtime.openapi import page_responses
+from signpost_runtime.openapi import page_responses, problem_responses
 from signpost_web import FormErrors, Pages
 from signpost_web.sign_in import FORM_MEDIA_TYPE, PageSession, form_fields
 
@@ -43,6 +43,7 @@ PAGES = Pages("referral_intake", service_name=SERVICE_NAME, service_href=WORKLIS
 # The NHS.UK header's account area: signing out is a POST, so no link or prefetch can sign anyone out.
 SIGN_OUT = {"items": [{"text": "Sign out", "action": "/sign-out", "method": "post"}]}
 HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+PROBLEM_400 = problem_responses(400)[400]["content"]
 
 router = APIRouter(tags=["Connector pages"])
 
@@ -129,14 +130,17 @@ def _form_route(form: ActionForm) -> None:
         response_class=HTMLResponse,
         openapi_extra={"requestBody": {"required": True, "content": {FORM_MEDIA_TYPE: {"schema": {"type": "object"}}}}},
         responses={
-            303: {"description": "Recorded: back to the case page, which says so (or, not signed in, to sign-in)"},
+            303: {"description": "Recorded: back to the case page, which says so"},
             **{status: {"description": what, **HTML} for status, what in _REFUSALS.items()},
+            # The edge's own 400 (a malformed path or body, refused before the form is read) is a problem.
+            400: {"description": _REFUSALS[400], "content": {**HTML["content"], **PROBLEM_400}},
         },
     )
 
 
 _REFUSALS = {
     400: "A choice is missing or a value is not of the kind expected: the case page again, saying which",
+    401: "Not signed in, or the sign-in expired: the sign-in form, leading back to the case page",
     403: "The form came from another site, or the token may not do this: a page says so",
     404: "No case you may work on: a page says so",
     409: "The case's state does not allow it now: the case page again, saying why",
@@ -151,7 +155,9 @@ async def _submitted(request: Request, referral_id: str, form: ActionForm) -> Re
         principal = await SESSION.principal_of_form(request)
         posted = await form_fields(request)
     except AuthError as error:
-        return _turned_away(request, error, target=f"{WORKLIST}/{referral_id}")
+        if error.status_code == 401:
+            return SESSION.sign_in_again(request, f"{WORKLIST}/{referral_id}")
+        return _turned_away(request, error)
     try:
         body = form.read(posted)
         async with case_units(request)() as unit:

@@ -194,8 +194,8 @@ def close(
     moment = when(at, context)
     names = tuple(name.strip() for name in onward)
     problems = _onward_problems(names)
-    if note is not None and len(note) > TEXT_LIMIT:
-        problems.append(FieldProblem("note", f"note is {len(note)} characters long; at most {TEXT_LIMIT} are kept"))
+    if note is not None:
+        problems += _text_problems("note", note, TEXT_LIMIT, may_be_blank=True)
     _check(problems)
     return _closed(case, reason, names, (note.strip() or None) if note else None, moment, by)
 
@@ -315,12 +315,26 @@ def _onward_problems(names: tuple[str, ...]) -> list[FieldProblem]:
     return [p for index, name in enumerate(names) for p in _text_problems(f"onward.{index}", name, NAME_LIMIT)]
 
 
-def _text_problems(field: str, text: str, limit: int) -> list[FieldProblem]:
-    if not text:
+def _text_problems(field: str, text: str, limit: int, *, may_be_blank: bool = False) -> list[FieldProblem]:
+    if not text and not may_be_blank:
         return [FieldProblem(field, f"{field} is blank; write it out")]
     if len(text) > limit:
         return [FieldProblem(field, f"{field} is {len(text)} characters long; at most {limit} are taken")]
+    if not_text := _not_text(text):
+        return [FieldProblem(field, f"{field} holds {not_text}, which is not text; remove it")]
     return []
+
+
+def _not_text(text: str) -> str | None:
+    """What in `text` no database or email can carry: NUL (PostgreSQL text refuses it) or half of a UTF-16
+    surrogate pair (JSON can carry one as an escape; it has no UTF-8 form). Found by schemathesis (a 500)."""
+    for char in text:
+        code = ord(char)
+        if code == 0:
+            return "a NUL character (U+0000)"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"half a surrogate pair (U+{code:04X})"
+    return None
 
 
 def _check(problems: Sequence[FieldProblem]) -> None:
