@@ -40,7 +40,9 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    ServiceStatus,
 )
+from signpost_contracts.registry import SERVICE_SUBJECT
 
 # What triage would say for each outcome: the rule that fired and the summary for the referrer.
 DECISIONS: dict[str, tuple[FiredRule, str]] = {
@@ -342,3 +344,22 @@ def reassignment_requested(
         "requested_at": at or datetime.now(UTC),
     }
     return _event(ReassignmentRequested, fields, overrides)
+
+
+def service_status(*, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    """Triage's service.status.v1: about the service, not a referral (subject and key "service")."""
+    fields: dict[str, Any] = {
+        "as_of": at or datetime.now(UTC),
+        "policy_version": "leeds-1",
+        "area_name": "Leeds",
+        "postcode_prefixes": ["LS"],
+        "age_minimum": 18,
+        "age_maximum": 95,
+        "cohorts": ["people who have been bereaved"],
+        "exclusions": ["People in LS29 are supported by the Otley outreach service."],
+        "capacity": "waitlist",
+        "places_free": 0,
+        "waiting": 3,
+        "typical_wait_days": 9.5,
+    }
+    return new_event(ServiceStatus(**{**fields, **overrides}), subject=SERVICE_SUBJECT, correlation_id="service-status")

@@ -30,6 +30,7 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    ServiceStatus,
 )
 from signpost_contracts.topics import Stream
 
@@ -76,6 +77,9 @@ HANDOVER_REFUSED = _triage("referral.handover-refused.v1", HandoverRefused)
 REFERRAL_REASSIGNED = _triage("referral.reassigned.v1", ReferralReassigned)
 REASSIGNMENT_REFUSED = _triage("referral.reassignment-refused.v1", ReassignmentRefused)
 REFERRAL_LINKED = _triage("referral.linked.v1", ReferralLinked)
+# Not about one referral: its subject (and key) is the service, SERVICE_SUBJECT.
+SERVICE_STATUS = _triage("service.status.v1", ServiceStatus)
+SERVICE_SUBJECT = "service"
 
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
@@ -103,6 +107,7 @@ EVENT_TYPES: dict[str, EventType] = {
         REFERRAL_REASSIGNED,
         REASSIGNMENT_REFUSED,
         REFERRAL_LINKED,
+        SERVICE_STATUS,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
     )

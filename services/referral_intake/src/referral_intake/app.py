@@ -6,11 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from referral_intake import directory_page
 from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
+from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
 from referral_intake.handlers import event_handlers
@@ -68,7 +70,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
-    routers = [fhir_router, withdrawal_router, case_router, case_pages.router, case_pages.SESSION.router()]
+    routers = [
+        fhir_router,
+        directory_router,
+        withdrawal_router,
+        case_router,
+        case_pages.router,
+        case_pages.SESSION.router(),
+        directory_page.router,
+    ]
     app = build_app(
         ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
     )

@@ -37,6 +37,7 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
         requester_ods=received.referrer.ods_code,
         person_key=received.person_key,
         replaces_referral_id=received.replaces_referral_id,
+        referrer_kind=received.referrer.kind,
     )
 
 
