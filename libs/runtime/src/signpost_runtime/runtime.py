@@ -143,6 +143,7 @@ class ServiceRuntime:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            decoder=_undecoded,
         )
 
         @subscriber
@@ -162,6 +163,7 @@ class ServiceRuntime:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            decoder=_undecoded,
         )
 
         @subscriber
@@ -353,6 +355,13 @@ class ServiceRuntime:
         relay_problem = self._relay.problem(self.settings.liveness_stall_seconds) if self._relay else "not started"
         checks["outbox_relay"] = relay_problem or "ok"
         return checks
+
+
+def _undecoded(message: Any) -> Any:
+    # The consumer reads each record itself (from_kafka). FastStream would otherwise decode the body as its
+    # content-type header claims, and a body that is not what the header says (no JSON under application/json)
+    # would fail there, before the consumer could dead-letter it, and be redelivered for ever.
+    return message.body
 
 
 async def _bounded(name: str, step: Callable[[], Awaitable[object]], deadline: float) -> bool:
