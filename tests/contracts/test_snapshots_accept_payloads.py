@@ -42,6 +42,8 @@ EXAMPLES: dict[str, dict] = {
         events.handover_requested("r-1", at=NOW),
         events.reassignment_requested("r-1", at=NOW, connector_id="leeds-north-bilal"),
         events.service_status(at=NOW),
+        events.inbound_accepted("r-1", at=NOW),
+        events.inbound_refused(at=NOW),
     )
 }
 
@@ -61,15 +63,18 @@ def test_a_producer_payload_validates_against_the_committed_snapshot(name):
     model.model_validate(EXAMPLES[name])
 
 
-ABOUT_A_REFERRAL = sorted(name for name, kind in EVENT_TYPES.items() if "referral_id" in kind.model.model_fields)
+# What an event is about, when it is not one referral: an inbound refusal answers a message (no referral
+# was made); the service's status is about the whole service, at a moment.
+NOT_ABOUT_A_REFERRAL = {"referral.inbound-refused.v1": "answers", "service.status.v1": "as_of"}
 
 
-def test_only_the_service_status_is_not_about_one_referral():
-    assert set(EVENT_TYPES) - set(ABOUT_A_REFERRAL) == {"service.status.v1"}
+def test_every_event_is_about_a_referral_except_those_named():
+    assert {name for name in EVENT_TYPES if "referral_id" not in EXAMPLES[name]} == set(NOT_ABOUT_A_REFERRAL)
 
 
-@pytest.mark.parametrize("name", ABOUT_A_REFERRAL)
-def test_the_snapshot_refuses_a_payload_missing_its_referral_id(name):
-    payload = {k: v for k, v in EXAMPLES[name].items() if k != "referral_id"}
-    with pytest.raises(jsonschema.ValidationError, match="referral_id"):
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_the_snapshot_refuses_a_payload_missing_what_it_is_about(name):
+    about = NOT_ABOUT_A_REFERRAL.get(name, "referral_id")
+    payload = {k: v for k, v in EXAMPLES[name].items() if k != about}
+    with pytest.raises(jsonschema.ValidationError, match=about):
         jsonschema.validate(payload, _snapshot(name))

@@ -24,6 +24,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
 from signpost_contracts.events.triage import (
@@ -363,3 +364,28 @@ def service_status(*, at: datetime | None = None, **overrides: Any) -> EventEnve
         "typical_wait_days": 9.5,
     }
     return new_event(ServiceStatus(**{**fields, **overrides}), subject=SERVICE_SUBJECT, correlation_id="service-status")
+
+
+_ANSWERS = AnsweredMessage(event_id="msg-1", source="urn:example:integration-engine")
+_REFUSAL = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "not a producer", "expression": ["ce_source"]}],
+}
+
+
+def inbound_accepted(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {
+        "answers": _ANSWERS,
+        "accepted_at": at or datetime.now(UTC),
+        "referral_id": _new_id(referral_id),
+        "task_id": str(uuid.uuid4()),
+        "duplicate": False,
+    }
+    payload = InboundAccepted(**{**fields, **overrides})
+    return new_event(payload, subject=payload.answers.event_id, correlation_id=payload.answers.event_id)
+
+
+def inbound_refused(*, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {"answers": _ANSWERS, "refused_at": at or datetime.now(UTC), "status": 403, "operation_outcome": _REFUSAL}
+    payload = InboundRefused(**{**fields, **overrides})
+    return new_event(payload, subject=payload.answers.event_id, correlation_id=payload.answers.event_id)

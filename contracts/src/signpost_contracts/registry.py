@@ -18,6 +18,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import (
@@ -68,6 +69,10 @@ CASE_CLOSED = _intake("case.closed.v1", CaseClosed)
 HANDOVER_REQUESTED = _intake("case.handover-requested.v1", HandoverRequested)
 REASSIGNMENT_REQUESTED = _intake("case.reassignment-requested.v1", ReassignmentRequested)
 
+# Intake's answers to the messages integration engines send on the inbound topic.
+INBOUND_ACCEPTED = EventType("referral.inbound-accepted.v1", InboundAccepted, Stream.INBOUND_REPLIES, "referral-intake")
+INBOUND_REFUSED = EventType("referral.inbound-refused.v1", InboundRefused, Stream.INBOUND_REPLIES, "referral-intake")
+
 REFERRAL_TRIAGED = _triage("referral.triaged.v1", ReferralTriaged)
 REFERRAL_ASSIGNED = _triage("referral.assigned.v1", ReferralAssigned)
 REFERRAL_WAITLISTED = _triage("referral.waitlisted.v1", ReferralWaitlisted)
@@ -98,6 +103,8 @@ EVENT_TYPES: dict[str, EventType] = {
         CASE_CLOSED,
         HANDOVER_REQUESTED,
         REASSIGNMENT_REQUESTED,
+        INBOUND_ACCEPTED,
+        INBOUND_REFUSED,
         REFERRAL_TRIAGED,
         REFERRAL_ASSIGNED,
         REFERRAL_WAITLISTED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,6 +17,9 @@ from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
 from referral_intake.handlers import event_handlers
+from referral_intake.inbound.handler import inbound_handler
+from referral_intake.inbound.producers import load_producers
+from referral_intake.inbound.receive import InboundIntake
 from referral_intake.service import IntakeService
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
@@ -26,16 +30,21 @@ from signpost_contracts.registry import (
     EXTENSION_REFUSED,
     GOALS_SET,
     HANDOVER_REQUESTED,
+    INBOUND_ACCEPTED,
+    INBOUND_REFUSED,
     MEASURES_RECORDED,
     REASSIGNMENT_REQUESTED,
     REFERRAL_RECEIVED,
     REFERRAL_WITHDRAWN,
     SESSION_RECORDED,
 )
+from signpost_runtime.consumer import EventHandler
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
-from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from signpost_runtime.runtime import ExternalTopic, ServiceDefinition, ServiceRuntime
 from signpost_web import mount_static
+
+log = logging.getLogger(__name__)
 
 PUBLISHES = [
     REFERRAL_RECEIVED,
@@ -49,11 +58,20 @@ PUBLISHES = [
     CASE_CLOSED,
     HANDOVER_REQUESTED,
     REASSIGNMENT_REQUESTED,
+    INBOUND_ACCEPTED,
+    INBOUND_REFUSED,
 ]
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value())
+
+    def inbound(runtime: ServiceRuntime) -> EventHandler:
+        # Read at start, so a producers file that cannot be used stops the service with its name and field.
+        producers = load_producers(settings.inbound_producers)
+        log.info("inbound referrals: %d producer(s) from %s", len(producers.by_source), producers.origin)
+        return inbound_handler(InboundIntake(intake, producers, max_json_depth=settings.max_json_depth))
 
     async def warn_about_development_defaults(runtime: ServiceRuntime) -> None:
         # At start, once logging is set up: every line the service logs is JSON.
@@ -69,6 +87,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         on_start=[warn_about_development_defaults],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
+        external=[ExternalTopic(Stream.INBOUND_REFERRALS, "inbound", inbound)],
     )
     routers = [
         fhir_router,
@@ -82,7 +101,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = build_app(
         ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
     )
-    app.state.intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value())
+    app.state.intake = intake
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)

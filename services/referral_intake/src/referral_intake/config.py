@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
@@ -31,6 +32,10 @@ class IntakeSettings(ServiceSettings):
     # Mark the connector pages' token cookie Secure. Off for http://localhost; on wherever TLS is served
     # (behind a TLS-terminating proxy the request itself arrives as http, so say so here).
     pages_cookie_secure: bool = False
+
+    # Who may send referrals on the inbound topic (inbound/producers.py): a TOML file. Unset, nobody may, and
+    # every message on it is refused and dead-lettered. `make run` sets it to examples/inbound-producers.toml.
+    inbound_producers: Path | None = None
 
     # `production` refuses to start with development defaults for secrets (the manifests set it).
     environment: Literal["development", "production"] = "development"

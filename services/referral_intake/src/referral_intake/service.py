@@ -21,6 +21,7 @@ from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET, person_
 from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
 from referral_intake.domain.task_status import TaskState, task_state
 from referral_intake.ports import IntakeWork
+from signpost_contracts.events.referrals import Channel
 from signpost_contracts.vocabulary import WithdrawalStatus
 from signpost_runtime.auth import AuthError, Principal
 
@@ -81,8 +82,9 @@ class IntakeService:
         principal: Principal,
         correlation_id: str | None,
         request_id: str | None = None,
+        channel: Channel = "fhir-rest",
     ) -> Submitted:
-        """Store a new referral and announce it, in the unit's one transaction.
+        """Store a new referral and announce it (with the door it came by, `channel`), in the unit's one transaction.
 
         A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first
         referral. Raises AlreadyClaimedError when a concurrent request claimed the same key first: the
@@ -102,7 +104,7 @@ class IntakeService:
             replaces_referral_id=await _replaced(unit, submission),
         )
         key = person_key(submission.nhs_number, self._person_key_secret) if submission.nhs_number else None
-        unit.publish(events.referral_received(accepted(submission, stored, key), correlation_id or stored.id))
+        unit.publish(events.referral_received(accepted(submission, stored, key, channel), correlation_id or stored.id))
         log.info("referral %s received from %s", stored.id, stored.requester_ods)
         return Submitted(stored, created=True)
 

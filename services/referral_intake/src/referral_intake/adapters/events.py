@@ -12,8 +12,6 @@ from signpost_contracts.events.cases import ReferralWithdrawn
 from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact, Sender
 
-CHANNEL = "fhir-rest"
-
 
 def _fits(value: str | None, limit: int) -> str | None:
     # An address cut short would reach someone else or no one: one too long to be real is left out.
@@ -25,7 +23,7 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
     payload = ReferralReceived(
         referral_id=event.referral_id,
         received_at=event.received_at,
-        channel=CHANNEL,
+        channel=event.channel,
         referrer_reference=(
             Identifier(system=event.reference.system or None, value=event.reference.value) if event.reference else None
         ),

@@ -8,7 +8,7 @@ from typing import Any
 
 from referral_intake.domain.person import MAX_AGE_YEARS, age_on
 from referral_intake.domain.task_outcome import Withdrawal
-from signpost_contracts.events.referrals import age_band
+from signpost_contracts.events.referrals import Channel, age_band
 from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
 
 
@@ -114,6 +114,7 @@ class ReferralAccepted:
     sender: Sender | None = None
     person_key: str | None = None
     replaces_referral_id: str | None = None
+    channel: Channel = "fhir-rest"  # the door it came in by
 
 
 def summarise_person(person: Person, on: date) -> PersonSummary:
@@ -129,8 +130,14 @@ def summarise_person(person: Person, on: date) -> PersonSummary:
     )
 
 
-def accepted(submission: ReferralSubmission, stored: StoredReferral, person_key: str | None = None) -> ReferralAccepted:
+def accepted(
+    submission: ReferralSubmission,
+    stored: StoredReferral,
+    person_key: str | None = None,
+    channel: Channel = "fhir-rest",
+) -> ReferralAccepted:
     return ReferralAccepted(
+        channel=channel,
         referral_id=stored.id,
         received_at=stored.received_at,
         referrer=submission.referrer,
