@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 OutcomeKind = Literal[
@@ -102,7 +102,7 @@ class AwaitingOutcome(BaseModel):
     waiting_seconds: float
 
 
-def contact_of(received: ReferralReceived) -> ReferrerContact:
+def contact_of(received: ReferralReceivedV2) -> ReferrerContact:
     """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
     return ReferrerContact(
