@@ -26,7 +26,7 @@ from signpost_contracts.registry import (
     HANDOVER_REQUESTED,
     MEASURES_RECORDED,
     REASSIGNMENT_REQUESTED,
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_V2,
     REFERRAL_WITHDRAWN,
     SESSION_RECORDED,
 )
@@ -36,7 +36,7 @@ from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from signpost_web import mount_static
 
 PUBLISHES = [
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_V2,
     REFERRAL_WITHDRAWN,
     CONTACT_RECORDED,
     GOALS_SET,

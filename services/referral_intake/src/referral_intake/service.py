@@ -188,7 +188,7 @@ class IntakeService:
 async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> StoredReferral | None:
     """The referral this request repeats: DuplicateRequestError for its X-Request-ID, else by identifier."""
     if request_id is not None:
-        referral_id = await unit.referrals.find_by_request(submission.referrer.ods_code, request_id)
+        referral_id = await unit.referrals.find_by_request(submission.referrer.requester, request_id)
         if referral_id is not None:
             raise DuplicateRequestError(request_id, referral_id)
     return await unit.referrals.find_by_identifiers(submission)
@@ -200,12 +200,12 @@ async def _replaced(unit: IntakeWork, submission: ReferralSubmission) -> str | N
     organisation's is never told."""
     for referral_id in submission.replaces:
         earlier = await unit.referrals.get(referral_id)
-        if earlier is not None and earlier.requester_ods == submission.referrer.ods_code:
+        if earlier is not None and earlier.requester_ods == submission.referrer.requester:
             return earlier.id
     if submission.replaces:
         log.info(
             "ServiceRequest.replaces names %s, none of them a referral %s sent here: the link is ignored",
             ", ".join(submission.replaces),
-            submission.referrer.ods_code,
+            submission.referrer.requester,
         )
     return None
