@@ -7,14 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from referral_intake.adapters.fhir_http import install_error_handlers
+from referral_intake.adapters.partners_file import load_partners
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
+from referral_intake.forms import pages as form_pages
+from referral_intake.forms.abuse import RateLimiter
 from referral_intake.handlers import event_handlers
 from referral_intake.service import IntakeService
+from referral_intake.staff_session import SESSION
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
 from signpost_contracts.registry import (
@@ -68,11 +72,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
-    routers = [fhir_router, withdrawal_router, case_router, case_pages.router, case_pages.SESSION.router()]
+    # Read and checked now, so that a wrong partner register stops the service at start, saying what is wrong.
+    partners = load_partners(settings.partners_file)
+    routers = [fhir_router, withdrawal_router, case_router, case_pages.router, form_pages.router, SESSION.router()]
     app = build_app(
-        ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
+        ServiceRuntime(definition),
+        routers,
+        title="Signpost referral intake (FHIR R4, case API, connector pages, referral forms)",
     )
-    app.state.intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value())
+    app.state.intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value(), partners=partners)
+    app.state.form_rate_limiter = RateLimiter(settings.form_rate_limit, settings.form_rate_window_seconds)
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
