@@ -87,6 +87,7 @@ class ReferrerContact(BaseModel):
     organisation_name: str | None = None
     ods_code: str | None = None
     reference: str | None = None
+    kind: str | None = None  # referrer.kind: "self" is the person themselves
 
 
 class AwaitingOutcome(BaseModel):
@@ -111,6 +112,7 @@ def contact_of(received: ReferralReceivedV2) -> ReferrerContact:
         organisation_name=display_text(received.referrer.organisation_name, ORGANISATION_NAME_LIMIT),
         ods_code=received.referrer.ods_code,
         reference=display_text(reference, REFERENCE_LIMIT),
+        kind=received.referrer.kind,
     )
 
 
