@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from referral_intake.config import IntakeSettings
 from signpost_contracts import Stream, topic
 from signpost_devstack.synthetic import gp_referral
 from support.auth import token
+from support.forms import COOKIE, person_answers, reference_on
 from support.infra import Namespace, new_database, read_topic, unique, wait_until
 from support.services import serving, settings_for
 from triage.app import create_app as triage_app
@@ -32,26 +32,7 @@ from triage.config import TriageSettings
 
 pytestmark = pytest.mark.integration
 
-COOKIE = "signpost_cases_token"
 STAFF = {"Authorization": f"Bearer {token('referrals:read', 'referrals:read-all', 'triage:read', ods=None)}"}
-
-
-def person(name: str) -> dict[str, Any]:
-    """A form's answers for someone in Leeds (LS6, the demo roster's area) who agrees to be contacted."""
-    return {
-        "name": name,
-        "dob-day": "27",
-        "dob-month": "3",
-        "dob-year": "1956",
-        "postcode": "LS6 2AB",
-        "email": f"{name.lower().replace(' ', '.')}@example.com",
-        "contact-times": "weekday mornings",
-        "first-conversation": "walk",
-        "help-with": ["bereavement", "social-isolation"],
-        "language": "en",
-        "interpreter": "no",
-        "consent-contact": "yes",
-    }
 
 
 @dataclass
@@ -116,21 +97,14 @@ async def doors(infrastructure, namespace) -> AsyncIterator[Doors]:
         yield Doors(intake_client, triage_client, namespace)
 
 
-def reference_on(page: httpx.Response) -> str:
-    assert page.status_code == 200, page.text
-    found = re.search(r'<strong id="reference">([^<]+)</strong>', page.text)
-    assert found, "the confirmation shows no reference"
-    return found[1]
-
-
 async def self_referral(client: httpx.AsyncClient) -> str:
-    return reference_on(await client.post("/self-referral", data=person(unique("Ann"))))
+    return reference_on(await client.post("/self-referral", data=person_answers(unique("Ann"))))
 
 
 async def partner_form(client: httpx.AsyncClient) -> str:
     client.cookies.set(COOKIE, token("referrals:write", ods=None, subject="sam-at-leeds-mind", org="leeds-mind"))
     staff = {"referrer-name": "Sam Jones", "referrer-role": "Support worker"}
-    return reference_on(await client.post("/refer", data={**person(unique("Bob")), **staff}))
+    return reference_on(await client.post("/refer", data={**person_answers(unique("Bob")), **staff}))
 
 
 async def partner_fhir(client: httpx.AsyncClient) -> str:
@@ -148,7 +122,9 @@ async def partner_fhir(client: httpx.AsyncClient) -> str:
 
 async def outreach(client: httpx.AsyncClient) -> str:
     client.cookies.set(COOKIE, token("cases:write", ods=None, subject="leeds-north-amira"))
-    return reference_on(await client.post("/outreach", data={**person(unique("Cat")), "met-at": "Chapeltown library"}))
+    return reference_on(
+        await client.post("/outreach", data={**person_answers(unique("Cat")), "met-at": "Chapeltown library"})
+    )
 
 
 Door = Callable[[httpx.AsyncClient], Awaitable[str]]
