@@ -24,9 +24,9 @@ pytestmark = pytest.mark.unit
 COOKIE = "signpost_cases_token"
 ANN = {
     "name": "Ann Smith",
-    "dob-day": "27",
-    "dob-month": "3",
-    "dob-year": "1956",
+    "dob[day]": "27",
+    "dob[month]": "3",
+    "dob[year]": "1956",
     "postcode": "ls6 2ab",
     "phone": "0113 496 0000",
     "email": "ann@example.com",
@@ -99,6 +99,20 @@ async def test_the_self_referral_form_explains_the_service_without_labelling_any
     assert re.search(r'name="form-id" value="[0-9a-f-]{36}"', page.text)
 
 
+def field_names(html: str) -> set[str]:
+    """The names of the fields a browser would send from the page."""
+    return set(re.findall(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', html))
+
+
+async def test_every_answer_these_tests_send_is_a_field_the_page_has(pages):
+    # The answers below are posted directly; a name the page does not use (as `dob-day` was, while the NHS.UK
+    # date input names its boxes `dob[day]`) would pass here and fail every person in a browser.
+    page = await pages.get("/self-referral")
+
+    assert set(ANN) <= field_names(page.text), set(ANN) - field_names(page.text)
+    assert {"dob[day]", "dob[month]", "dob[year]"} <= field_names(page.text)
+
+
 async def test_a_self_referral_is_stored_and_announced_as_the_persons_own_with_their_contact(pages, unit):
     sent = await pages.post("/self-referral", data={**ANN, "consent-gp": "yes", "gp-practice": "Leeds Road Surgery"})
 
@@ -125,7 +139,7 @@ async def test_a_self_referral_is_stored_and_announced_as_the_persons_own_with_t
 
 
 async def test_an_age_instead_of_a_date_of_birth_is_enough(pages, unit):
-    without_date = {k: v for k, v in ANN.items() if not k.startswith("dob-")}
+    without_date = {k: v for k, v in ANN.items() if not k.startswith("dob[")}
 
     sent = await pages.post("/self-referral", data={**without_date, "age": "67"})
 
@@ -254,6 +268,12 @@ async def test_a_partners_referral_is_the_registered_partners_with_replies_to_it
     stored = await unit.referrals.get(event["referral_id"])
     assert stored.requester_ods == "partner:leeds-mind"
     assert "Referred by Sam Jones, Support worker (0113 000 0102)." in contact_card(stored.resource).note
+
+
+async def test_every_answer_the_partner_tests_send_is_a_field_the_partner_form_has(pages):
+    form = await partner_staff(pages).get("/refer")
+
+    assert set(PARTNER) <= field_names(form.text), set(PARTNER) - field_names(form.text)
 
 
 async def test_the_partner_form_needs_the_referrers_name(pages, unit):

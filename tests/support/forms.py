@@ -14,9 +14,9 @@ def person_answers(name: str) -> dict[str, Any]:
     """A form's answers for someone in Leeds (LS6, the demo roster's area) who agrees to be contacted by email."""
     return {
         "name": name,
-        "dob-day": "27",
-        "dob-month": "3",
-        "dob-year": "1956",
+        "dob[day]": "27",
+        "dob[month]": "3",
+        "dob[year]": "1956",
         "postcode": "LS6 2AB",
         "email": f"{name.lower().replace(' ', '.')}@example.com",
         "contact-times": "weekday mornings",

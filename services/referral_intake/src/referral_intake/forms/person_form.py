@@ -1,7 +1,9 @@
 """The part every referral form shares: who the person is, how to reach them, what they would like help with,
 and their consent. Read from the posted fields into `PersonDetails`, or refused field by field.
 
-Field ids equal the inputs' names, so the error summary links to them and a refused form comes back filled in.
+Field ids equal the inputs' names, so the error summary links to them and a refused form comes back filled in;
+the one exception is the date of birth, whose boxes the NHS.UK date input names `dob[day]`, `dob[month]` and
+`dob[year]` (ids `dob-day`, `dob-month`, `dob-year`; its errors are held on `dob-day`, the first box).
 Messages follow the NHS.UK style: they say what to do.
 """
 
@@ -100,7 +102,7 @@ def _text(posted: Mapping[str, str], field: str, limit: int, errors: FormErrors,
 
 
 def _age(posted: Mapping[str, str], today: date, errors: FormErrors) -> tuple[date | None, int | None]:
-    parts = [posted.get(f"dob-{part}", "").strip() for part in ("day", "month", "year")]
+    parts = [posted.get(f"dob[{part}]", "").strip() for part in ("day", "month", "year")]
     age_text = posted.get("age", "").strip()
     if any(parts):
         try:
