@@ -6,15 +6,15 @@ partner's address, or, for a person who referred themselves, to them, written fo
 
 from __future__ import annotations
 
-import random
+import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from referral_intake.adapters.codes import PARTNER_ORGANISATION
 from signpost_devstack.stack import LocalStack
-from signpost_devstack.synthetic import gp_referral
 from signpost_runtime.auth import issue_token
 from support.forms import COOKIE, person_answers, reference_on
 from support.infra import unique
@@ -22,6 +22,7 @@ from support.journey import FHIR, Journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+PARTNER_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "partner-referral.json"
 LEEDS_MIND_INBOX = "referrals@leedsmind.example.org"  # the demo register's reply address for leeds-mind
 
 
@@ -50,8 +51,8 @@ async def partner_form(journey: Journey) -> tuple[str, str]:
 
 
 async def partner_fhir(journey: Journey) -> tuple[str, str]:
-    body = gp_referral(rng=random.Random(), postcode="LS6 2AB", age=67, needs=["bereavement"])
-    body["requester"] = {"identifier": {"system": PARTNER_ORGANISATION, "value": "leeds-mind"}}
+    body = json.loads(PARTNER_EXAMPLE.read_text())  # the README's example, as a new user sends it
+    assert body["requester"]["identifier"] == {"system": PARTNER_ORGANISATION, "value": "leeds-mind"}
     sam = {"Authorization": f"Bearer {_partner(journey.stack, 'referrals:write', 'referrals:read')}", **FHIR}
     url = f"{journey.stack.url('referral_intake')}/fhir/ServiceRequest"
     created = await journey.client.post(url, json=body, headers=sam)
