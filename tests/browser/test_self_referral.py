@@ -126,3 +126,30 @@ def test_a_person_refers_themselves_by_keyboard_alone_and_the_referral_is_triage
     assert referral["status"] == "active"
     [patient] = [r for r in referral["contained"] if r["resourceType"] == "Patient"]
     assert patient["birthDate"] == "1956-03-27", "the date of birth typed into the NHS.UK date input"
+
+
+def test_the_self_referral_form_works_without_javascript(sites, open_page, page_log):
+    intake, _ = sites
+    page = open_page(javascript=False)
+    page.goto(intake.base_url + "/self-referral")
+    page.get_by_label("Your full name").fill("Nell Nojs")
+    page.get_by_label("Or your age, in years").fill("71")
+    page.get_by_label("Your postcode").fill("LS6 2AB")
+    page.get_by_label("Phone number").fill("0113 496 0002")
+    page.get_by_label("A phone call").check()
+    page.get_by_role("button", name="Send").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".nhsuk-error-summary").get_by_role("link")).to_have_text(
+        "Tick the box to agree to be contacted: we cannot help without it"
+    )
+    page.get_by_label("I agree that a community connector may contact me").check()
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, we have your request")
+    reference = page.locator("#reference").inner_text().strip()
+    page_log(page).assert_only(intake.base_url)
+    with httpx.Client(timeout=10) as client:
+        stored = client.get(f"{intake.base_url}/fhir/ServiceRequest/{reference}", headers=STAFF)
+    assert stored.status_code == 200, stored.text
+    assert "Age given instead of a date of birth: 71." in [note["text"] for note in stored.json()["note"]]
