@@ -20,6 +20,7 @@ EXAMPLES: dict[str, dict] = {
     event.type: event.data
     for event in (
         events.referral_received("r-1", at=NOW),
+        events.referral_received_v2("r-1", at=NOW),
         events.referral_triaged("r-1", "redirected", at=NOW, complexity="high"),
         events.referral_assigned("r-1", at=NOW, complexity="low", terms=events.TERMS),
         events.referral_waitlisted("r-1", at=NOW, required_kind="volunteer"),

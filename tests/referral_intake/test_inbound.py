@@ -59,7 +59,7 @@ class Inbound:
         return int(await self.pool.fetchval(f"SELECT count(*) FROM {table}"))
 
     async def received_events(self) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch("SELECT payload FROM outbox WHERE event_type = 'referral.received.v1'")
+        rows = await self.pool.fetch("SELECT payload FROM outbox WHERE event_type = 'referral.received.v2'")
         return [json.loads(row["payload"]) for row in rows]
 
 

@@ -45,7 +45,7 @@ async def test_an_accepted_message_stores_the_referral_announces_it_as_kafka_and
 
     [stored] = unit.referrals.by_id.values()
     received, ack = unit.events
-    assert received.type == "referral.received.v1"
+    assert received.type == "referral.received.v2"
     assert received.data["channel"] == "kafka"
     assert received.data["sender"] == {"system": "leeds-integration-engine", "ods_code": "RR8"}
     assert received.correlationid == "corr-1"
@@ -63,7 +63,7 @@ async def test_the_same_referral_in_a_new_message_is_acknowledged_with_the_first
 
     assert len(unit.referrals.by_id) == 1
     assert [e.type for e in unit.events] == [
-        "referral.received.v1",
+        "referral.received.v2",
         "referral.inbound-accepted.v1",
         "referral.inbound-accepted.v1",
     ]

@@ -85,7 +85,7 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(intake, make):
     issue = _issue(await _patch(intake, referral_id, REVOKE, {"If-Match": 'W/"7"'}), 412)
     assert 'W/"1"' in issue["diagnostics"]
     assert (await intake.client.get(f"/fhir/ServiceRequest/{referral_id}", headers=WRITER)).json()["status"] == "active"
-    assert [e["type"] for e in await intake.published(referral_id)] == ["referral.received.v1"]
+    assert [e["type"] for e in await intake.published(referral_id)] == ["referral.received.v2"]
     assert (await _patch(intake, referral_id, REVOKE, {"If-Match": 'W/"1"'})).status_code == 200
 
 

@@ -26,7 +26,14 @@ from signpost_contracts.events.cases import (
 )
 from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
+from signpost_contracts.events.referrals import (
+    PersonSummary,
+    ReferralReceived,
+    ReferralReceivedV2,
+    Referrer,
+    ReferrerContact,
+    ReferrerV2,
+)
 from signpost_contracts.events.triage import (
     CaseTerms,
     FiredRule,
@@ -88,6 +95,26 @@ def referral_received(referral_id: str | None = None, *, at: datetime | None = N
         "needs": ["loneliness"],
     }
     return _event(ReferralReceived, fields, overrides)
+
+
+def referral_received_v2(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    """As intake announces a referral now: a partner organisation's, through the referral form, by default."""
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "received_at": at or datetime.now(UTC),
+        "channel": "referral-form",
+        "referrer": ReferrerV2(
+            kind="community-organisation",
+            partner_id="leeds-mind",
+            organisation_name="Leeds Mind",
+            contact=ReferrerContact(email="referrals@leedsmind.example.org"),
+        ),
+        "person": PersonSummary(age_years=72, age_band="65-74", postcode_district="LS6"),
+        "needs": ["loneliness"],
+    }
+    return _event(ReferralReceivedV2, fields, overrides)
 
 
 def referral_triaged(

@@ -20,7 +20,7 @@ from signpost_contracts.events.cases import (
 )
 from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceived, ReferralReceivedV2
 from signpost_contracts.events.triage import (
     HandoverRefused,
     ReassignmentRefused,
@@ -42,6 +42,8 @@ class EventType:
     model: type[ContractModel]
     stream: Stream
     producer: str
+    # A type its producer no longer sends, replaced by this newer version; consumers still read it (history).
+    superseded_by: str | None = None
 
     @property
     def source(self) -> str:
@@ -57,7 +59,16 @@ def _triage(name: str, model: type[ContractModel]) -> EventType:
 
 
 # One topic per producer keeps each referral's events from that producer in order (keyed by referral id).
-REFERRAL_RECEIVED = _intake("referral.received.v1", ReferralReceived)
+REFERRAL_RECEIVED_V2 = _intake("referral.received.v2", ReferralReceivedV2)
+REFERRAL_RECEIVED = EventType(
+    "referral.received.v1",
+    ReferralReceived,
+    Stream.REFERRALS,
+    "referral-intake",
+    superseded_by=REFERRAL_RECEIVED_V2.name,
+)
+# Consumers handle every version of a referral's arrival alike: each is read as the newest model.
+REFERRAL_RECEIVED_VERSIONS = (REFERRAL_RECEIVED, REFERRAL_RECEIVED_V2)
 REFERRAL_WITHDRAWN = _intake("referral.withdrawn.v1", ReferralWithdrawn)
 CONTACT_RECORDED = _intake("case.contact-recorded.v1", ContactRecorded)
 GOALS_SET = _intake("case.goals-set.v1", GoalsSet)
@@ -93,6 +104,7 @@ EVENT_TYPES: dict[str, EventType] = {
     event_type.name: event_type
     for event_type in (
         REFERRAL_RECEIVED,
+        REFERRAL_RECEIVED_V2,
         REFERRAL_WITHDRAWN,
         CONTACT_RECORDED,
         GOALS_SET,

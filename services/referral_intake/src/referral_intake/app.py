@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from referral_intake import directory_page
 from referral_intake.adapters.fhir_http import install_error_handlers
+from referral_intake.adapters.partners_file import load_partners
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
@@ -16,11 +17,14 @@ from referral_intake.config import IntakeSettings
 from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
+from referral_intake.forms import pages as form_pages
+from referral_intake.forms.abuse import RateLimiter
 from referral_intake.handlers import event_handlers
 from referral_intake.inbound.handler import inbound_handler
 from referral_intake.inbound.producers import load_producers
 from referral_intake.inbound.receive import InboundIntake
 from referral_intake.service import IntakeService
+from referral_intake.staff_session import SESSION
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
 from signpost_contracts.registry import (
@@ -34,7 +38,7 @@ from signpost_contracts.registry import (
     INBOUND_REFUSED,
     MEASURES_RECORDED,
     REASSIGNMENT_REQUESTED,
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_V2,
     REFERRAL_WITHDRAWN,
     SESSION_RECORDED,
 )
@@ -47,7 +51,7 @@ from signpost_web import mount_static
 log = logging.getLogger(__name__)
 
 PUBLISHES = [
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_V2,
     REFERRAL_WITHDRAWN,
     CONTACT_RECORDED,
     GOALS_SET,
@@ -65,7 +69,9 @@ PUBLISHES = [
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value())
+    # Read and checked now, so that a wrong partner register stops the service at start, saying what is wrong.
+    partners = load_partners(settings.partners_file)
+    intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value(), partners=partners)
 
     def inbound(runtime: ServiceRuntime) -> EventHandler:
         # Read at start, so a producers file that cannot be used stops the service with its name and field.
@@ -95,13 +101,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         withdrawal_router,
         case_router,
         case_pages.router,
-        case_pages.SESSION.router(),
+        form_pages.router,
+        SESSION.router(),
         directory_page.router,
     ]
     app = build_app(
-        ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
+        ServiceRuntime(definition),
+        routers,
+        title="Signpost referral intake (FHIR R4, case API, connector pages, referral forms)",
     )
     app.state.intake = intake
+    app.state.form_rate_limiter = RateLimiter(settings.form_rate_limit, settings.form_rate_window_seconds)
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)

@@ -37,6 +37,19 @@ class IntakeSettings(ServiceSettings):
     # every message on it is refused and dead-lettered. `make run` sets it to examples/inbound-producers.toml.
     inbound_producers: Path | None = None
 
+    # The partner register: organisations without ODS codes whose staff refer (their tokens' `org` claim).
+    # Unset, the demo register in the package (referral_intake/demo/partners.toml). Read and checked at start.
+    partners_file: Path | None = None
+
+    # The public self-referral form's abuse controls: at most this many submissions per client per window
+    # (counted per replica), and the largest form body accepted.
+    form_rate_limit: int = 5
+    form_rate_window_seconds: int = 3600
+    form_max_bytes: int = 16_384
+    # Behind a reverse proxy: the header it sets to the client's address (e.g. X-Forwarded-For). Only its last
+    # address is used, the one the proxy appended. Unset, the connection's own address is the client.
+    form_client_ip_header: str | None = None
+
     # `production` refuses to start with development defaults for secrets (the manifests set it).
     environment: Literal["development", "production"] = "development"
     # The key of person_key, the HMAC-SHA256 of an NHS number that lets triage recognise the same person

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.inbound import replies
@@ -31,13 +32,13 @@ class InboundIntake:
         committed with the referral and its referral.received: once per message, whatever is redelivered.
         """
         producer = self._producer(message.source)
-        submission = read_inbound(message, max_depth=self.max_json_depth, today=self.intake.clock().date())
+        submission = replace(
+            read_inbound(message, max_depth=self.max_json_depth, today=self.intake.clock().date()), channel="kafka"
+        )
         try:
-            submitted = await self.intake.submit(
-                unit, submission, producer.principal, message.correlationid, channel="kafka"
-            )
+            submitted = await self.intake.submit(unit, submission, producer.principal, message.correlationid)
         except AuthError:
-            raise _not_allowed(producer, submission.referrer.ods_code) from None
+            raise _not_allowed(producer, submission.referrer.requester) from None
         unit.publish(
             replies.accepted(message, submitted.referral, duplicate=not submitted.created, at=self.intake.clock())
         )
