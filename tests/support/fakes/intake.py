@@ -8,7 +8,14 @@ from datetime import datetime
 
 from referral_intake.adapters.repository import stored_resource
 from referral_intake.domain.case import Case
-from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
+from referral_intake.domain.referral import (
+    AlreadyClaimedError,
+    BusinessIdentifier,
+    ReferralSubmission,
+    RequestAction,
+    Sender,
+    StoredReferral,
+)
 from referral_intake.domain.task_status import ReferralProgress
 from referral_intake.ports import WorklistStatus
 from signpost_contracts import EventEnvelope
@@ -52,12 +59,20 @@ class FakeReferrals:
             self.requests[(ods, request_id)] = referral_id
         return stored
 
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
-        ods = submission.referrer.ods_code
-        for identifier in submission.identifiers:
-            if (found := self.identifiers.get((ods, identifier.system, identifier.value))) is not None:
+    async def find_by_identifiers(
+        self, requester_ods: str, identifiers: Sequence[BusinessIdentifier]
+    ) -> StoredReferral | None:
+        for identifier in identifiers:
+            if (found := self.identifiers.get((requester_ods, identifier.system, identifier.value))) is not None:
                 return self.by_id[found]
         return None
+
+    async def claim_request(
+        self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
+    ) -> None:
+        if (requester_ods, request_id) in self.requests:
+            raise AlreadyClaimedError("claimed")
+        self.requests[(requester_ods, request_id)] = referral_id
 
     async def find_by_request(self, requester_ods: str, request_id: str) -> str | None:
         return self.requests.get((requester_ods, request_id))

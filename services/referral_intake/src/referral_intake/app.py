@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from referral_intake.adapters.fhir_http import install_error_handlers
+from referral_intake.bars.headers import EchoBarsHeaders
+from referral_intake.bars.routes import router as bars_router
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
@@ -68,7 +70,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
-    routers = [fhir_router, withdrawal_router, case_router, case_pages.router, case_pages.SESSION.router()]
+    routers = [fhir_router, withdrawal_router, bars_router, case_router, case_pages.router, case_pages.SESSION.router()]
     app = build_app(
         ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
     )
@@ -76,6 +78,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
+    app.add_middleware(EchoBarsHeaders)
     mount_static(app)
     return app
 

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from referral_intake.domain.case import Case
-from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral
+from referral_intake.domain.referral import (
+    BusinessIdentifier,
+    ReferralSubmission,
+    RequestAction,
+    Sender,
+    StoredReferral,
+)
 from referral_intake.domain.task_status import ReferralProgress
 from signpost_contracts import EventEnvelope
 
@@ -33,7 +39,17 @@ class Referrals(Protocol):
         replaces_referral_id: str | None = None,
     ) -> StoredReferral: ...
 
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None: ...
+    async def find_by_identifiers(
+        self, requester_ods: str, identifiers: Sequence[BusinessIdentifier]
+    ) -> StoredReferral | None:
+        """The referral of `requester_ods` that holds any of these identifiers."""
+        ...
+
+    async def claim_request(
+        self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
+    ) -> None:
+        """Spend an X-Request-ID; raises AlreadyClaimedError when it was spent before."""
+        ...
 
     async def find_by_request(self, requester_ods: str, request_id: str) -> str | None: ...
 

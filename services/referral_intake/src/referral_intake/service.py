@@ -191,7 +191,7 @@ async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id:
         referral_id = await unit.referrals.find_by_request(submission.referrer.ods_code, request_id)
         if referral_id is not None:
             raise DuplicateRequestError(request_id, referral_id)
-    return await unit.referrals.find_by_identifiers(submission)
+    return await unit.referrals.find_by_identifiers(submission.referrer.ods_code, submission.identifiers)
 
 
 async def _replaced(unit: IntakeWork, submission: ReferralSubmission) -> str | None:

@@ -61,6 +61,9 @@ BARS_HEADERS = [
     },
 ]
 
+# On $process-message BaRS makes both required (400 without either).
+BARS_REQUIRED_HEADERS = [{**header, "required": True} for header in BARS_HEADERS]
+
 
 # The elements FHIR R4 makes mandatory (cardinality 1..1) in the resources these routes take or answer.
 _MANDATORY = {

@@ -53,7 +53,7 @@ def read_submission(data: dict[str, Any], today: date, *, request_id_sent: bool 
     if not identifiers and not request_id_sent:
         issues.append(_NO_RETRY_KEY)
     _check_status(data, issues)
-    _check_scope(data, issues)
+    check_scope(data, issues)
     check_nhs_numbers(data, contained, issues)
     person, nhs_number = read_subject(data, contained, today, issues)
     referrer = read_requester(data, contained, issues)
@@ -98,7 +98,8 @@ def _check_status(data: JsonObject, issues: list[Issue]) -> None:
         )
 
 
-def _check_scope(data: JsonObject, issues: list[Issue]) -> None:
+def check_scope(data: JsonObject, issues: list[Issue]) -> None:
+    """Refuse (422) a ServiceRequest for another service: its SNOMED code, or a BaRS use case in its category."""
     code = data.get("code")
     if code:
         accepted = any(

@@ -49,7 +49,7 @@ def units_of(request: Request) -> UnitOfWork[IntakeUnit]:
     return runtime.units(IntakeUnit)
 
 
-def _settings(request: Request) -> IntakeSettings:
+def settings_of(request: Request) -> IntakeSettings:
     return request.app.state.runtime.settings  # type: ignore[no-any-return]
 
 
@@ -70,14 +70,11 @@ async def metadata(request: Request) -> Response:
 )
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
-    submission = await read_referral(request, _settings(request), request_id=sent_request_id)
-    service, unit_of_work = service_of(request), units_of(request)
+    submission = await read_referral(request, settings_of(request), request_id=sent_request_id)
     try:
-        submitted = await _submit(
-            service, unit_of_work, submission, principal, correlation_id(request), sent_request_id
-        )
-    except DuplicateRequestError as duplicate:
-        raise _duplicate(duplicate, base_url(request)) from None
+        submitted = await submit_referral(request, submission, principal, correlation_id(request), sent_request_id)
+    except DuplicateRequestError as repeated:
+        raise duplicate(repeated, base_url(request)) from None
     except ReferralConflictError:
         raise FhirError.single(
             409, "conflict", "the same referral is being created by another request; retry"
@@ -87,14 +84,15 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
     return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
 
 
-async def _submit(
-    service: IntakeService,
-    unit_of_work: UnitOfWork[IntakeUnit],
+async def submit_referral(
+    request: Request,
     submission: ReferralSubmission,
     principal: Principal,
     correlation: str | None,
     sent_request_id: str | None,
 ) -> Submitted:
+    """Take a referral in (REST or BaRS), in one unit of work; a lost race is resolved in a second."""
+    service, unit_of_work = service_of(request), units_of(request)
     try:
         async with unit_of_work() as unit:
             return await service.submit(unit, submission, principal, correlation, sent_request_id)
@@ -169,14 +167,15 @@ def not_found(resource_type: str, resource_id: str) -> FhirError:
     )
 
 
-def _duplicate(duplicate: DuplicateRequestError, base: str) -> FhirError:
-    # BaRS: a repeated X-Request-ID is answered 409 with issue code `duplicate`, and not processed again.
+def duplicate(repeated: DuplicateRequestError, base: str) -> FhirError:
+    # BaRS: a repeated X-Request-ID is answered 409 with issue code `duplicate` (senders take it as success), and
+    # is not processed again, whether it created the referral or withdrew it.
     return FhirError.single(
         409,
         "duplicate",
-        f"X-Request-ID {duplicate.request_id} was already sent by your organisation, and that request created "
-        f"{base}/fhir/ServiceRequest/{duplicate.referral_id}; this one was not processed again. To send a new "
-        "referral, give it a new X-Request-ID",
+        f"X-Request-ID {repeated.request_id} was already sent by your organisation and has been processed (the "
+        f"referral is {base}/fhir/ServiceRequest/{repeated.referral_id}); this one was not processed again. To send "
+        "a new request, give it a new X-Request-ID",
     )
 
 
