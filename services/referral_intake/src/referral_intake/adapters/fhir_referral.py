@@ -18,6 +18,7 @@ from referral_intake.adapters.codes import (
     RISK_FLAGS,
     SNOMED,
     SNOMED_NEEDS,
+    SNOMED_RISKS,
     SOCIAL_PRESCRIBING_REFERRAL,
 )
 from referral_intake.adapters.fhir_json import Contained, JsonObject, codings
@@ -133,6 +134,8 @@ def _reasons(data: JsonObject, issues: list[Issue]) -> tuple[tuple[str, ...], tu
             _collect(code, RISK_FLAGS, risks, f"{path}.code", "risk flag", issues)
         elif system == SNOMED and code in SNOMED_NEEDS and SNOMED_NEEDS[code] not in needs:
             needs.append(SNOMED_NEEDS[code])
+        elif system == SNOMED and code in SNOMED_RISKS and SNOMED_RISKS[code] not in risks:
+            risks.append(SNOMED_RISKS[code])
     return tuple(needs), tuple(risks)
 
 
