@@ -24,6 +24,10 @@ def test_the_capability_statement_is_valid_r4_and_lists_what_is_supported():
     assert rest["security"]["service"][0]["coding"][0]["code"] == "OAuth"
     assert "referrals:write" in rest["security"]["description"]
     assert statement["implementation"]["url"] == "http://intake.example/fhir"
+    assert [o["name"] for o in rest["operation"]] == ["process-message"]
+    [messaging] = statement["messaging"]
+    assert messaging["endpoint"][0]["address"] == "http://intake.example/fhir/$process-message"
+    assert [m["mode"] for m in messaging["supportedMessage"]] == ["receiver"]
 
 
 def test_versioning_is_declared_as_each_resource_carries_it():

@@ -10,6 +10,16 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 SERVICE_REQUEST_PROFILE = "http://hl7.org/fhir/StructureDefinition/ServiceRequest"
 
 
+_PROCESS_MESSAGE = (
+    "BaRS message Bundles whose MessageHeader.eventCoding is servicerequest-request "
+    "(https://fhir.nhs.uk/CodeSystem/message-events-bars), reason new (a social prescribing referral: the focal "
+    "ServiceRequest and the Patient and requester it references, by fullUrl), update (the ServiceRequest now revoked "
+    "or entered-in-error: a withdrawal) or delete (entered in error). X-Request-ID and X-Correlation-ID are required "
+    "and echoed; a repeated X-Request-ID is 409 duplicate. A message for another BaRS use case is 422 naming it. The "
+    "200 answer is a response message (MessageHeader.response.code ok) whose focus is Signpost's ServiceRequest."
+)
+
+
 def capability_statement(base_url: str, version: str) -> dict[str, Any]:
     statement = CapabilityStatement.model_validate(
         {
@@ -48,6 +58,34 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
                         ),
                     },
                     "resource": [_service_request(), _task()],
+                    "operation": [
+                        {
+                            "name": "process-message",
+                            "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
+                            "documentation": _PROCESS_MESSAGE,
+                        }
+                    ],
+                }
+            ],
+            # BaRS: referral requests arrive as messages on $process-message, answered synchronously.
+            "messaging": [
+                {
+                    "endpoint": [
+                        {
+                            "protocol": {
+                                "system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                                "code": "http",
+                            },
+                            "address": f"{base_url}/fhir/$process-message",
+                        }
+                    ],
+                    "documentation": _PROCESS_MESSAGE,
+                    "supportedMessage": [
+                        {
+                            "mode": "receiver",
+                            "definition": "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral",
+                        }
+                    ],
                 }
             ],
         }
