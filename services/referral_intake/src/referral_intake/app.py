@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,9 +15,11 @@ from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
 from referral_intake.fhir.routes import router as fhir_router
+from referral_intake.fhir.search import router as search_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
 from referral_intake.handlers import event_handlers
 from referral_intake.service import IntakeService
+from referral_intake.task_index import index_unindexed
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
 from signpost_contracts.registry import (
@@ -36,6 +39,8 @@ from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
 from signpost_web import mount_static
+
+log = logging.getLogger(__name__)
 
 PUBLISHES = [
     REFERRAL_RECEIVED,
@@ -59,6 +64,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # At start, once logging is set up: every line the service logs is JSON.
         settings.warn_about_development_defaults()
 
+    async def index_unindexed_tasks(runtime: ServiceRuntime) -> None:
+        # After the migrations: referrals stored before the task index existed become searchable.
+        indexed = await index_unindexed(runtime.units(IntakeUnit))
+        if indexed:
+            log.info("indexed the Tasks of %d referrals stored before the task index", indexed)
+
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
@@ -66,11 +77,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         handlers=event_handlers,
         unit=IntakeUnit,
-        on_start=[warn_about_development_defaults],
+        on_start=[warn_about_development_defaults, index_unindexed_tasks],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
     )
-    routers = [fhir_router, withdrawal_router, bars_router, case_router, case_pages.router, case_pages.SESSION.router()]
+    routers = [
+        fhir_router,
+        search_router,
+        withdrawal_router,
+        bars_router,
+        case_router,
+        case_pages.router,
+        case_pages.SESSION.router(),
+    ]
     app = build_app(
         ServiceRuntime(definition), routers, title="Signpost referral intake (FHIR R4, case API, connector pages)"
     )

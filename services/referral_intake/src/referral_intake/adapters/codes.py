@@ -14,6 +14,10 @@ BARS_USE_CASES = "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars"
 NEED_CATEGORY = "https://signpost.dev/fhir/CodeSystem/need-category"
 RISK_FLAG = "https://signpost.dev/fhir/CodeSystem/risk-flag"
 BUSINESS_STATUS = "https://signpost.dev/fhir/CodeSystem/referral-business-status"
+# Every Task's owner (Task.owner.identifier): this service, which has no ODS code of its own.
+SERVICE_IDENTIFIER_SYSTEM = "https://signpost.dev/fhir/Id/service"
+SERVICE_IDENTIFIER = "signpost-community-connectors"
+TASK_STATUS = "http://hl7.org/fhir/task-status"
 # The kinds of outcome a Task reports in Task.output (adapters/fhir_task.py lists the codes).
 CASE_OUTPUT = "https://signpost.dev/fhir/CodeSystem/case-output"
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from referral_intake.access import ReadScope
+from referral_intake.adapters.search_sql import Where
 from referral_intake.domain.referral import (
     AlreadyClaimedError,
     BusinessIdentifier,
@@ -17,6 +19,7 @@ from referral_intake.domain.referral import (
     Sender,
     StoredReferral,
 )
+from referral_intake.domain.search import AnyOf
 
 _COLUMNS = (
     "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated, sender_system, sender_ods,"
@@ -122,6 +125,19 @@ class ReferralRepository:
             [i.value for i in identifiers],
         )
         return _referral(row) if row else None
+
+    async def search_by_identifier(
+        self, conditions: Sequence[AnyOf], scope: ReadScope, *, limit: int
+    ) -> tuple[int, list[StoredReferral]]:
+        where = Where()
+        where.identified_by(conditions)
+        where.readable_by(scope)
+        total = await self.connection.fetchval(f"SELECT count(*) FROM referrals r WHERE {where.sql}", *where.args)
+        rows = await self.connection.fetch(
+            f"SELECT {_COLUMNS} FROM referrals r WHERE {where.sql} ORDER BY received_at, id LIMIT {where.arg(limit)}",
+            *where.args,
+        )
+        return int(total), [_referral(row) for row in rows]
 
     async def claim_request(
         self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
