@@ -7,7 +7,9 @@ the caller may not read is 412 without naming it, and a match in another organis
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +102,20 @@ async def test_a_match_the_sender_may_not_read_is_refused_without_naming_it_and_
     assert practice_sent.json()["id"] not in response.text
     assert "Location" not in response.headers
     assert await _stored(intake) == before
+
+
+async def test_the_readmes_search_examples_answer_as_it_says(intake):
+    body = json.loads((Path(__file__).parents[2] / "examples" / "gp-referral.json").read_text())
+    [identifier] = body["identifier"]
+    condition = f"identifier={identifier['system']}|{identifier['value']}"
+    assert (await _post(intake, body, condition)).status_code == 201
+    assert (await _post(intake, body, condition)).status_code == 200
+
+    found = await intake.client.get(
+        f"/fhir/ServiceRequest?identifier={identifier['system']}%7C{identifier['value']}", headers=WRITER
+    )
+    assert found.json()["total"] == 1
+    polled = await intake.client.get(
+        "/fhir/Task?_lastUpdated=ge2026-01-01T09:00:00Z&status=requested&_count=20", headers=WRITER
+    )
+    assert polled.json()["total"] == 1
