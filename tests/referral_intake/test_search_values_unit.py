@@ -98,6 +98,8 @@ def test_strict_handling_names_every_unsupported_parameter_and_lenient_ignores_t
         SearchParameters(pairs, ("status",))
     assert "_sort, subject" in refused.value.issues[0].diagnostics
     assert SearchParameters(pairs, ("status",), lenient=True).used == [("status", "accepted")]
+    # _format is FHIR's for every interaction (content negotiation reads it): never an unsupported parameter.
+    assert SearchParameters([("_format", "json")], ("status",)).used == [("_format", "json")]
     assert is_lenient("return=minimal; handling=lenient")
     assert not is_lenient("handling=strict")
     assert not is_lenient(None)

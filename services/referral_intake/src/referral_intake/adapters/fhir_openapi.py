@@ -39,12 +39,12 @@ FOCUS = {
     "name": "focus",
     "in": "query",
     "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
-    # What fhir/routes._referral_id takes: a bare id, or a path whose last but one segment is ServiceRequest
+    # What fhir_search.referral_of_focus takes: a bare id, or a path whose last but one segment is ServiceRequest
     # (trailing slashes aside); no control characters, as everywhere (request_checks).
     "schema": {
         "type": "string",
         "minLength": 1,
-        "pattern": r"^(?:(?:[^\x00-\x1f\x7f]*/)?ServiceRequest/[^/\x00-\x1f\x7f]+|[^/\x00-\x1f\x7f]*)/*$",
+        "pattern": r"^(?:(?:[^\x00-\x1f\x7f]*/)?ServiceRequest/[^/\x00-\x1f\x7f]+|[^/\x00-\x1f\x7f]+)/*$",
     },
 }
 BARS_HEADERS = [

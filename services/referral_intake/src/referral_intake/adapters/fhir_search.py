@@ -36,12 +36,15 @@ TASK_STATUSES = (
 )
 TASK_PARAMETERS = ("focus", "owner:identifier", "status", "_lastUpdated", "_count", "_cursor")
 SERVICE_REQUEST_PARAMETERS = ("identifier",)
+# FHIR's parameters for every interaction, taken by every search: _format is read by content negotiation.
+GENERAL_PARAMETERS = ("_format",)
 
 
 class SearchParameters:
     """A search's parameters, in the order sent, keeping only those supported (the rest refused unless lenient)."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]], supported: Sequence[str], *, lenient: bool = False) -> None:
+        supported = (*supported, *GENERAL_PARAMETERS)
         unsupported = sorted({name for name, _ in pairs if name not in supported})
         if unsupported and not lenient:
             raise FhirError.single(
@@ -111,6 +114,10 @@ def _is_this_service(any_of: AnyOf) -> bool:
 def referral_of_focus(focus: str) -> str:
     # Accept 'ServiceRequest/<id>', an absolute URL ending in it, or the bare id.
     parts = focus.rstrip("/").split("/")
+    if not parts[-1]:
+        raise FhirError.single(
+            400, "required", f"focus '{focus}' names no referral: use focus=ServiceRequest/<id>", "focus"
+        )
     if len(parts) > 1 and parts[-2] != "ServiceRequest":
         raise FhirError.single(
             400, "value", f"focus '{focus}' is not a ServiceRequest; use focus=ServiceRequest/<id>", "focus"
