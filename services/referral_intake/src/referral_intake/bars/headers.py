@@ -46,7 +46,9 @@ class EchoBarsHeaders:
             await self.app(scope, receive, send)
             return
         sent = Headers(scope=scope)
-        echo = {name: sent[name][:MAX_CORRELATION_ID] for name in ECHOED if sent.get(name)}
+        # Cut to length, then stripped: HTTP forbids a header value that ends in whitespace (h11 drops the
+        # connection rather than send one), and a cut can end on a tab the sender put inside it.
+        echo = {name: value for name in ECHOED if (value := sent.get(name, "")[:MAX_CORRELATION_ID].strip())}
 
         async def send_echoing(message: Message) -> None:
             if message["type"] == "http.response.start":
