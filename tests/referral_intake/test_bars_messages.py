@@ -88,7 +88,7 @@ async def test_a_social_prescribing_message_is_acknowledged_with_signposts_refer
     assert read.status_code == 200
     assert {"system": "urn:ietf:rfc:3986", "value": message["entry"][1]["fullUrl"]} in read.json()["identifier"]
     [received] = await intake.published(referral["id"])
-    assert received["type"] == "referral.received.v1"
+    assert received["type"] == "referral.received.v2"
     assert (received["channel"], received["needs"], received["referrer"]["ods_code"]) == (
         "bars-message", ["loneliness"], "G82080")  # fmt: skip
     assert received["bars"] == {
