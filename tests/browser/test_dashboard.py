@@ -9,9 +9,17 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from signpost_contracts.events.cases import Ons4
 from support.auth import token
 from support.browser import activate, assert_accessible, focused, screenshot, tab_to
-from support.events import notification_sent, referral_assigned, referral_received, referral_triaged
+from support.events import (
+    case_closed,
+    measures_recorded,
+    notification_sent,
+    referral_assigned,
+    referral_received,
+    referral_triaged,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -84,6 +92,30 @@ def test_the_dashboards_refresh_can_be_stopped_from_the_keyboard_and_then_passes
     expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
     expect(page.locator("#refresh-control")).to_have_text("Refresh it every 600 seconds")
     assert_accessible(page, name="the dashboard, not refreshing")
+
+
+def test_the_case_figures_read_as_tables_with_headers_and_pass_axe(reporting_site, page):
+    closed = f"ref-{uuid.uuid4()}"
+    # One topic and one key, so one partition in this order: once the closure is counted, all are applied.
+    reporting_site.deliver(
+        measures_recorded(closed, stage="baseline", ucla3_total=8, ons_loneliness="often-always", ons4=Ons4(anxiety=7)),
+        measures_recorded(closed, stage="closing", ucla3_total=5, ons_loneliness="occasionally", ons4=Ons4(anxiety=4)),
+        case_closed(closed, reason="connected-onward", sessions_used=6),
+        total_referrals=1,
+    )
+    page.goto(reporting_site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(reporting_site.base_url + "/?refresh=off")
+
+    assert _rows(page, "cases")["Closed"] == ["1"]
+    assert _rows(page, "closure-reasons")["Connected onward"] == ["1"]
+    assert _rows(page, "sessions")["Mean sessions per closed case"] == ["6.0"]
+    assert _rows(page, "score-changes")["UCLA-3 loneliness (3 to 9, higher is lonelier)"] == ["1", "8.0", "5.0", "-3.0"]
+    assert _rows(page, "ons-loneliness")["Less often lonely"] == ["1"]
+    expect(page.get_by_role("table", name="Change between baseline and closing measures")).to_be_visible()
+    assert_accessible(page, name="the dashboard with case figures")
+    screenshot(page, "dashboard-case-figures")
 
 
 def test_the_sign_out_button_works_from_the_keyboard_with_space(reporting_site, page):

@@ -21,10 +21,26 @@ EXAMPLES: dict[str, dict] = {
     for event in (
         events.referral_received("r-1", at=NOW),
         events.referral_triaged("r-1", "redirected", at=NOW, complexity="high"),
-        events.referral_assigned("r-1", at=NOW),
+        events.referral_assigned("r-1", at=NOW, complexity="low", terms=events.TERMS),
         events.referral_waitlisted("r-1", at=NOW, required_kind="volunteer"),
         events.notification_sent("r-1", "n-1", at=NOW),
         events.notification_failed("r-1", "n-1", at=NOW),
+        events.referral_assigned_from_waitlist("r-1", at=NOW),
+        events.referral_handed_over("r-1", at=NOW),
+        events.handover_refused("r-1", at=NOW),
+        events.referral_reassigned("r-1", at=NOW),
+        events.reassignment_refused("r-1", at=NOW),
+        events.referral_linked("r-1", at=NOW),
+        events.referral_withdrawn("r-1", at=NOW),
+        events.contact_recorded("r-1", at=NOW),
+        events.goals_set("r-1", at=NOW),
+        events.session_recorded("r-1", at=NOW),
+        events.extension_granted("r-1", at=NOW),
+        events.extension_refused("r-1", at=NOW),
+        events.measures_recorded("r-1", at=NOW),
+        events.case_closed("r-1", at=NOW),
+        events.handover_requested("r-1", at=NOW),
+        events.reassignment_requested("r-1", at=NOW, connector_id="leeds-north-bilal"),
     )
 }
 

@@ -23,12 +23,31 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = str(Path(sys.executable).with_name("signpost-run"))
+DEMO_ROSTER = "services/triage/src/triage/demo/roster.toml"
+EXTRA = "make-run-test-connector"
+EXTRA_CONNECTOR = f'''
+[[connectors]]
+id = "{EXTRA}"
+display_name = "Extra Connector"
+areas = ["LS99"]
+kind = "paid"
+capacity = 3
+'''
 
 
 def _url(banner: str, service: str) -> str:
     found = re.search(rf"^  {service}\s+(http://127\.0\.0\.1:\d+)", banner, re.MULTILINE)
     assert found, f"the banner names no URL for {service}:\n{banner}"
     return found[1]
+
+
+def test_a_policy_or_roster_file_that_is_not_there_stops_make_run_before_it_starts_anything(tmp_path):
+    missing = tmp_path / "no-such-policy.toml"
+    env = {**os.environ, "POLICY_FILE": str(missing)}
+    done = subprocess.run([RUN, "--state-dir", str(tmp_path / "state")], env=env, capture_output=True, timeout=60)
+    assert done.returncode != 0
+    assert f"POLICY_FILE={missing} is not a file".encode() in done.stderr
+    assert b"Starting infrastructure" not in done.stdout
 
 
 def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -43,14 +62,17 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
     infrastructure, tmp_path
 ):
     state, log = tmp_path / "state", tmp_path / "run.log"
+    roster = tmp_path / "roster.toml"  # the demo roster and one connector more: ROSTER_FILE is the one used
+    roster.write_text((REPO / DEMO_ROSTER).read_text() + EXTRA_CONNECTOR)
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "DATABASE_URL": infrastructure.postgres_url,
+        "ROSTER_FILE": str(roster),
     }
     documented_and_free = [port for port in (8081, 8082, 8083, 8084) if port_is_free(port)]
     process = subprocess.Popen(
-        [RUN, "--state-dir", str(state), "--demo", "--demo-rate", "5"],
+        [RUN, "--state-dir", str(state), "--demo", "--demo-rate", "5", "--demo-casework-interval", "0.5"],
         cwd=REPO,
         env=env,
         stdout=log.open("wb"),
@@ -64,6 +86,7 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
         intake, reporting = _url(banner, "referral intake"), _url(banner, "reporting")
         for port in documented_and_free:  # a port another process held is replaced by a free one
             assert f"http://127.0.0.1:{port}" in banner
+        assert f"policy, roster    triage's demo policy (set POLICY_FILE to change), {roster}" in banner
         token = (state / "dev-token").read_text().strip()
 
         with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -92,6 +115,25 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
                 time.sleep(0.1)
             assert summary["total_referrals"] >= 5, summary
             assert sum(summary["by_decision"].values()) >= 5, "demo referrals are triaged"
+
+            [extra] = [
+                c for c in client.get(f"{_url(banner, 'triage')}/roster").json()["connectors"] if c["id"] == EXTRA
+            ]
+            assert extra["capacity"] == 3
+            for _ in range(300):  # the demo's connectors walk cases to closure through the case API
+                closed = client.get(f"{intake}/cases", params={"status": "closed"}).json()["count"]
+                if closed:
+                    break
+                time.sleep(0.2)
+            assert closed, "demo casework closes cases"
+            for _ in range(150):  # and the dashboard's figures show them opening and closing
+                cases = client.get(f"{reporting}/api/summary").json()["cases"]
+                if cases["closed"] and cases["open"] and cases["sessions"]["total"] >= 2:
+                    break
+                time.sleep(0.2)
+            assert cases["closed"] >= 1, cases
+            assert cases["open"] >= 1, cases
+            assert cases["sessions"]["total"] >= 2, "sessions recorded through the case API are counted"
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(60)

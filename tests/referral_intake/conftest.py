@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from signpost_contracts.events.triage import Outcome
 from signpost_devstack.synthetic import gp_referral
 from support.auth import bearer
 from support.events import referral_assigned, referral_triaged, referral_waitlisted
-from support.infra import Namespace, publish
+from support.infra import Namespace, publish, wait_until
 from support.services import serving, settings_for
 
 ODS = "B82005"  # the organisation in support.auth's default token
@@ -68,6 +69,27 @@ class Intake:
         """Send triage's events to this namespace's triage topic, in the order given."""
         await publish(self.namespace, events)
 
+    async def apply(self, *events: EventEnvelope) -> None:
+        """Send triage's events and wait until intake has applied every one (its inbox holds them)."""
+        await self.publish(*events)
+        ids = list({event.id for event in events})
+
+        async def all_applied() -> bool:
+            done = await self.pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1::text[])", ids)
+            return bool(done == len(ids))
+
+        await wait_until(all_applied, message=f"{len(ids)} triage events to be applied")
+
+    async def published(self, referral_id: str) -> list[dict[str, Any]]:
+        """The events intake's outbox holds about a referral, oldest first: {"type": ..., **data}."""
+        rows = await self.pool.fetch(
+            "SELECT event_type, payload FROM outbox WHERE message_key = $1 ORDER BY id", referral_id
+        )
+        return [{"type": row["event_type"], **json.loads(row["payload"])} for row in rows]
+
+    async def case_api(self, method: str, path: str, token: dict[str, str], body: Any = None) -> httpx.Response:
+        return await self.client.request(method, f"/cases{path}", json=body, headers=token)
+
 
 @pytest.fixture
 async def intake(infrastructure, namespace, database_url) -> AsyncIterator[Intake]:
@@ -89,8 +111,8 @@ def triaged(referral_id: str, outcome: Outcome = "accepted", at: float = 0, **fi
     return referral_triaged(referral_id, outcome, at=_at(at), **fields)
 
 
-def assigned(referral_id: str, at: float = 1) -> EventEnvelope:
-    return referral_assigned(referral_id, at=_at(at))
+def assigned(referral_id: str, at: float = 1, **fields: Any) -> EventEnvelope:
+    return referral_assigned(referral_id, at=_at(at), **fields)
 
 
 def waitlisted(referral_id: str, at: float = 1) -> EventEnvelope:

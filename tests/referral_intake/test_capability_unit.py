@@ -17,7 +17,7 @@ def test_the_capability_statement_is_valid_r4_and_lists_what_is_supported():
     assert set(statement["format"]) == {"application/fhir+json", "json"}
     [rest] = statement["rest"]
     resources = {r["type"]: r for r in rest["resource"]}
-    assert [i["code"] for i in resources["ServiceRequest"]["interaction"]] == ["create", "read"]
+    assert [i["code"] for i in resources["ServiceRequest"]["interaction"]] == ["create", "read", "update", "patch"]
     assert [i["code"] for i in resources["Task"]["interaction"]] == ["read", "search-type"]
     assert [(p["name"], p["type"]) for p in resources["Task"]["searchParam"]] == [("focus", "reference")]
     assert "X-Request-ID" in resources["ServiceRequest"]["documentation"]
@@ -28,6 +28,8 @@ def test_the_capability_statement_is_valid_r4_and_lists_what_is_supported():
 
 def test_versioning_is_declared_as_each_resource_carries_it():
     resources = {r["type"]: r for r in capability_statement("http://intake.example", "0.1.0")["rest"][0]["resource"]}
-    # Stored ServiceRequests carry meta.versionId "1" and an ETag; Tasks are derived on read and carry none.
-    assert resources["ServiceRequest"]["versioning"] == "versioned"
+    # Stored ServiceRequests carry meta.versionId and an ETag, and updates honour If-Match; Tasks are derived on
+    # read and carry none.
+    assert resources["ServiceRequest"]["versioning"] == "versioned-update"
+    assert "If-Match" in resources["ServiceRequest"]["documentation"]
     assert resources["Task"]["versioning"] == "no-version"

@@ -119,7 +119,7 @@ async def test_what_the_capability_statement_says_about_versions_is_what_resourc
     metadata = (await intake.client.get("/fhir/metadata")).json()
     versioning = {r["type"]: r["versioning"] for r in metadata["rest"][0]["resource"]}
 
-    assert versioning["ServiceRequest"] == "versioned"
+    assert versioning["ServiceRequest"] == "versioned-update"  # versions, and If-Match on update and patch
     assert created.json()["meta"]["versionId"] == "1"
     assert created.headers["ETag"] == 'W/"1"'
     read = await intake.client.get(created.headers["Location"], headers=bearer("referrals:read"))

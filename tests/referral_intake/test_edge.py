@@ -1,10 +1,10 @@
-"""Intake's edge: malformed requests are 400 OperationOutcomes naming the parameter, and its OpenAPI is true."""
+"""Intake's edge: malformed requests are 400s naming the parameter, and its OpenAPI is true (FHIR and cases)."""
 
 from __future__ import annotations
 
 import pytest
 
-from support.auth import bearer
+from support.auth import bearer, token
 from support.edge import assert_truthful, malformed_requests, operations, probe
 
 pytestmark = pytest.mark.integration
@@ -43,8 +43,14 @@ async def test_a_malformed_or_over_long_correlation_id_is_refused_and_nothing_is
     assert (await intake.post(make.referral(), headers={"X-Correlation-ID": "x" * 200})).status_code == 201
 
 
-async def test_the_openapi_document_lists_what_each_route_answers_all_in_fhir_json(intake):
-    document = (await intake.client.get("/openapi.json")).json()
+def _only(document: dict, prefix: str) -> dict:
+    """The document with the paths under `prefix` (and health and metrics, which every document has)."""
+    kept = {p: item for p, item in document["paths"].items() if p.startswith((prefix, "/health")) or p == "/metrics"}
+    return {**document, "paths": kept}
+
+
+async def test_the_openapi_document_lists_what_each_route_answers_fhir_json_under_fhir(intake):
+    document = _only((await intake.client.get("/openapi.json")).json(), "/fhir")
     found = await probe(intake.client, document, authorised=WRITER, wrong_scope=bearer("reporting:read"))
     assert_truthful(document, found, error_media_type="application/fhir+json")
 
@@ -74,3 +80,21 @@ async def test_a_task_search_without_focus_says_how_to_search(intake):
     [issue] = response.json()["issue"]
     assert (issue["code"], issue["expression"]) == ("required", ["focus"])
     assert "GET /fhir/Task?focus=ServiceRequest/<id>" in issue["diagnostics"]
+
+
+async def test_the_case_api_documents_what_each_route_answers_all_errors_as_problems(intake):
+    document = _only((await intake.client.get("/openapi.json")).json(), "/cases")
+    connector = {"Authorization": f"Bearer {token('cases:write', subject='leeds-north-amira')}"}
+    found = await probe(intake.client, document, authorised=connector, wrong_scope=WRITER)
+    assert_truthful(document, found, error_media_type="application/problem+json")
+
+    case_paths = {path for path in document["paths"] if path.startswith("/cases")}
+    assert len(case_paths) == 10
+    assert {path for path, _ in found.protected} == case_paths
+    for path, method, operation in operations(document):
+        if path.startswith("/cases"):
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+            assert {"404", "409", "422"} <= set(operation["responses"]) or method == "get", (method, path)
+    assert set(document["paths"]["/cases/{referral_id}/handover"]["post"]["responses"]) >= {"202", "409", "422"}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from referral_intake.adapters.fhir_openapi import FOCUS
 from referral_intake.adapters.outcome import FhirError
-from referral_intake.routes import _referral_id
+from referral_intake.fhir.routes import _referral_id
 from signpost_runtime.request_checks import NO_CONTROLS
 
 pytestmark = pytest.mark.unit

@@ -12,6 +12,7 @@ import pytest
 from referral_intake.adapters.fhir_request import submission_from_body
 from referral_intake.domain.referral import ReferralSubmission
 from referral_intake.service import DuplicateRequestError, IntakeService
+from referral_intake.triage_facts import TriageFacts
 from signpost_devstack.synthetic import gp_referral
 from signpost_runtime.auth import AuthError, Principal
 from support.events import referral_assigned, referral_triaged
@@ -82,8 +83,8 @@ async def test_another_organisation_reads_nothing_as_if_the_referral_did_not_exi
 async def test_the_task_follows_triage_whatever_order_its_events_arrive_in():
     unit = FakeIntakeUnit()
     stored = (await service.submit(unit, _submission(), WRITER, None)).referral
-    await service.record_assignment(unit, referral_assigned(stored.id))
-    await service.record_triage(unit, referral_triaged(stored.id, "accepted"))
+    await TriageFacts().record_assignment(unit, referral_assigned(stored.id))
+    await TriageFacts().record_triage(unit, referral_triaged(stored.id, "accepted"))
 
     found = await service.task_for_referral(unit, stored.id, WRITER)
     assert found is not None

@@ -10,6 +10,14 @@ import pytest
 from signpost_contracts.events.common import Identifier
 from signpost_contracts.events.referrals import PersonSummary, Referrer, ReferrerContact
 from signpost_contracts.events.triage import FiredRule
+from support.auth import bearer
+from support.events import (
+    case_closed,
+    measures_recorded,
+    referral_assigned_from_waitlist,
+    referral_linked,
+    referral_withdrawn,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +26,11 @@ PROJECTION_COLUMNS = {
         "referral_id", "received_at", "channel", "priority", "age_band", "postcode_district", "needs",
         "referrer_kind", "referrer_ods_code", "decided_at", "outcome", "complexity", "assigned_at",
         "connector_kind", "waitlisted_at", "status", "decision", "updated_at",
+        "closed_at", "closure", "sessions_used", "withdrawn_at", "linked_at",
+    },
+    "case_measures": {
+        "referral_id", "stage", "recorded_at", "event_id", "ucla3_total", "ons_loneliness", "life_satisfaction",
+        "worthwhile", "happiness", "anxiety",
     },
     "notification_facts": {
         "notification_id", "referral_id", "channel", "about_event_type", "sent_at", "failed_at", "attempts",
@@ -91,3 +104,44 @@ async def test_no_identifying_value_from_the_events_is_stored(reporting, events)
     row = await reporting.row(referral)
     assert (row["age_band"], row["postcode_district"], row["referrer_ods_code"]) == ("85+", "LS6", "B86001")
     assert row["status"] == "waitlisted"
+
+
+async def test_no_identifier_from_a_case_is_stored_beyond_its_key_nor_shown_by_the_api(reporting, events):
+    referral, other_referral = f"ref-{uuid.uuid4().int}", f"ref-{uuid.uuid4().int}"
+    withdrawn = f"ref-{uuid.uuid4().int}"
+    person_key = f"pk-{uuid.uuid4().hex}"
+    connector = "connector-jane-testperson"
+    nhs_number = "943 476 5919"  # NHS numbers never travel on events; a connector might still type one
+    case_text = [
+        f"Visit {PERSON_NAME} at 12 Meadow Lane",
+        f"Ring her GP about {nhs_number}",
+        "Meadowbank Befriending Circle",
+    ]
+    await reporting.deliver(
+        events.received(referral, person_key=person_key),
+        events.waitlisted(referral),
+        referral_assigned_from_waitlist(referral, connector_id=connector),
+        measures_recorded(referral, stage="baseline", ucla3=[3, 3, 2], ucla3_total=8),
+        measures_recorded(referral, stage="closing", ucla3=[1, 2, 1], ucla3_total=4),
+        case_closed(referral, goals=case_text[:2], onward=case_text[2:]),
+        referral_linked(other_referral, linked_to_referral_id=referral, reason=f"{PERSON_NAME} has an open case"),
+        events.received(withdrawn, person_key=person_key),
+        referral_withdrawn(withdrawn),
+    )
+
+    pool = reporting.runtime.pool
+    stored = [dict(r) for table in PROJECTION_COLUMNS for r in await pool.fetch(f"SELECT * FROM {table}")]
+    cells = [str(value).lower() for row in stored for name, value in row.items() if name != "referral_id"]
+    for secret in [referral, other_referral, withdrawn, person_key, connector, nhs_number, PERSON_NAME, *case_text]:
+        assert not [cell for cell in cells if secret.lower() in cell], f"{secret!r} was stored"
+    keys = {row["referral_id"] for row in stored}
+    assert keys == {referral, other_referral, withdrawn}, "each referral only as its own row's key"
+
+    response = await reporting.client.get("/api/summary", headers=bearer("reporting:read"))
+    assert response.status_code == 200
+    shown = response.text.lower()
+    for secret in [referral, other_referral, withdrawn, person_key, connector, nhs_number, PERSON_NAME, *case_text]:
+        assert secret.lower() not in shown, f"{secret!r} was shown"
+    cases = response.json()["cases"]
+    assert (cases["closed"], cases["withdrawn"], cases["linked"]) == (1, 1, 1), "the case events were projected"
+    assert cases["outcomes"]["ucla3"]["n"] == 1

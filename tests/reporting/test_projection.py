@@ -10,7 +10,8 @@ from support.infra import wait_until
 
 pytestmark = pytest.mark.integration
 
-ZERO_STATUSES = dict.fromkeys(["awaiting-triage", "accepted", "assigned", "waitlisted", "declined", "redirected"], 0)
+STATUSES = ["awaiting-triage", "accepted", "assigned", "waitlisted", "declined", "redirected"]
+ZERO_STATUSES = dict.fromkeys([*STATUSES, "closed", "withdrawn", "linked"], 0)
 ZERO_DECISIONS = dict.fromkeys(["accepted", "declined", "redirected"], 0)
 
 

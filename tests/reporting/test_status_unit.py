@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reporting.domain.facts import Assigned, Received, Triaged, Waitlisted
+from reporting.domain.facts import Assigned, Closed, Linked, Received, Triaged, Waitlisted, Withdrawn
 from reporting.domain.status import Decision, Status, StatusFacts, derive_decision, derive_status
 
 pytestmark = pytest.mark.unit
@@ -21,6 +21,9 @@ DECLINED = Triaged(RID, NOW, Decision.DECLINED, "low")
 REDIRECTED = Triaged(RID, NOW, Decision.REDIRECTED, "high")
 ASSIGNED = Assigned(RID, NOW, "paid")
 WAITLISTED = Waitlisted(RID, NOW)
+CLOSED = Closed(RID, NOW, "goals-met", 5)
+WITHDRAWN = Withdrawn(RID, NOW)
+LINKED = Linked(RID, NOW)
 
 JOURNEYS = {
     "received only": ([RECEIVED], Status.AWAITING_TRIAGE),
@@ -30,6 +33,12 @@ JOURNEYS = {
     "waitlisted, then assigned": ([RECEIVED, ACCEPTED, WAITLISTED, ASSIGNED], Status.ASSIGNED),
     "declined": ([RECEIVED, DECLINED], Status.DECLINED),
     "redirected": ([RECEIVED, REDIRECTED], Status.REDIRECTED),
+    "assigned, then closed": ([RECEIVED, ACCEPTED, ASSIGNED, CLOSED], Status.CLOSED),
+    "waited, assigned, closed": ([RECEIVED, ACCEPTED, WAITLISTED, ASSIGNED, CLOSED], Status.CLOSED),
+    "closure known before anything else": ([CLOSED, ASSIGNED], Status.CLOSED),
+    "withdrawn while waiting": ([RECEIVED, ACCEPTED, WAITLISTED, WITHDRAWN], Status.WITHDRAWN),
+    "withdrawn once assigned": ([RECEIVED, ACCEPTED, ASSIGNED, WITHDRAWN], Status.WITHDRAWN),
+    "linked to an open case": ([RECEIVED, ACCEPTED, LINKED], Status.LINKED),
 }
 
 
@@ -54,7 +63,7 @@ def test_repeated_facts_do_not_change_the_status(facts, expected):
 
 
 def test_each_kind_of_event_writes_only_its_own_fields():
-    kinds = [RECEIVED, ACCEPTED, ASSIGNED, WAITLISTED]
+    kinds = [RECEIVED, ACCEPTED, ASSIGNED, WAITLISTED, CLOSED, WITHDRAWN, LINKED]
     for first, second in itertools.combinations(kinds, 2):
         shared = set(first.fields()) & set(second.fields())
         assert not shared, f"{type(first).__name__} and {type(second).__name__} both write {shared}"

@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from signpost_contracts.events.cases import Ons4
 from signpost_contracts.events.referrals import Referrer
 from support.auth import bearer, token
+from support.events import case_closed, measures_recorded
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +91,9 @@ async def test_the_summary_of_an_empty_projection_lists_every_status_at_zero(rep
         "waitlisted",
         "declined",
         "redirected",
+        "closed",
+        "withdrawn",
+        "linked",
     }
     assert set(summary["by_status"].values()) == {0}
     assert summary["by_decision"] == {"accepted": 0, "declined": 0, "redirected": 0}
@@ -199,6 +204,9 @@ async def test_the_dashboard_shows_the_same_counts_as_the_summary(reporting, eve
         "Waitlisted": ["1"],
         "Declined": ["1"],
         "Redirected elsewhere": ["0"],
+        "Closed: support ended": ["0"],
+        "Withdrawn by the referrer": ["0"],
+        "Linked to the person's open case": ["0"],
     }
     assert tables["by-decision"] == {
         "Decision": ["Referrals"],
@@ -216,6 +224,38 @@ async def test_the_dashboard_shows_the_same_counts_as_the_summary(reporting, eve
         "B82005": ["2", "1"],
         "None recorded": ["1", "0"],
     }
+
+
+async def test_the_dashboard_shows_the_case_figures_in_tables(reporting, events):
+    closed, still_open = f"ref-{uuid.uuid4()}", f"ref-{uuid.uuid4()}"
+    await reporting.deliver(
+        events.received(closed),
+        events.assigned(closed),
+        measures_recorded(closed, stage="baseline", ucla3_total=8, ons_loneliness="often-always", ons4=Ons4(anxiety=7)),
+        measures_recorded(closed, stage="closing", ucla3_total=5, ons_loneliness="occasionally", ons4=Ons4(anxiety=4)),
+        case_closed(closed, reason="goals-met", sessions_used=5),
+        events.assigned(still_open),
+    )
+
+    tables = _tables((await reporting.client.get("/", headers=bearer("reporting:read"))).text)
+
+    assert tables["cases"]["Open: assigned a connector"] == ["1"]
+    assert tables["cases"]["Closed"] == ["1"]
+    assert tables["closure-reasons"]["Goals met"] == ["1"]
+    assert tables["closure-reasons"]["Moved away"] == ["0"]
+    assert tables["sessions"] == {
+        "Figure": ["Value"],
+        "Sessions in total": ["5"],
+        "Closed cases": ["1"],
+        "Mean sessions per closed case": ["5.0"],
+    }
+    scores = tables["score-changes"]
+    assert scores["Measure"] == ["People with both", "Mean at baseline", "Mean at closing", "Change"]
+    assert scores["UCLA-3 loneliness (3 to 9, higher is lonelier)"] == ["1", "8.0", "5.0", "-3.0"]
+    assert scores["ONS4 anxiety (0 to 10, lower is better)"] == ["1", "7.0", "4.0", "-3.0"]
+    assert scores["ONS4 happiness (0 to 10)"] == ["0", "Not yet", "Not yet", "Not yet"]
+    assert tables["ons-loneliness"]["Less often lonely"] == ["1"]
+    assert tables["ons-loneliness"]["People who answered both times"] == ["1"]
 
 
 async def test_the_dashboard_escapes_what_came_in_on_an_event(reporting, events):

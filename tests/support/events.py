@@ -7,17 +7,37 @@ when omitted) and keyword overrides for any payload field.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from signpost_contracts import ContractModel, EventEnvelope, new_event
+from signpost_contracts.events.cases import (
+    CaseClosed,
+    ContactRecorded,
+    ExtensionGranted,
+    ExtensionRefused,
+    GoalsSet,
+    HandoverRequested,
+    MeasuresRecorded,
+    Ons4,
+    ReassignmentRequested,
+    ReferralWithdrawn,
+    SessionRecorded,
+)
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
 from signpost_contracts.events.triage import (
+    CaseTerms,
     FiredRule,
+    HandoverRefused,
     Outcome,
+    ReassignmentRefused,
     Redirect,
     ReferralAssigned,
+    ReferralAssignedFromWaitlist,
+    ReferralHandedOver,
+    ReferralLinked,
+    ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
 )
@@ -138,3 +158,187 @@ def notification_failed(
         "last_error": "SMTP 451: mailbox busy",
     }
     return _event(NotificationFailed, fields, overrides)
+
+
+TERMS = CaseTerms(
+    policy_version="test-1",
+    session_allowance=6,
+    extension_sessions=4,
+    max_extensions=1,
+    max_failed_contacts=3,
+    stalled_after_days=28,
+)
+
+
+def referral_assigned_from_waitlist(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    moment = at or datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "assigned_at": moment,
+        "connector_id": "leeds-north-amira",
+        "connector_kind": "paid",
+        "area": "LS6",
+        "complexity": "low",
+        "terms": TERMS,
+        "waiting_since": moment - timedelta(days=9),
+    }
+    return _event(ReferralAssignedFromWaitlist, fields, overrides)
+
+
+def referral_handed_over(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "handed_over_at": at or datetime.now(UTC),
+        "from_connector_id": "leeds-north-amira",
+        "connector_id": "leeds-volunteer-sam",
+        "connector_kind": "volunteer",
+    }
+    return _event(ReferralHandedOver, fields, overrides)
+
+
+def handover_refused(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {"referral_id": _new_id(referral_id), "refused_at": at or datetime.now(UTC), "reason": "no volunteer room"}
+    return _event(HandoverRefused, fields, overrides)
+
+
+def referral_reassigned(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "reassigned_at": at or datetime.now(UTC),
+        "from_connector_id": "leeds-north-amira",
+        "connector_id": "leeds-north-bilal",
+        "connector_kind": "paid",
+        "reason": "Amira is on leave",
+    }
+    return _event(ReferralReassigned, fields, overrides)
+
+
+def reassignment_refused(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields = {"referral_id": _new_id(referral_id), "refused_at": at or datetime.now(UTC), "reason": "no room"}
+    return _event(ReassignmentRefused, fields, overrides)
+
+
+def referral_linked(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "linked_at": at or datetime.now(UTC),
+        "linked_to_referral_id": str(uuid.uuid4()),
+        "reason": "The person is already being supported.",
+    }
+    return _event(ReferralLinked, fields, overrides)
+
+
+def referral_withdrawn(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields = {"referral_id": _new_id(referral_id), "status": "revoked", "withdrawn_at": at or datetime.now(UTC)}
+    return _event(ReferralWithdrawn, fields, overrides)
+
+
+def contact_recorded(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "connector_id": "leeds-north-amira",
+        "mode": "telephone",
+        "outcome": "reached",
+        "contacted_at": at or datetime.now(UTC),
+        "first_reached": True,
+        "failed_attempts": 0,
+        "could_not_contact": False,
+    }
+    return _event(ContactRecorded, fields, overrides)
+
+
+def goals_set(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {"referral_id": _new_id(referral_id), "goal_count": 2, "set_at": at or datetime.now(UTC)}
+    return _event(GoalsSet, fields, overrides)
+
+
+def session_recorded(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "mode": "walk",
+        "held_at": at or datetime.now(UTC),
+        "sessions_used": 1,
+        "session_allowance": 6,
+    }
+    return _event(SessionRecorded, fields, overrides)
+
+
+def extension_granted(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "sessions_added": 4,
+        "session_allowance": 10,
+        "extensions_granted": 1,
+        "granted_at": at or datetime.now(UTC),
+    }
+    return _event(ExtensionGranted, fields, overrides)
+
+
+def extension_refused(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "reason": "one extension at most",
+        "refused_at": at or datetime.now(UTC),
+    }
+    return _event(ExtensionRefused, fields, overrides)
+
+
+def measures_recorded(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "stage": "baseline",
+        "recorded_at": at or datetime.now(UTC),
+        "ucla3": [3, 2, 3],
+        "ucla3_total": 8,
+        "ons_loneliness": "often-always",
+        "ons4": Ons4(life_satisfaction=3, worthwhile=4, happiness=3, anxiety=7),
+    }
+    return _event(MeasuresRecorded, fields, overrides)
+
+
+def case_closed(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "reason": "connected-onward",
+        "closed_at": at or datetime.now(UTC),
+        "sessions_used": 5,
+        "session_allowance": 6,
+        "reached": True,
+        "goals": ["Join a walking group", "Get back in touch with my brother"],
+        "onward": ["Hyde Park walking group"],
+    }
+    return _event(CaseClosed, fields, overrides)
+
+
+def handover_requested(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "requested_by": "leeds-north-amira",
+        "requested_at": at or datetime.now(UTC),
+    }
+    return _event(HandoverRequested, fields, overrides)
+
+
+def reassignment_requested(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "connector_id": None,
+        "reason": "Amira is on leave",
+        "requested_by": "coordinator-1",
+        "requested_at": at or datetime.now(UTC),
+    }
+    return _event(ReassignmentRequested, fields, overrides)

@@ -8,7 +8,14 @@ from signpost_devstack.stack import LocalStack, StackConfig
 from support.auth import TEST_JWT_SECRET
 
 
-def stack_for_run(run: str, *, kafka_bootstrap_servers: str, postgres_url: str, log_dir: Path) -> LocalStack:
+def stack_for_run(
+    run: str,
+    *,
+    kafka_bootstrap_servers: str,
+    postgres_url: str,
+    log_dir: Path,
+    service_env: dict[str, dict[str, str]] | None = None,
+) -> LocalStack:
     """A stack (not yet started) whose topics and databases are all named after `run`."""
     return LocalStack(
         StackConfig(
@@ -20,5 +27,6 @@ def stack_for_run(run: str, *, kafka_bootstrap_servers: str, postgres_url: str, 
             database_prefix=f"{run}_",
             fixed_ports=False,
             kafka_session_timeout_ms=2000,
+            service_env=service_env or {},
         )
     )

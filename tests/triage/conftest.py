@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from support.services import settings_for
+from support.triage_processes import TriageProcess, spawned
 from triage.app import create_app
 from triage.config import TriageSettings
 from triage.domain.policy import Policy
@@ -128,3 +129,18 @@ def triage_app(infrastructure, namespace, database_url, policy_file) -> Callable
         return create_app(settings)
 
     return build
+
+
+@pytest.fixture
+def spawn_triage(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], TriageProcess]]:
+    """Start triage processes (`signpost-triage`) that are stopped when the test ends; logs in tmp_path."""
+    started: list[TriageProcess] = []
+
+    def spawn(name: str, env: dict[str, str]) -> TriageProcess:
+        process = spawned(name, env, tmp_path)
+        started.append(process)
+        return process
+
+    yield spawn
+    for process in started:
+        process.stop()

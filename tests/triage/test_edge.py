@@ -17,9 +17,12 @@ async def test_every_malformed_path_query_or_header_is_a_400_problem_naming_it(
     triage_app, write_roster, make_connector
 ):
     async with serving(triage_app(write_roster([make_connector("a")]))) as client:
-        for url in ("/roster", "/policy", "/decisions/{referral_id}"):
+        for method, url in (
+            ("GET", "/roster"), ("GET", "/policy"), ("GET", "/decisions/{referral_id}"), ("GET", "/waitlist"),
+            ("POST", "/roster/reload"),
+        ):  # fmt: skip
             for target, headers, field in malformed_requests(url):
-                response = await client.get(target, headers={**READER, **headers})
+                response = await client.request(method, target, headers={**READER, **headers})
                 assert response.status_code == 400, (target, response.text)
                 assert response.headers["content-type"] == "application/problem+json"
                 assert [error["field"] for error in response.json()["errors"]] == [field]
@@ -30,7 +33,10 @@ async def test_the_openapi_document_lists_what_each_route_answers(triage_app, wr
         document = (await client.get("/openapi.json")).json()
         found = await probe(client, document, authorised=READER, wrong_scope=bearer("referrals:read"))
     assert_truthful(document, found, error_media_type="application/problem+json")
-    assert {path for path, _ in found.protected} == {"/roster", "/policy", "/decisions/{referral_id}"}
+    assert found.protected == {
+        ("/roster", "get"), ("/roster/reload", "post"), ("/waitlist", "get"), ("/policy", "get"),
+        ("/decisions/{referral_id}", "get"),
+    }  # fmt: skip
     assert set(document["paths"]["/decisions/{referral_id}"]["get"]["responses"]) == {
         "200", "400", "401", "403", "404", "503"}  # fmt: skip
 

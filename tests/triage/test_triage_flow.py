@@ -69,15 +69,25 @@ async def test_an_eligible_referral_is_triaged_and_assigned_to_the_least_loaded_
         "connector_id": "free-paid",
         "connector_kind": "paid",
         "area": "LS6",
+        "complexity": "medium",
+        "terms": {
+            "policy_version": "test-policy-7",
+            "session_allowance": 8,
+            "extension_sessions": 4,
+            "max_extensions": 1,
+            "max_failed_contacts": 3,
+            "stalled_after_days": 21,
+        },
     }
     assert view["assignment"]["connector_id"] == "free-paid"
+    assert view["assignment"]["terms"] == assigned["terms"]
     assert view["assignment"]["reason"].startswith("least-loaded paid connector covering LS6 with room (0/4")
     caseloads = {c["id"]: (c["caseload"], c["capacity"], c["room"]) for c in roster_view["connectors"]}
     assert caseloads == {"busy-paid": (2, 4, 2), "free-paid": (1, 4, 3)}
 
 
 async def test_a_duplicate_delivery_assigns_nothing_twice(triage_app, write_roster, make_connector, namespace):
-    app = triage_app(write_roster([make_connector("only", kind="volunteer", capacity=5)]))
+    app = triage_app(write_roster([make_connector("only", capacity=5)]))
     event = referral_received()
     resent_by_intake = referral_received(referral_id=event.subject)  # same referral, new event id
     marker = referral_received()

@@ -6,9 +6,31 @@ from dataclasses import dataclass
 
 from signpost_contracts.base import ContractModel
 from signpost_contracts.envelope import EventEnvelope
+from signpost_contracts.events.cases import (
+    CaseClosed,
+    ContactRecorded,
+    ExtensionGranted,
+    ExtensionRefused,
+    GoalsSet,
+    HandoverRequested,
+    MeasuresRecorded,
+    ReassignmentRequested,
+    ReferralWithdrawn,
+    SessionRecorded,
+)
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceived
-from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+from signpost_contracts.events.triage import (
+    HandoverRefused,
+    ReassignmentRefused,
+    ReferralAssigned,
+    ReferralAssignedFromWaitlist,
+    ReferralHandedOver,
+    ReferralLinked,
+    ReferralReassigned,
+    ReferralTriaged,
+    ReferralWaitlisted,
+)
 from signpost_contracts.topics import Stream
 
 
@@ -24,10 +46,37 @@ class EventType:
         return f"/signpost/{self.producer}"
 
 
-REFERRAL_RECEIVED = EventType("referral.received.v1", ReferralReceived, Stream.REFERRALS, "referral-intake")
-REFERRAL_TRIAGED = EventType("referral.triaged.v1", ReferralTriaged, Stream.TRIAGE, "triage")
-REFERRAL_ASSIGNED = EventType("referral.assigned.v1", ReferralAssigned, Stream.TRIAGE, "triage")
-REFERRAL_WAITLISTED = EventType("referral.waitlisted.v1", ReferralWaitlisted, Stream.TRIAGE, "triage")
+def _intake(name: str, model: type[ContractModel]) -> EventType:
+    return EventType(name, model, Stream.REFERRALS, "referral-intake")
+
+
+def _triage(name: str, model: type[ContractModel]) -> EventType:
+    return EventType(name, model, Stream.TRIAGE, "triage")
+
+
+# One topic per producer keeps each referral's events from that producer in order (keyed by referral id).
+REFERRAL_RECEIVED = _intake("referral.received.v1", ReferralReceived)
+REFERRAL_WITHDRAWN = _intake("referral.withdrawn.v1", ReferralWithdrawn)
+CONTACT_RECORDED = _intake("case.contact-recorded.v1", ContactRecorded)
+GOALS_SET = _intake("case.goals-set.v1", GoalsSet)
+SESSION_RECORDED = _intake("case.session-recorded.v1", SessionRecorded)
+EXTENSION_GRANTED = _intake("case.extension-granted.v1", ExtensionGranted)
+EXTENSION_REFUSED = _intake("case.extension-refused.v1", ExtensionRefused)
+MEASURES_RECORDED = _intake("case.measures-recorded.v1", MeasuresRecorded)
+CASE_CLOSED = _intake("case.closed.v1", CaseClosed)
+HANDOVER_REQUESTED = _intake("case.handover-requested.v1", HandoverRequested)
+REASSIGNMENT_REQUESTED = _intake("case.reassignment-requested.v1", ReassignmentRequested)
+
+REFERRAL_TRIAGED = _triage("referral.triaged.v1", ReferralTriaged)
+REFERRAL_ASSIGNED = _triage("referral.assigned.v1", ReferralAssigned)
+REFERRAL_WAITLISTED = _triage("referral.waitlisted.v1", ReferralWaitlisted)
+REFERRAL_ASSIGNED_FROM_WAITLIST = _triage("referral.assigned-from-waitlist.v1", ReferralAssignedFromWaitlist)
+REFERRAL_HANDED_OVER = _triage("referral.handed-over.v1", ReferralHandedOver)
+HANDOVER_REFUSED = _triage("referral.handover-refused.v1", HandoverRefused)
+REFERRAL_REASSIGNED = _triage("referral.reassigned.v1", ReferralReassigned)
+REASSIGNMENT_REFUSED = _triage("referral.reassignment-refused.v1", ReassignmentRefused)
+REFERRAL_LINKED = _triage("referral.linked.v1", ReferralLinked)
+
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
 
@@ -35,9 +84,25 @@ EVENT_TYPES: dict[str, EventType] = {
     event_type.name: event_type
     for event_type in (
         REFERRAL_RECEIVED,
+        REFERRAL_WITHDRAWN,
+        CONTACT_RECORDED,
+        GOALS_SET,
+        SESSION_RECORDED,
+        EXTENSION_GRANTED,
+        EXTENSION_REFUSED,
+        MEASURES_RECORDED,
+        CASE_CLOSED,
+        HANDOVER_REQUESTED,
+        REASSIGNMENT_REQUESTED,
         REFERRAL_TRIAGED,
         REFERRAL_ASSIGNED,
         REFERRAL_WAITLISTED,
+        REFERRAL_ASSIGNED_FROM_WAITLIST,
+        REFERRAL_HANDED_OVER,
+        HANDOVER_REFUSED,
+        REFERRAL_REASSIGNED,
+        REASSIGNMENT_REFUSED,
+        REFERRAL_LINKED,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
     )

@@ -18,6 +18,25 @@ ReferrerKind = Literal["gp", "social-worker", "community-organisation", "self", 
 ConnectorKind = Literal["paid", "volunteer"]
 Complexity = Literal["low", "medium", "high"]
 
+# A referral's case, as connectors record it (see ARCHITECTURE: a referral's life).
+ContactMode = Literal["telephone", "online", "home-visit", "community-venue", "walk"]
+CONTACT_MODES: tuple[ContactMode, ...] = ("telephone", "online", "home-visit", "community-venue", "walk")
+ContactOutcome = Literal["reached", "no-answer", "declined"]
+ClosureReason = Literal["goals-met", "connected-onward", "disengaged", "declined", "moved-away", "other"]
+CLOSURE_REASONS: tuple[ClosureReason, ...] = (
+    "goals-met",
+    "connected-onward",
+    "disengaged",
+    "declined",
+    "moved-away",
+    "other",
+)
+MeasureStage = Literal["baseline", "closing"]
+# The ONS direct loneliness question, "How often do you feel lonely?", most to least often.
+OnsLoneliness = Literal["often-always", "some-of-the-time", "occasionally", "hardly-ever", "never"]
+# How a referral stops being active at its referrer's request (FHIR ServiceRequest.status).
+WithdrawalStatus = Literal["revoked", "entered-in-error"]
+
 # The four services, in the order a referral meets them.
 SERVICES: tuple[str, ...] = ("referral_intake", "triage", "notifications", "reporting")
 
@@ -35,6 +54,9 @@ class Scope(StrEnum):
     TRIAGE_READ = "triage:read"  # roster, policy, and decisions (own organisation unless READ_ALL)
     NOTIFICATIONS_READ = "notifications:read"  # deliveries (own organisation unless READ_ALL)
     REPORTING_READ = "reporting:read"  # staff: aggregate counts, never a single referral
+    CASES_WRITE = "cases:write"  # a connector (token `sub` = roster id): their own cases only
+    CASES_COORDINATE = "cases:coordinate"  # staff: every case, and reassignment
+    ROSTER_ADMIN = "roster:admin"  # staff: reload the roster (leave, capacity) and work the waitlist
 
 
 # A full postcode is an outward code (area letters, district digits, optional letter or digit)

@@ -1,12 +1,16 @@
-"""A fake intake unit: the referral store and Task facts in dictionaries, events in a list."""
+"""A fake intake unit: referrals, Task facts and cases in dictionaries, events in a list (ports.py's shapes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from referral_intake.adapters.repository import stored_resource
+from referral_intake.domain.case import Case
 from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
 from referral_intake.domain.task_status import ReferralProgress
+from referral_intake.ports import WorklistStatus
 from signpost_contracts import EventEnvelope
 
 
@@ -25,6 +29,7 @@ class FakeReferrals:
         now: datetime,
         request_id: str | None,
         sender: Sender | None,
+        replaces_referral_id: str | None = None,
     ) -> StoredReferral:
         ods = submission.referrer.ods_code
         keys = [(ods, i.system, i.value) for i in submission.identifiers]
@@ -39,6 +44,7 @@ class FakeReferrals:
             last_updated=now,
             nhs_number=submission.nhs_number,
             sender=sender,
+            replaces_referral_id=replaces_referral_id,
         )
         self.by_id[referral_id] = stored
         self.identifiers.update(dict.fromkeys(keys, referral_id))
@@ -59,8 +65,23 @@ class FakeReferrals:
     async def get(self, referral_id: str) -> StoredReferral | None:
         return self.by_id.get(referral_id)
 
+    async def get_for_update(self, referral_id: str) -> StoredReferral | None:
+        return self.by_id.get(referral_id)
+
+    async def get_many(self, referral_ids: Sequence[str]) -> dict[str, StoredReferral]:
+        return {i: self.by_id[i] for i in referral_ids if i in self.by_id}
+
     async def get_by_task(self, task_id: str) -> StoredReferral | None:
         return next((r for r in self.by_id.values() if r.task_id == task_id), None)
+
+    async def withdraw(self, referral_id: str, *, status: str, now: datetime) -> StoredReferral:
+        current = self.by_id[referral_id]
+        version = current.version + 1
+        resource = stored_resource({**current.resource, "status": status}, referral_id, now, version)
+        withdrawn = replace(current, resource=resource, status=status, version=version, last_updated=now,
+                            withdrawn_at=now)  # fmt: skip
+        self.by_id[referral_id] = withdrawn
+        return withdrawn
 
 
 class FakeProgress:
@@ -77,12 +98,51 @@ class FakeProgress:
         self.by_referral[referral_id] = progress
 
 
+class FakeCases:
+    """The worklist's statuses as adapters/case_store.py's SQL states them, over the fake referrals."""
+
+    def __init__(self, referrals: FakeReferrals) -> None:
+        self.by_referral: dict[str, Case] = {}
+        self.referrals = referrals
+
+    async def load(self, referral_id: str) -> Case | None:
+        return self.by_referral.get(referral_id)
+
+    async def load_for_update(self, referral_id: str, *, create: bool = False) -> Case | None:
+        if create:
+            self.by_referral.setdefault(referral_id, Case(referral_id))
+        return self.by_referral.get(referral_id)
+
+    async def save(self, case: Case) -> None:
+        self.by_referral[case.referral_id] = case
+
+    async def worklist(
+        self, connector_id: str | None, status: WorklistStatus, *, limit: int, offset: int
+    ) -> list[Case]:
+        def shown(case: Case) -> bool:
+            referral = self.referrals.by_id.get(case.referral_id)
+            active = referral is None or referral.status == "active"
+            wanted = {
+                "open": active and case.status in ("assigned", "in-progress"),
+                "withdrawn": not active,
+                "all": True,
+            }.get(status, active and case.status == status)
+            return wanted and (connector_id is None or case.connector_id == connector_id)
+
+        found = sorted(
+            (c for c in self.by_referral.values() if shown(c)),
+            key=lambda c: (c.holding is None, c.holding.at if c.holding else None, c.referral_id),
+        )
+        return found[offset : offset + limit]
+
+
 class FakeIntakeUnit:
     """Keeps its state across uses, like the database: each test makes one and uses it for every call."""
 
     def __init__(self) -> None:
         self.referrals = FakeReferrals()
         self.progress = FakeProgress()
+        self.cases = FakeCases(self.referrals)
         self.events: list[EventEnvelope] = []
 
     def publish(self, *events: EventEnvelope) -> None:

@@ -1,12 +1,18 @@
-"""A fake notifications unit: deliveries and referrer contacts in memory, events in a list."""
+"""A fake notifications unit: deliveries and referrer contacts in memory, events in a list.
+
+`apply_events` feeds integration events through the service's own handler table, as the consumer does.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from notifications.adapters.templates import EmailTemplates
+from notifications.config import NotificationsSettings
 from notifications.domain.deliveries import (
     Claim,
     ClaimedDelivery,
@@ -16,8 +22,12 @@ from notifications.domain.deliveries import (
     RedriveCandidate,
     RedriveSelection,
 )
-from notifications.domain.outcomes import Outcome, ReferrerContact
+from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
+from notifications.handlers import event_handlers
+from notifications.service import Notifier
 from signpost_contracts import EventEnvelope
+from signpost_contracts.registry import REFERRAL_WITHDRAWN
+from signpost_runtime.consumer import EventHandler
 
 
 @dataclass
@@ -31,18 +41,47 @@ class Row:
     leased: bool = False
     last_error: str | None = None
     retry_in: float | None = None
+    suppressed_because: str | None = None
 
 
 class FakeDeliveries:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Row] = {}
+        self.withdrawn: set[str] = set()  # referral ids with a stored withdrawal (kept by FakeReferrals)
 
     async def add(self, delivery: NewDelivery) -> bool:
         if any(row.delivery.idempotency_key == delivery.idempotency_key for row in self.rows.values()):
             return False
-        status: DeliveryStatus = "failed" if delivery.failed_because else "pending"
-        self.rows[delivery.notification_id] = Row(delivery, status, last_error=delivery.failed_because)
+        failed = delivery.failed_because if delivery.status == "failed" else None
+        self.rows[delivery.notification_id] = Row(
+            delivery, delivery.status, last_error=failed, suppressed_because=delivery.suppressed_because
+        )
         return True
+
+    async def confirms_withdrawal(self, referral_id: str) -> bool:
+        return any(
+            row.delivery.outcome.referral_id == referral_id
+            and row.delivery.outcome.kind == WITHDRAWN
+            and row.status != "suppressed"
+            for row in self.rows.values()
+        )
+
+    def _withdrawn_but_not_confirmation(self, row: Row) -> bool:
+        outcome = row.delivery.outcome
+        return outcome.referral_id in self.withdrawn and outcome.kind != WITHDRAWN
+
+    async def suppress_after_withdrawal(self, referral_id: str | None, reason: str) -> int:
+        chosen = [
+            row
+            for row in self.rows.values()
+            if row.status == "pending"
+            and not row.leased  # a send under way cannot be recalled
+            and referral_id in (None, row.delivery.outcome.referral_id)
+            and self._withdrawn_but_not_confirmation(row)
+        ]
+        for row in chosen:
+            row.status, row.suppressed_because = "suppressed", reason
+        return len(chosen)
 
     async def claim_due(self, limit: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]:
         due = [row for row in self.rows.values() if row.status == "pending" and not row.leased][:limit]
@@ -120,7 +159,14 @@ class FakeDeliveries:
             return selection.all_failed and row.status == "failed"
 
         return [
-            RedriveCandidate(nid, row.delivery.outcome.referral_id, row.status, row.delivery.recipient, row.last_error)
+            RedriveCandidate(
+                nid,
+                row.delivery.outcome.referral_id,
+                row.status,
+                row.delivery.recipient,
+                row.last_error,
+                referral_withdrawn=self._withdrawn_but_not_confirmation(row),
+            )
             for nid, row in self.rows.items()
             if chosen(row)
         ]
@@ -144,6 +190,7 @@ class FakeReferrals:
         self.deliveries = deliveries
         self.contacts: dict[str, ReferrerContact] = {}
         self.outcomes: dict[str, tuple[Outcome, str]] = {}
+        self.stage_scores: dict[tuple[str, str], tuple[datetime, str, StageScores]] = {}
 
     async def lock(self, referral_id: str) -> None:
         pass  # one fake unit at a time: nothing to serialise
@@ -156,6 +203,22 @@ class FakeReferrals:
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
         self.outcomes.setdefault(outcome.event_id, (outcome, correlation_id))
+        if outcome.event_type == REFERRAL_WITHDRAWN.name:
+            self.deliveries.withdrawn.add(outcome.referral_id)
+
+    async def is_withdrawn(self, referral_id: str) -> bool:
+        return referral_id in self.deliveries.withdrawn
+
+    async def save_scores(
+        self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
+    ) -> None:
+        kept = self.stage_scores.get((referral_id, stage))
+        if kept is None or (recorded_at, event_id) > kept[:2]:
+            self.stage_scores[(referral_id, stage)] = (recorded_at, event_id, scores)
+
+    async def scores(self, referral_id: str) -> tuple[StageScores | None, StageScores | None]:
+        baseline, closing = (self.stage_scores.get((referral_id, stage)) for stage in ("baseline", "closing"))
+        return (baseline[2] if baseline else None), (closing[2] if closing else None)
 
     async def has_outcomes(self, referral_id: str) -> bool:
         return any(outcome.referral_id == referral_id for outcome, _ in self.outcomes.values())
@@ -183,3 +246,20 @@ class FakeUnit:
 
     def types(self) -> list[str]:
         return [event.type for event in self.events]
+
+
+@functools.cache
+def _handlers(notify_first_contact: bool, closure_includes_scores: bool) -> dict[str, EventHandler]:
+    # Cached: building the templates' Jinja environment takes far longer than handling an event.
+    settings = NotificationsSettings(notify_first_contact=notify_first_contact)
+    return event_handlers(Notifier(EmailTemplates(), closure_includes_scores=closure_includes_scores), settings)
+
+
+async def apply_events(
+    unit: FakeUnit, *events: EventEnvelope, notify_first_contact: bool = False, closure_includes_scores: bool = False
+) -> None:
+    """Each event through the handler the consumer would call (types notifications ignores are skipped)."""
+    handlers = _handlers(notify_first_contact, closure_includes_scores)
+    for event in events:
+        if event.type in handlers:
+            await handlers[event.type](unit, event)  # type: ignore[arg-type]

@@ -96,3 +96,11 @@ class ReferralReceived(ContractModel):
     sender: Sender | None = Field(
         default=None, description="the integration engine or hub that sent it for the referrer, if any"
     )
+    person_key: Code | None = Field(
+        default=None,
+        description="a keyed hash of the NHS number (never the number): the same person referred twice has the"
+        " same key, so a second referral while a case is open is linked to it rather than given a second place",
+    )
+    replaces_referral_id: str | None = Field(
+        default=None, description="the earlier referral this one replaces (FHIR ServiceRequest.replaces)"
+    )

@@ -39,6 +39,17 @@ class ReferralTriaged(ContractModel):
     policy_version: Code
 
 
+class CaseTerms(ContractModel):
+    """What the policy in force at assignment gives the case; the case is run by these terms."""
+
+    policy_version: Code
+    session_allowance: int = Field(ge=0, description="sessions before an extension is needed")
+    extension_sessions: int = Field(ge=0, description="sessions one extension adds")
+    max_extensions: int = Field(ge=0)
+    max_failed_contacts: int = Field(ge=1, description="unanswered attempts before 'could not contact'")
+    stalled_after_days: int = Field(ge=1, description="days without a session before the case is flagged stalled")
+
+
 class ReferralAssigned(ContractModel):
     """An accepted referral was assigned a connector with room on their caseload."""
 
@@ -47,6 +58,65 @@ class ReferralAssigned(ContractModel):
     connector_id: Code
     connector_kind: ConnectorKind
     area: Code
+    complexity: Complexity | None = None
+    terms: CaseTerms | None = None
+
+
+class ReferralAssignedFromWaitlist(ContractModel):
+    """A waiting referral took a place that freed up (closure, withdrawal, handover, more capacity)."""
+
+    referral_id: str
+    assigned_at: datetime
+    connector_id: Code
+    connector_kind: ConnectorKind
+    area: Code
+    complexity: Complexity
+    terms: CaseTerms
+    waiting_since: datetime
+
+
+class ReferralHandedOver(ContractModel):
+    """A low-complexity case with a plan in progress moved from its paid connector to a volunteer."""
+
+    referral_id: str
+    handed_over_at: datetime
+    from_connector_id: Code
+    connector_id: Code
+    connector_kind: ConnectorKind
+
+
+class ReferralReassigned(ContractModel):
+    referral_id: str
+    reassigned_at: datetime
+    from_connector_id: Code
+    connector_id: Code
+    connector_kind: ConnectorKind
+    reason: Text
+
+
+class ChangeRefused(ContractModel):
+    """A requested handover or reassignment could not be made; the case stays where it is."""
+
+    referral_id: str
+    refused_at: datetime
+    reason: Text
+
+
+class HandoverRefused(ChangeRefused):
+    pass
+
+
+class ReassignmentRefused(ChangeRefused):
+    pass
+
+
+class ReferralLinked(ContractModel):
+    """The person already has an open case: this referral takes no second place and is linked to it."""
+
+    referral_id: str
+    linked_at: datetime
+    linked_to_referral_id: str
+    reason: Text
 
 
 class ReferralWaitlisted(ContractModel):

@@ -10,13 +10,18 @@ cookie. The Origin header, when the browser sends one, must be the service's own
 
 The session cookie is HttpOnly and SameSite=Strict, and Secure where TLS is served. Deployments put
 the organisation's sign-in (oauth2-proxy) in front of the pages and pass the header instead.
+
+Every other form a signed-in page POSTs goes through `principal_of_form`: the same Origin check, so
+that a form on another site is refused even when the browser sends credentials along with it (a
+proxy's own cookie need not be SameSite=Strict, and the Authorization header it adds is sent
+whoever made the request).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -52,18 +57,32 @@ async def form_fields(request: Request) -> dict[str, str]:
     return dict(pairs)
 
 
-def safe_next(path: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site."""
+def safe_next(path: str | None, home: str = "/") -> str:
+    """Where to go after signing in: a path on this site only, never another site; `home` when none was asked for."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
+        return home
     return path
 
 
 class PageSession:
     """Sign-in, sign-out and the principal of a browser on one service's pages."""
 
-    def __init__(self, *, scope: str, cookie_name: str, title: str, secure_cookie: Callable[[Request], bool]) -> None:
-        self.scope = scope
+    def __init__(
+        self,
+        *,
+        scope: str,
+        cookie_name: str,
+        title: str,
+        secure_cookie: Callable[[Request], bool],
+        alternative_scopes: Sequence[str] = (),
+        home: str = "/",
+    ) -> None:
+        """`scope` opens the pages; so does any of `alternative_scopes` (the pages then tell the two apart).
+
+        `home` is where a browser goes after signing in when it was not sent to the form from a page.
+        """
+        self.scopes = (scope, *alternative_scopes)
+        self.home = home
         self.cookie_name = cookie_name
         self.csrf_cookie = f"{cookie_name}_form"
         self.title = title
@@ -78,20 +97,54 @@ class PageSession:
             raise AuthError(401, "you are not signed in")
         return await self._verified(request, header or f"Bearer {cookie}")
 
+    async def principal_of_form(self, request: Request) -> Principal:
+        """The principal behind a form POSTed from one of this site's pages; AuthError 403 for one from elsewhere."""
+        if not same_origin(request):
+            raise AuthError(403, "this form came from another site; open the page on this site and send it again")
+        return await self.principal(request)
+
     async def _verified(self, request: Request, authorization: str) -> Principal:
         verifier: TokenVerifier = request.app.state.token_verifier
         # A key-set fetch (JWKS) blocks, so it runs in the threadpool rather than on the event loop.
         principal = await run_in_threadpool(verifier.verify, authorization)
-        if self.scope not in principal.scopes:
-            raise AuthError(403, f"your token is valid but lacks the '{self.scope}' scope these pages need")
+        if not principal.scopes & set(self.scopes):
+            wanted = " or ".join(f"'{scope}'" for scope in self.scopes)
+            raise AuthError(403, f"your token is valid but lacks the {wanted} scope these pages need")
         return principal
 
-    def sign_in_redirect(self, request: Request) -> RedirectResponse:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    def sign_in_again(self, request: Request, target: str) -> HTMLResponse:
+        """A form POSTed with no session (it expired, or never was): 401 and the sign-in form, leading back
+        to `target` (the form's own page; the form's address takes no GET). A redirect would drop what was
+        typed and say nothing; this says why, and the browser's back button still has the filled-in form."""
+        response = self.form(
+            request,
+            error="You are not signed in, or your sign-in has expired: sign in, then send the form again",
+            status_code=401,
+            next_page=target,
+        )
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    def sign_in_redirect(self, request: Request, target: str | None = None) -> RedirectResponse:
+        """To the sign-in form, and back to `target` (default: this page) once signed in.
+
+        A form POSTed without a session names its page as `target`: the form's own address takes no GET.
+        """
+        target = target or request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303, headers=SECURITY_HEADERS)
 
-    def form(self, request: Request, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
-        """The form (again, with `error` in the NHS.UK error pattern on the token field), and its one-time value."""
+    def form(
+        self,
+        request: Request,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+        next_page: str | None = None,
+    ) -> HTMLResponse:
+        """The form (again, with `error` in the NHS.UK error pattern on the token field), and its one-time value.
+
+        `next_page`: where signing in leads (default: the `next` query parameter, else the home page).
+        """
         nonce = secrets.token_urlsafe(32)
         errors = FormErrors()
         if error:
@@ -101,9 +154,9 @@ class PageSession:
             title=f"Sign in to {self.title}",
             status_code=status_code,
             errors=errors,
-            scope=self.scope,
+            scopes=self.scopes,
             form_id=nonce,
-            next=safe_next(request.query_params.get("next")),
+            next=safe_next(next_page or request.query_params.get("next"), self.home),
         )
         response.set_cookie(
             self.csrf_cookie,
@@ -122,7 +175,7 @@ class PageSession:
         except AuthError as error:
             return self.form(request, error=_sentence(error.message), status_code=error.status_code)
         sent, expected = fields.get("form_id", ""), request.cookies.get(self.csrf_cookie, "")
-        if not expected or not hmac.compare_digest(sent, expected) or not _same_origin(request):
+        if not expected or not hmac.compare_digest(sent, expected) or not same_origin(request):
             # A form posted from another site, or an old page: nothing is signed in.
             return self.form(request, error="This sign-in form has expired: paste your token again", status_code=403)
         token = fields.get(TOKEN_FIELD, "").strip()
@@ -132,7 +185,7 @@ class PageSession:
             await self._verified(request, f"Bearer {token}")
         except AuthError as error:
             return self.form(request, error=_refusal(error), status_code=error.status_code)
-        response = RedirectResponse(safe_next(fields.get("next")), status_code=303, headers=SECURITY_HEADERS)
+        response = RedirectResponse(safe_next(fields.get("next"), self.home), status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
             self.cookie_name, token, httponly=True, samesite="strict", secure=self.secure_cookie(request), path="/"
         )
@@ -176,7 +229,7 @@ class PageSession:
                             }
                         }
                     },
-                }
+                },
             },
             responses={
                 200: {"description": "The form again", "content": {"text/html": {}}},
@@ -194,7 +247,7 @@ class PageSession:
         return router
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     """Whether the browser says the form came from this site (old browsers send neither header)."""
     if request.headers.get("sec-fetch-site") not in (None, "same-origin"):
         return False

@@ -78,11 +78,11 @@ class DeliveryWorkers:
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    notifier = Notifier(EmailTemplates())
+    notifier = Notifier(EmailTemplates(), closure_includes_scores=settings.closure_message_includes_scores)
     workers = DeliveryWorkers(settings)
 
     def handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
-        return event_handlers(notifier)
+        return event_handlers(notifier, settings)
 
     definition = ServiceDefinition(
         settings=settings,

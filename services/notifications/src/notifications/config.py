@@ -48,6 +48,14 @@ class NotificationsSettings(ServiceSettings):
     outcome_awaiting_referral_alert_seconds: float = 600.0
     awaiting_referral_check_seconds: float = 30.0
 
+    # Email the referrer when the person is first reached (support has started). Off: most referrers
+    # want the closure's summary, not a message for every step.
+    notify_first_contact: bool = False
+    # Give the UCLA-3 and ONS scores at baseline and closing in the message back at closure. Off: the
+    # PRSB message back to GP gives support, goals and onward connections, and scores only where the
+    # service's policy allows; when off, case.measures-recorded.v1 is not read or kept at all.
+    closure_message_includes_scores: bool = False
+
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationsSettings:
         # A lease shorter than one SMTP exchange would let a second dispatcher send the same email.

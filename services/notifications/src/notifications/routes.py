@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from notifications.config import NotificationsSettings
 from notifications.domain.outcomes import AwaitingOutcome
@@ -37,7 +37,9 @@ class DeliveryView(BaseModel):
     channel: str
     recipient: str | None
     subject: str
-    status: Literal["pending", "sent", "failed"]
+    status: Literal["pending", "sent", "failed", "suppressed"] = Field(
+        description="suppressed: never sent, because the referrer withdrew the referral (see suppressed_because)"
+    )
     attempts: int
     last_error: str | None
     created_at: datetime
@@ -46,6 +48,8 @@ class DeliveryView(BaseModel):
     sent_at: datetime | None
     failed_at: datetime | None
     redriven_at: datetime | None
+    suppressed_at: datetime | None
+    suppressed_because: str | None
 
 
 class DeliveriesView(BaseModel):

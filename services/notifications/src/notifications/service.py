@@ -35,8 +35,9 @@ from notifications.domain.deliveries import (
     notification_id,
     recipient_problem,
 )
-from notifications.domain.outcomes import Outcome, ReferrerContact
+from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
 from notifications.domain.retry import RetryPolicy
+from notifications.domain.withdrawal import AFTER_WITHDRAWAL, suppressed_because
 from notifications.metrics import DELIVERY_ATTEMPTS
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.common import TEXT_LIMIT, clip
@@ -53,10 +54,17 @@ class Referrals(Protocol):
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None: ...
     async def has_outcomes(self, referral_id: str) -> bool: ...
     async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]: ...
+    async def is_withdrawn(self, referral_id: str) -> bool: ...
+    async def save_scores(
+        self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
+    ) -> None: ...
+    async def scores(self, referral_id: str) -> tuple[StageScores | None, StageScores | None]: ...
 
 
 class Deliveries(Protocol):
     async def add(self, delivery: NewDelivery) -> bool: ...
+    async def confirms_withdrawal(self, referral_id: str) -> bool: ...
+    async def suppress_after_withdrawal(self, referral_id: str | None, reason: str) -> int: ...
     async def claim_due(self, limit: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]: ...
     async def mark_sent(self, delivery: ClaimedDelivery) -> Finished | None: ...
     async def mark_failed(self, delivery: ClaimedDelivery, error: str, *, attempted: bool) -> Finished | None: ...
@@ -85,8 +93,23 @@ class NotificationsWork(Protocol):
 
 
 class Notifier:
-    def __init__(self, templates: EmailTemplates) -> None:
+    def __init__(self, templates: EmailTemplates, *, closure_includes_scores: bool = False) -> None:
         self.templates = templates
+        # Off unless the service's policy allows outcome scores in the message back at closure.
+        self.closure_includes_scores = closure_includes_scores
+
+    async def measures_recorded(
+        self,
+        unit: NotificationsWork,
+        referral_id: str,
+        stage: str,
+        recorded_at: datetime,
+        event_id: str,
+        scores: StageScores,
+    ) -> None:
+        """Kept for the closure message; only called when scores may be included in it."""
+        await unit.referrals.lock(referral_id)
+        await unit.referrals.save_scores(referral_id, stage, recorded_at, event_id, scores)
 
     async def contact_received(self, unit: NotificationsWork, contact: ReferrerContact, event_id: str) -> None:
         await unit.referrals.lock(contact.referral_id)
@@ -95,21 +118,35 @@ class Notifier:
 
     async def outcome_decided(self, unit: NotificationsWork, outcome: Outcome, correlation_id: str) -> None:
         await unit.referrals.lock(outcome.referral_id)
+        if outcome.kind == "closed" and self.closure_includes_scores:
+            # Intake's measures come before its closure on the same topic, so they are known by now.
+            baseline, closing = await unit.referrals.scores(outcome.referral_id)
+            outcome = outcome.model_copy(update={"baseline_scores": baseline, "closing_scores": closing})
         await unit.referrals.save_outcome(outcome, correlation_id)
+        if outcome.kind == WITHDRAWN:
+            # Whatever is still waiting to go out about the referral never goes (domain/withdrawal.py).
+            await unit.deliveries.suppress_after_withdrawal(outcome.referral_id, AFTER_WITHDRAWAL)
         await self._create_possible_deliveries(unit, outcome.referral_id)
 
     async def _create_possible_deliveries(self, unit: NotificationsWork, referral_id: str) -> None:
         contact = await unit.referrals.contact(referral_id)
         if contact is None:
             return  # the outcome waits for referral.received.v1
+        withdrawn = await unit.referrals.is_withdrawn(referral_id)
+        confirmed = await unit.deliveries.confirms_withdrawal(referral_id)
         for outcome, correlation_id in await unit.referrals.outcomes_without_delivery(referral_id, EMAIL):
-            delivery = self._delivery(outcome, contact, correlation_id)
-            if await unit.deliveries.add(delivery) and delivery.failed_because:
+            suppressed = suppressed_because(outcome, withdrawn=withdrawn, confirmation_exists=confirmed)
+            delivery = self._delivery(outcome, contact, correlation_id, suppressed)
+            added = await unit.deliveries.add(delivery)
+            confirmed = confirmed or (added and outcome.kind == WITHDRAWN and delivery.status != "suppressed")
+            if added and delivery.status == "failed" and delivery.failed_because:
                 log.warning("delivery %s cannot be attempted: %s", delivery.notification_id, delivery.failed_because)
                 DELIVERY_ATTEMPTS.labels(EMAIL, "failed").inc()
                 unit.publish(_failed_event(delivery, delivery.failed_because))
 
-    def _delivery(self, outcome: Outcome, contact: ReferrerContact, correlation_id: str) -> NewDelivery:
+    def _delivery(
+        self, outcome: Outcome, contact: ReferrerContact, correlation_id: str, suppressed: str | None
+    ) -> NewDelivery:
         key = idempotency_key(outcome.event_id, EMAIL)
         content = self.templates.render(outcome, contact)
         return NewDelivery(
@@ -122,6 +159,7 @@ class Notifier:
             body=content.text,
             correlation_id=correlation_id,
             failed_because=recipient_problem(contact),
+            suppressed_because=suppressed,
         )
 
 
@@ -158,6 +196,8 @@ async def claim_due(
     A delivery in `sent_earlier` went out under an earlier claim of this dispatcher and only its
     recording is missing: it is never abandoned, and the dispatcher records it without sending.
     """
+    # A retry or a re-drive can put a withdrawn referral's delivery back in line: it is stopped here.
+    await unit.deliveries.suppress_after_withdrawal(None, AFTER_WITHDRAWAL)
     to_send, abandoned = [], []
     for delivery in await unit.deliveries.claim_due(limit, lease_seconds, owner):
         reason = None if delivery.notification_id in sent_earlier else policy.abandoned(delivery.unrecorded_claims)
@@ -230,6 +270,8 @@ async def redrive(unit: NotificationsWork, selection: RedriveSelection) -> Redri
     for candidate in candidates:
         if candidate.status != "failed":
             skipped[candidate.notification_id] = f"it is {candidate.status}: only failed deliveries are re-driven"
+        elif candidate.referral_withdrawn:
+            skipped[candidate.notification_id] = "its referral was withdrawn: only the withdrawal is confirmed"
         elif problem := address_problem(candidate.recipient):
             skipped[candidate.notification_id] = (
                 f"its recipient {candidate.recipient!r} cannot be emailed ({problem}); sending again would fail "

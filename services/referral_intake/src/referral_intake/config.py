@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Literal, Self
+
+from pydantic import SecretStr, model_validator
+
+from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET
 from signpost_runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+MIN_SECRET_LENGTH = 32  # 128 bits as hex: enough that the key cannot be guessed
 
 
 class IntakeSettings(ServiceSettings):
@@ -19,6 +28,36 @@ class IntakeSettings(ServiceSettings):
     # never the request's Host header, which any client can set to anything.
     public_base_url: str | None = None
 
+    # Mark the connector pages' token cookie Secure. Off for http://localhost; on wherever TLS is served
+    # (behind a TLS-terminating proxy the request itself arrives as http, so say so here).
+    pages_cookie_secure: bool = False
+
+    # `production` refuses to start with development defaults for secrets (the manifests set it).
+    environment: Literal["development", "production"] = "development"
+    # The key of person_key, the HMAC-SHA256 of an NHS number that lets triage recognise the same person
+    # referred twice without ever seeing the number. Keep it secret and never change it in a deployment:
+    # a new key gives everyone a new person_key, and open cases would no longer be recognised.
+    person_key_secret: SecretStr = SecretStr(DEVELOPMENT_PERSON_KEY_SECRET)
+
+    @model_validator(mode="after")
+    def _secrets_are_set_in_production(self) -> Self:
+        development_key = self.person_key_secret.get_secret_value() == DEVELOPMENT_PERSON_KEY_SECRET
+        if development_key and self.environment == "production":
+            raise ValueError(
+                "PERSON_KEY_SECRET is not set, and ENVIRONMENT is production: set PERSON_KEY_SECRET to a long random "
+                "value kept in your secret store (e.g. `openssl rand -hex 32`), the same in every intake replica"
+            )
+        if len(self.person_key_secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError("PERSON_KEY_SECRET is shorter than 32 characters; use e.g. `openssl rand -hex 32`")
+        return self
+
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    def warn_about_development_defaults(self) -> None:
+        if self.person_key_secret.get_secret_value() == DEVELOPMENT_PERSON_KEY_SECRET:
+            log.warning(
+                "PERSON_KEY_SECRET is the development default: person keys are not secret. Set it (and "
+                "ENVIRONMENT=production) in any deployment that holds real referrals"
+            )

@@ -1,7 +1,8 @@
-"""Use cases of the front door: take a referral in, read it back, follow its Task.
+"""Use cases of the front door: take a referral in, read it back, follow its Task, let its referrer withdraw it.
 
 Each runs inside the unit of work its edge opened (an HTTP route, or the consumer for triage's
-events) and sees only the repositories the unit carries and `publish`; tests pass a fake unit.
+events) and sees only the repositories the unit carries and `publish` (ports.py); tests pass a
+fake unit. The case's use cases are in case_service.py, triage's events in triage_facts.py.
 """
 
 from __future__ import annotations
@@ -11,56 +12,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any
 
+from referral_intake import access
 from referral_intake.adapters import events
-from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral, accepted
-from referral_intake.domain.task_status import ReferralProgress, TaskState, task_state
-from signpost_contracts import EventEnvelope
+from referral_intake.domain.case_events import ReferralWithdrawn
+from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET, person_key
+from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
+from referral_intake.domain.task_status import TaskState, task_state
+from referral_intake.ports import IntakeWork
+from signpost_contracts.vocabulary import WithdrawalStatus
 from signpost_runtime.auth import AuthError, Principal
 
 log = logging.getLogger(__name__)
-
-
-class Referrals(Protocol):
-    async def insert(
-        self,
-        submission: ReferralSubmission,
-        *,
-        referral_id: str,
-        task_id: str,
-        now: datetime,
-        request_id: str | None,
-        sender: Sender | None,
-    ) -> StoredReferral: ...
-
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None: ...
-
-    async def find_by_request(self, requester_ods: str, request_id: str) -> str | None: ...
-
-    async def get(self, referral_id: str) -> StoredReferral | None: ...
-
-    async def get_by_task(self, task_id: str) -> StoredReferral | None: ...
-
-
-class Progress(Protocol):
-    async def load_for_update(self, referral_id: str) -> ReferralProgress: ...
-
-    async def load(self, referral_id: str) -> ReferralProgress: ...
-
-    async def save(self, referral_id: str, progress: ReferralProgress) -> None: ...
-
-
-class IntakeWork(Protocol):
-    """What a use case may touch: the referral store, the Task facts, and the events it announces."""
-
-    @property
-    def referrals(self) -> Referrals: ...
-
-    @property
-    def progress(self) -> Progress: ...
-
-    def publish(self, *events: EventEnvelope) -> None: ...
 
 
 class ReferralConflictError(Exception):
@@ -76,15 +40,39 @@ class DuplicateRequestError(Exception):
         self.referral_id = referral_id
 
 
+class ReferralNotFound(Exception):  # noqa: N818 (an answer, not a fault)
+    """No referral with this id that the caller may know of."""
+
+
+class VersionMismatch(Exception):  # noqa: N818
+    """If-Match named a version that is no longer the current one."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the current version is {current}")
+        self.current = current
+
+
+class NotWithdrawable(Exception):  # noqa: N818
+    """The referral is not active (already withdrawn, or its support has ended), so it cannot be withdrawn."""
+
+
 @dataclass(frozen=True)
 class Submitted:
     referral: StoredReferral
     created: bool
 
 
+# Reads the stored ServiceRequest and the change the referrer sent, and says which withdrawal it asks for
+# (the FHIR adapter: a JSON Patch or a whole resource); raises to refuse a change that is not a withdrawal.
+RequestedChange = Callable[[dict[str, Any]], WithdrawalStatus]
+
+
 class IntakeService:
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] | None = None, person_key_secret: str = DEVELOPMENT_PERSON_KEY_SECRET
+    ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._person_key_secret = person_key_secret.encode()
 
     async def submit(
         self,
@@ -100,7 +88,7 @@ class IntakeService:
         referral. Raises AlreadyClaimedError when a concurrent request claimed the same key first: the
         unit must then roll back, and `resolve_race` in a new unit finds what the winner stored.
         """
-        _authorise_sender(principal, submission)
+        access.authorise_sender(principal, submission)
         earlier = await _earlier(unit, submission, request_id)
         if earlier is not None:
             return Submitted(earlier, created=False)
@@ -110,9 +98,11 @@ class IntakeService:
             task_id=str(uuid.uuid4()),
             now=self.clock(),
             request_id=request_id,
-            sender=_sender(principal, submission),
+            sender=access.sender_of(principal, submission),
+            replaces_referral_id=await _replaced(unit, submission),
         )
-        unit.publish(events.referral_received(accepted(submission, stored), correlation_id or stored.id))
+        key = person_key(submission.nhs_number, self._person_key_secret) if submission.nhs_number else None
+        unit.publish(events.referral_received(accepted(submission, stored, key), correlation_id or stored.id))
         log.info("referral %s received from %s", stored.id, stored.requester_ods)
         return Submitted(stored, created=True)
 
@@ -124,62 +114,75 @@ class IntakeService:
         return Submitted(earlier, created=False)
 
     async def referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> StoredReferral | None:
-        return _readable(await unit.referrals.get(referral_id), principal)
+        return access.readable(await unit.referrals.get(referral_id), principal)
 
     async def task_for_referral(
         self, unit: IntakeWork, referral_id: str, principal: Principal
     ) -> tuple[StoredReferral, TaskState] | None:
-        referral = _readable(await unit.referrals.get(referral_id), principal)
-        return (referral, task_state(await unit.progress.load(referral.id))) if referral else None
+        referral = access.readable(await unit.referrals.get(referral_id), principal)
+        return (referral, await self._task(unit, referral, principal)) if referral else None
 
     async def task(
         self, unit: IntakeWork, task_id: str, principal: Principal
     ) -> tuple[StoredReferral, TaskState] | None:
-        referral = _readable(await unit.referrals.get_by_task(task_id), principal)
-        return (referral, task_state(await unit.progress.load(referral.id))) if referral else None
+        referral = access.readable(await unit.referrals.get_by_task(task_id), principal)
+        return (referral, await self._task(unit, referral, principal)) if referral else None
 
-    async def record_triage(self, unit: IntakeWork, event: EventEnvelope) -> None:
-        referral_id, fact = events.triage_fact(event)
-        await _merge(unit, referral_id, lambda progress: progress.with_triage(fact))
+    async def _task(self, unit: IntakeWork, referral: StoredReferral, principal: Principal) -> TaskState:
+        progress = await unit.progress.load(referral.id)
+        # The open referral a linked one follows is named only to a reader who may read that one too.
+        linked = progress.linked
+        visible = linked is not None and access.readable(await unit.referrals.get(linked.linked_to), principal)
+        case = await unit.cases.load(referral.id)
+        return task_state(progress, case, referral.withdrawal, linked_visible=bool(visible))
 
-    async def record_assignment(self, unit: IntakeWork, event: EventEnvelope) -> None:
-        referral_id, fact = events.assignment_fact(event)
-        await _merge(unit, referral_id, lambda progress: progress.with_assignment(fact))
+    async def withdraw(
+        self,
+        unit: IntakeWork,
+        referral_id: str,
+        principal: Principal,
+        change: RequestedChange,
+        *,
+        if_match: frozenset[int] | None,
+        correlation_id: str | None,
+    ) -> StoredReferral:
+        """The referrer withdraws an active referral (revoked, or entered-in-error): version 2 of its ServiceRequest,
+        the Task cancelled or entered-in-error, the case frozen, referral.withdrawn.v1 announced.
 
-    async def record_waitlist(self, unit: IntakeWork, event: EventEnvelope) -> None:
-        referral_id, fact = events.waitlist_fact(event)
-        await _merge(unit, referral_id, lambda progress: progress.with_waitlist(fact))
-
-
-async def _merge(unit: IntakeWork, referral_id: str, change: Callable[[ReferralProgress], ReferralProgress]) -> None:
-    progress = await unit.progress.load_for_update(referral_id)
-    await unit.progress.save(referral_id, change(progress))
-
-
-def _authorise_sender(principal: Principal, submission: ReferralSubmission) -> None:
-    requester = submission.referrer.ods_code
-    if principal.may_send_for(requester):
-        return
-    if principal.is_intermediary:
-        raise AuthError(
-            403,
-            f"your token may send referrals for {', '.join(sorted(principal.on_behalf_of or ()))} only (its "
-            f"`ods_on_behalf` claim), but the referral's requester is {requester}; ask for {requester} to be added",
+        Refusals, in this order: ReferralNotFound (unknown, or not the caller's to know of), AuthError 403 (the
+        caller may read it but not withdraw it), VersionMismatch (If-Match names another version),
+        NotWithdrawable (not active), then whatever `change` raises for a change that is not a withdrawal.
+        """
+        referral = await unit.referrals.get_for_update(referral_id)
+        if referral is None or not (access.may_withdraw(principal, referral) or access.may_read(principal, referral)):
+            raise ReferralNotFound
+        if not access.may_withdraw(principal, referral):
+            raise AuthError(
+                403,
+                f"only the requesting organisation ({referral.requester_ods}), an intermediary allowed to send for "
+                "it, or the system that sent the referral may withdraw it",
+            )
+        if if_match is not None and referral.version not in if_match:
+            raise VersionMismatch(referral.version)
+        if referral.status != "active":
+            raise NotWithdrawable(
+                f"this referral's status is {referral.status}: only an active referral can be withdrawn"
+            )
+        status = change(referral.resource)
+        case = await unit.cases.load(referral_id)
+        if status == "revoked" and case is not None and case.closure is not None:
+            raise NotWithdrawable(
+                f"support for this referral has ended (its case closed: {case.closure.reason}), so there is nothing "
+                "to revoke; if it was sent in error, set its status to entered-in-error"
+            )
+        withdrawn = await unit.referrals.withdraw(referral_id, status=status, now=self.clock())
+        unit.publish(
+            events.referral_withdrawn(
+                ReferralWithdrawn(referral_id, status, withdrawn.last_updated), correlation_id or referral_id
+            )
         )
-    yours = f"is for organisation {principal.ods_code}" if principal.ods_code else "names no organisation"
-    raise AuthError(
-        403,
-        f"your token {yours} but the referral's requester is {requester}; a token that sends referrals must carry "
-        "the caller's ODS code (`ods` claim) and may send only for that organisation, unless it is an integration "
-        "engine's with the referrals:write-on-behalf scope",
-    )
-
-
-def _sender(principal: Principal, submission: ReferralSubmission) -> Sender | None:
-    """The sending system, recorded when it is not the requester sending for itself."""
-    if principal.ods_code == submission.referrer.ods_code and not principal.is_intermediary:
-        return None
-    return Sender(system=principal.subject, ods_code=principal.ods_code)
+        log.info("referral %s withdrawn (%s) by %s", referral_id, status, principal.subject)
+        return withdrawn
 
 
 async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> StoredReferral | None:
@@ -191,18 +194,18 @@ async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id:
     return await unit.referrals.find_by_identifiers(submission)
 
 
-def _readable(referral: StoredReferral | None, principal: Principal) -> StoredReferral | None:
-    """The referral if this principal may read it. Otherwise None, exactly as for an unknown id, so that
-    a read or search never tells one organisation which referral ids another holds."""
-    if referral is not None and not _may_read(principal, referral):
-        log.info("refused %s a read of referral %s of another organisation", principal.subject, referral.id)
-        return None
-    return referral
-
-
-def _may_read(principal: Principal, referral: StoredReferral) -> bool:
-    # An integration engine follows the referrals it sent, whichever organisation they were for.
-    sent_by_it = (
-        referral.sender is not None and principal.is_intermediary and referral.sender.system == principal.subject
-    )
-    return sent_by_it or principal.may_read_organisation(referral.requester_ods)
+async def _replaced(unit: IntakeWork, submission: ReferralSubmission) -> str | None:
+    """The first referral ServiceRequest.replaces names that this organisation sent. Any other is ignored, not
+    refused: a referral is never turned away for a link it cannot make, and whether an id is another
+    organisation's is never told."""
+    for referral_id in submission.replaces:
+        earlier = await unit.referrals.get(referral_id)
+        if earlier is not None and earlier.requester_ods == submission.referrer.ods_code:
+            return earlier.id
+    if submission.replaces:
+        log.info(
+            "ServiceRequest.replaces names %s, none of them a referral %s sent here: the link is ignored",
+            ", ".join(submission.replaces),
+            submission.referrer.ods_code,
+        )
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from referral_intake.adapters.case_store import CaseRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
 from signpost_runtime.unit_of_work import Unit
@@ -14,3 +15,4 @@ class IntakeUnit(Unit):
         super().__init__(connection)
         self.referrals = ReferralRepository(connection)
         self.progress = ProgressRepository(connection)
+        self.cases = CaseRepository(connection)

@@ -10,16 +10,28 @@ from reporting.adapters import events
 from reporting.domain.facts import NotificationOutcome, ReferralFact
 from reporting.unit import ReportingUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
+from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceived
-from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+from signpost_contracts.events.triage import (
+    ReferralAssigned,
+    ReferralAssignedFromWaitlist,
+    ReferralLinked,
+    ReferralTriaged,
+    ReferralWaitlisted,
+)
 from signpost_contracts.registry import (
+    CASE_CLOSED,
+    MEASURES_RECORDED,
     NOTIFICATION_FAILED,
     NOTIFICATION_SENT,
     REFERRAL_ASSIGNED,
+    REFERRAL_ASSIGNED_FROM_WAITLIST,
+    REFERRAL_LINKED,
     REFERRAL_RECEIVED,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
+    REFERRAL_WITHDRAWN,
 )
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
@@ -41,6 +53,10 @@ def _notification_handler(model: type[PayloadT], to_outcome: Callable[[PayloadT]
     return handle
 
 
+async def _on_measures(unit: ReportingUnit, event: EventEnvelope) -> None:
+    await service.record_measures(unit, events.measures(event.id, read_data(MeasuresRecorded, event.data)))
+
+
 def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
     """Every event type reporting reads; the kit ignores any other type it meets on these topics."""
     return {
@@ -48,6 +64,11 @@ def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
         REFERRAL_TRIAGED.name: _referral_handler(ReferralTriaged, events.triaged),
         REFERRAL_ASSIGNED.name: _referral_handler(ReferralAssigned, events.assigned),
         REFERRAL_WAITLISTED.name: _referral_handler(ReferralWaitlisted, events.waitlisted),
+        REFERRAL_ASSIGNED_FROM_WAITLIST.name: _referral_handler(ReferralAssignedFromWaitlist, events.assigned),
+        REFERRAL_LINKED.name: _referral_handler(ReferralLinked, events.linked),
+        CASE_CLOSED.name: _referral_handler(CaseClosed, events.closed),
+        REFERRAL_WITHDRAWN.name: _referral_handler(ReferralWithdrawn, events.withdrawn),
+        MEASURES_RECORDED.name: _on_measures,
         NOTIFICATION_SENT.name: _notification_handler(NotificationSent, events.notification_sent),
         NOTIFICATION_FAILED.name: _notification_handler(NotificationFailed, events.notification_failed),
     }

@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from reporting.config import ReportingSettings
+from reporting.domain.cases import CaseSummary, ScoreChange
 from reporting.domain.summary import Summary
 from reporting.service import summarise
+from signpost_contracts.vocabulary import ClosureReason
 from signpost_runtime.auth import Principal, scope_required
 from signpost_runtime.openapi import problem_responses
 
@@ -35,6 +37,89 @@ class ReferrerRow(BaseModel):
     declined: int
 
 
+class ScoreChangeRow(BaseModel):
+    n: int = Field(description="people with both a baseline and a closing answer for this measure")
+    baseline_mean: float | None = Field(description="null when n is 0")
+    closing_mean: float | None
+    mean_change: float | None = Field(description="closing minus baseline, over the same n people")
+
+    @classmethod
+    def of(cls, change: ScoreChange) -> ScoreChangeRow:
+        return cls(
+            n=change.n,
+            baseline_mean=change.baseline_mean,
+            closing_mean=change.closing_mean,
+            mean_change=change.mean_change,
+        )
+
+
+class Ons4Changes(BaseModel):
+    life_satisfaction: ScoreChangeRow
+    worthwhile: ScoreChangeRow
+    happiness: ScoreChangeRow
+    anxiety: ScoreChangeRow = Field(description="0-10; here a fall is the improvement")
+
+
+class LonelinessChangeRow(BaseModel):
+    n: int = Field(description="people who answered the ONS direct question at baseline and at closing")
+    less_often: int = Field(description="lonely less often at closing")
+    same: int
+    more_often: int
+
+
+class OutcomeChanges(BaseModel):
+    ucla3: ScoreChangeRow = Field(description="UCLA 3-item loneliness total, 3-9, higher is lonelier")
+    ons4: Ons4Changes = Field(description="ONS personal wellbeing, 0-10 each")
+    ons_loneliness: LonelinessChangeRow
+
+
+class SessionsRow(BaseModel):
+    total: int = Field(description="sessions used by the closed cases")
+    closed_cases: int
+    mean_per_closed_case: float | None = Field(description="null while no case has closed")
+
+
+class CasesResponse(BaseModel):
+    open: int = Field(description="assigned a connector, not closed or withdrawn")
+    waiting: int = Field(description="on the waitlist")
+    closed: int
+    withdrawn: int = Field(description="withdrawn by the referrer")
+    linked: int = Field(description="linked to the same person's open case instead of a second place")
+    closure_reasons: dict[ClosureReason, int] = Field(description="every reason, zero included")
+    sessions: SessionsRow
+    outcomes: OutcomeChanges
+
+    @classmethod
+    def of(cls, cases: CaseSummary) -> CasesResponse:
+        scores = {measure: ScoreChangeRow.of(change) for measure, change in cases.scores.items()}
+        lonely = cases.ons_loneliness
+        return cls(
+            open=cases.open,
+            waiting=cases.waiting,
+            closed=cases.closed,
+            withdrawn=cases.withdrawn,
+            linked=cases.linked,
+            closure_reasons=cases.closure_reasons,
+            sessions=SessionsRow(
+                total=cases.sessions.total,
+                closed_cases=cases.sessions.closed_cases,
+                mean_per_closed_case=cases.sessions.mean_per_closed_case,
+            ),
+            outcomes=OutcomeChanges(
+                ucla3=scores["ucla3_total"],
+                ons4=Ons4Changes(
+                    life_satisfaction=scores["life_satisfaction"],
+                    worthwhile=scores["worthwhile"],
+                    happiness=scores["happiness"],
+                    anxiety=scores["anxiety"],
+                ),
+                ons_loneliness=LonelinessChangeRow(
+                    n=lonely.n, less_often=lonely.less_often, same=lonely.same, more_often=lonely.more_often
+                ),
+            ),
+        )
+
+
 class SummaryResponse(BaseModel):
     generated_at: datetime
     total_referrals: int
@@ -45,6 +130,7 @@ class SummaryResponse(BaseModel):
     by_decision: dict[str, int]
     notifications: NotificationCounts
     by_referrer: list[ReferrerRow]
+    cases: CasesResponse = Field(description="counts only: no case, referral or person can be picked out")
 
     @classmethod
     def of(cls, summary: Summary) -> SummaryResponse:
@@ -59,6 +145,7 @@ class SummaryResponse(BaseModel):
                 ReferrerRow(ods_code=r.ods_code, referrals=r.referrals, declined=r.declined)
                 for r in summary.by_referrer
             ],
+            cases=CasesResponse.of(summary.cases),
         )
 
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from reporting.domain.facts import NotificationOutcome, ReferralFact
+from reporting.domain.cases import (
+    SCORED_MEASURES,
+    CaseSummary,
+    LonelinessChange,
+    score_change,
+    sessions_used,
+    zero_filled_reasons,
+)
+from reporting.domain.facts import Measures, NotificationOutcome, ReferralFact
 from reporting.domain.status import Status, StatusFacts, derive_decision, derive_status
 from reporting.domain.summary import ReferrerCounts, Summary, zero_filled_decisions, zero_filled_statuses
 from reporting.unit import ReportingUnit
@@ -23,6 +32,10 @@ async def record_notification(unit: ReportingUnit, outcome: NotificationOutcome)
     await unit.projection.upsert_notification(outcome)
 
 
+async def record_measures(unit: ReportingUnit, measures: Measures) -> None:
+    await unit.cases.upsert_measures(measures)
+
+
 async def summarise(unit: ReportingUnit, *, top_referrers: int) -> Summary:
     """The counts, from one unit opened with a repeatable-read snapshot so totals and breakdowns add up."""
     projection = unit.projection
@@ -31,13 +44,35 @@ async def summarise(unit: ReportingUnit, *, top_referrers: int) -> Summary:
     by_decision = await projection.counts_by("decision")
     notifications = await projection.notification_totals()
     referrers = await projection.counts_by_referrer(top_referrers)
+    statuses = zero_filled_statuses(by_status)
     return Summary(
         generated_at=datetime.now(UTC),
         total_referrals=totals["total"],
         awaiting_receipt=totals["awaiting_receipt"],
-        by_status=zero_filled_statuses(by_status),
+        by_status=statuses,
         by_decision=zero_filled_decisions(by_decision),
         notifications_sent=notifications["sent"],
         notifications_failed=notifications["failed"],
         by_referrer=[ReferrerCounts(r["ods_code"], r["referrals"], r["declined"]) for r in referrers],
+        cases=await _case_summary(unit, statuses),
+    )
+
+
+async def _case_summary(unit: ReportingUnit, statuses: Mapping[Status, int]) -> CaseSummary:
+    """In the caller's snapshot, so the case counts agree with the statuses beside them."""
+    sessions = await unit.cases.sessions_of_closed_cases()
+    scores = await unit.cases.score_pairs()
+    lonely = await unit.cases.loneliness_pairs()
+    return CaseSummary(
+        open=statuses[Status.ASSIGNED],
+        waiting=statuses[Status.WAITLISTED],
+        closed=statuses[Status.CLOSED],
+        withdrawn=statuses[Status.WITHDRAWN],
+        linked=statuses[Status.LINKED],
+        closure_reasons=zero_filled_reasons(await unit.cases.closure_reasons()),
+        sessions=sessions_used(sessions["total"], sessions["closed_cases"]),
+        scores={
+            m: score_change(scores[f"{m}_n"], scores[f"{m}_baseline"], scores[f"{m}_closing"]) for m in SCORED_MEASURES
+        },
+        ons_loneliness=LonelinessChange(lonely["n"], lonely["less_often"], lonely["same"], lonely["more_often"]),
     )

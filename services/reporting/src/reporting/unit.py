@@ -1,9 +1,10 @@
-"""The unit of work reporting's use cases run in: a transaction and the projection store on it."""
+"""The unit of work reporting's use cases run in: a transaction and the projection and case stores on it."""
 
 from __future__ import annotations
 
 import asyncpg
 
+from reporting.adapters.case_store import CaseStore
 from reporting.adapters.store import ProjectionStore
 from signpost_runtime.unit_of_work import Unit
 
@@ -12,3 +13,4 @@ class ReportingUnit(Unit):
     def __init__(self, connection: asyncpg.Connection) -> None:
         super().__init__(connection)
         self.projection = ProjectionStore(connection)
+        self.cases = CaseStore(connection)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from signpost_contracts import Stream
-from signpost_contracts.registry import REFERRAL_ASSIGNED, REFERRAL_TRIAGED, REFERRAL_WAITLISTED
+from signpost_contracts.registry import (
+    HANDOVER_REFUSED,
+    REASSIGNMENT_REFUSED,
+    REFERRAL_ASSIGNED,
+    REFERRAL_ASSIGNED_FROM_WAITLIST,
+    REFERRAL_HANDED_OVER,
+    REFERRAL_LINKED,
+    REFERRAL_REASSIGNED,
+    REFERRAL_TRIAGED,
+    REFERRAL_WAITLISTED,
+)
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
+from triage.adapters.events import Cause
 from triage.adapters.files import ConfigFileError, load_policy, load_roster
 from triage.config import TriageSettings
 from triage.handlers import event_handlers
@@ -25,23 +37,37 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
     settings = settings or TriageSettings()
     policy = load_policy(settings.policy_file)
     roster = load_roster(settings.roster_file)
+    triage = TriageService(policy.value)
 
     async def load_roster_into_database(runtime: ServiceRuntime) -> None:
+        # As a reload: a connector back from leave or given more room takes waiting people at once.
         async with runtime.units(TriageUnit)() as unit:
-            await unit.roster.load_roster(roster.value, roster.source)
+            await triage.reload_roster(unit, roster.value, roster.source, Cause(None, f"start-{uuid.uuid4()}"))
 
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS],
-        publishes=[REFERRAL_TRIAGED, REFERRAL_ASSIGNED, REFERRAL_WAITLISTED],
-        handlers=lambda runtime: event_handlers(TriageService(policy.value)),
+        publishes=[
+            REFERRAL_TRIAGED,
+            REFERRAL_ASSIGNED,
+            REFERRAL_WAITLISTED,
+            REFERRAL_ASSIGNED_FROM_WAITLIST,
+            REFERRAL_HANDED_OVER,
+            HANDOVER_REFUSED,
+            REFERRAL_REASSIGNED,
+            REASSIGNMENT_REFUSED,
+            REFERRAL_LINKED,
+        ],
+        handlers=lambda runtime: event_handlers(triage),
         unit=TriageUnit,
         on_start=[load_roster_into_database],
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost triage")
     app.state.policy = policy.value
     app.state.policy_source = policy.source
+    app.state.roster_file = settings.roster_file
+    app.state.triage = triage
     return app
 
 

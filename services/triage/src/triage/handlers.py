@@ -1,16 +1,24 @@
-"""Thin event handlers: a received referral is triaged in the consumer's unit of work."""
+"""Thin event handlers: each parses its event and runs one use case in the consumer's unit of work."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from signpost_contracts import EventEnvelope, read_data
+from signpost_contracts.events.cases import CaseClosed, HandoverRequested, ReassignmentRequested, ReferralWithdrawn
 from signpost_contracts.events.referrals import ReferralReceived
-from signpost_contracts.registry import REFERRAL_RECEIVED
+from signpost_contracts.registry import (
+    CASE_CLOSED,
+    HANDOVER_REQUESTED,
+    REASSIGNMENT_REQUESTED,
+    REFERRAL_RECEIVED,
+    REFERRAL_WITHDRAWN,
+)
 from signpost_runtime.consumer import EventHandler
-from triage import service
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
+from triage.ports import ChangeRequest
+from triage.service import TriageService
 from triage.unit import TriageUnit
 
 
@@ -27,12 +35,46 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
         interpreter_needed=person.interpreter_needed,
         preferred_language=person.preferred_language,
         requester_ods=received.referrer.ods_code,
+        person_key=received.person_key,
+        replaces_referral_id=received.replaces_referral_id,
     )
 
 
-def event_handlers(triage: service.TriageService) -> Mapping[str, EventHandler]:
+def _cause(event: EventEnvelope) -> Cause:
+    return Cause(event_id=event.id, correlation_id=event.correlationid)
+
+
+def event_handlers(triage: TriageService) -> Mapping[str, EventHandler]:
     async def on_referral_received(unit: TriageUnit, event: EventEnvelope) -> None:
         received = read_data(ReferralReceived, event.data)
-        await triage.triage(unit, facts_of(received), Cause(event_id=event.id, correlation_id=event.correlationid))
+        await triage.triage(unit, facts_of(received), _cause(event))
 
-    return {REFERRAL_RECEIVED.name: on_referral_received}
+    async def on_case_closed(unit: TriageUnit, event: EventEnvelope) -> None:
+        closed = read_data(CaseClosed, event.data)
+        await triage.case_ended(unit, closed.referral_id, "closed", closed.reason, closed.closed_at, _cause(event))
+
+    async def on_referral_withdrawn(unit: TriageUnit, event: EventEnvelope) -> None:
+        withdrawn = read_data(ReferralWithdrawn, event.data)
+        await triage.case_ended(
+            unit, withdrawn.referral_id, "withdrawn", withdrawn.status, withdrawn.withdrawn_at, _cause(event)
+        )
+
+    async def on_handover_requested(unit: TriageUnit, event: EventEnvelope) -> None:
+        asked = read_data(HandoverRequested, event.data)
+        request = ChangeRequest(asked.referral_id, "handover", asked.requested_by, asked.requested_at)
+        await triage.change_requested(unit, request, _cause(event))
+
+    async def on_reassignment_requested(unit: TriageUnit, event: EventEnvelope) -> None:
+        asked = read_data(ReassignmentRequested, event.data)
+        request = ChangeRequest(
+            asked.referral_id, "reassignment", asked.requested_by, asked.requested_at, asked.reason, asked.connector_id
+        )
+        await triage.change_requested(unit, request, _cause(event))
+
+    return {
+        REFERRAL_RECEIVED.name: on_referral_received,
+        CASE_CLOSED.name: on_case_closed,
+        REFERRAL_WITHDRAWN.name: on_referral_withdrawn,
+        HANDOVER_REQUESTED.name: on_handover_requested,
+        REASSIGNMENT_REQUESTED.name: on_reassignment_requested,
+    }

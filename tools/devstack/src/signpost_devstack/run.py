@@ -35,16 +35,40 @@ def _jwt_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _triage_files() -> dict[str, str]:
+    """POLICY_FILE and ROSTER_FILE from the environment, made absolute and checked before anything starts.
+
+    Unset, triage uses the demo files in its package. A missing file stops `make run` here, with its
+    name, rather than as a triage crash among four services' start-up logs.
+    """
+    files = {}
+    for variable in ("POLICY_FILE", "ROSTER_FILE"):
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        path = Path(value).expanduser().resolve()
+        if not path.is_file():
+            raise SystemExit(f"signpost-run: {variable}={value} is not a file ({path})")
+        files[variable] = str(path)
+    return files
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _shown(env: dict[str, str], variable: str) -> str:
+    return env.get(variable, f"triage's demo {variable.split('_')[0].lower()} (set {variable} to change)")
+
+
 def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
     intake = stack.url("referral_intake")
+    triage_env = stack.config.service_env.get("triage", {})
     lines = [
         "",
         f"Signpost is running (infrastructure: {origin}).",
         f"  referral intake   {intake}/fhir/metadata",
+        f"  connector pages   {intake}/worklist   (sign in with the bearer token below)",
         f"  triage            {stack.url('triage')}/roster",
         f"  notifications     {stack.url('notifications')}/deliveries",
         f"  reporting         {stack.url('reporting')}/   (sign in with the bearer token below)",
@@ -52,6 +76,7 @@ def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
         f"  bearer token      {token_file}   (every scope; sends for any practice's ODS code)",
         "  other tokens      .venv/bin/signpost-token --ods <ODS code> --scope '<scopes>'   (--help for more)",
         f"  logs              {stack.config.log_dir}/",
+        f"  policy, roster    {_shown(triage_env, 'POLICY_FILE')}, {_shown(triage_env, 'ROSTER_FILE')}",
         "",
         "Send a first referral:",
         f"  curl -si -X POST {intake}/fhir/ServiceRequest \\",
@@ -67,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="signpost-run", description=__doc__.split("\n")[0])
     parser.add_argument("--demo", action="store_true", help="keep sending synthetic GP referrals")
     parser.add_argument("--demo-rate", type=float, default=0.5, help="demo referrals per second")
+    parser.add_argument(
+        "--demo-casework-interval", type=float, default=3.0, help="seconds between demo casework passes"
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(".local"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s signpost-run %(message)s")
@@ -77,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_interrupt)
 
+    triage_files = _triage_files()
     print("Starting infrastructure...", flush=True)
     ports = {"broker_port": preferred_port(9092), "postgres_port": preferred_port(55432)}
     with provide(state_dir, durable=True, allow_docker=False, **ports) as infra:
@@ -86,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 postgres_url=infra.postgres_url,
                 jwt_secret=_jwt_secret(state_dir),
                 log_dir=state_dir / "logs",
+                service_env={"triage": triage_files},
             )
         )
         print("Starting the SMTP sink and the four services...", flush=True)
@@ -98,9 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             token_file.chmod(0o600)
             print(_banner(stack, token_file, infra.origin), flush=True)
             if args.demo:
+                from signpost_devstack.casework import start_demo_casework
                 from signpost_devstack.demo import start_demo_traffic
 
                 start_demo_traffic(stack, rate_per_second=args.demo_rate, stop=stop_demo)
+                start_demo_casework(stack, interval=args.demo_casework_interval, stop=stop_demo)
             _watch(stack)
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)

@@ -25,6 +25,7 @@ from notifications.domain.deliveries import (
     RedriveCandidate,
     RedriveSelection,
 )
+from signpost_contracts.registry import REFERRAL_WITHDRAWN
 
 DELIVERIES_CHANNEL = "signpost_deliveries"  # NOTIFY channel that wakes the dispatcher
 
@@ -45,7 +46,22 @@ RETURNING notification_id, idempotency_key, referral_id, outcome_event_id, about
 # Only the holder of this very claim may record its result.
 _FENCE = "WHERE notification_id = $1 AND status = 'pending' AND lease_owner = $2 AND claims = $3"
 _FINISHED = "RETURNING attempts, now() AS at"
-_CANDIDATE = "SELECT notification_id, referral_id, status, recipient, last_error FROM deliveries"
+# A referral is withdrawn once notifications holds its referral.withdrawn.v1 outcome (in any order).
+_WITHDRAWN = (
+    "EXISTS (SELECT 1 FROM outcomes o WHERE o.referral_id = d.referral_id"
+    f" AND o.event_type = '{REFERRAL_WITHDRAWN.name}')"
+)
+_CANDIDATE = (
+    "SELECT notification_id, referral_id, status, recipient, last_error,"
+    f" (d.outcome <> 'withdrawn' AND {_WITHDRAWN}) AS referral_withdrawn FROM deliveries d"
+)
+# Pending and not in the middle of a send (a live lease): an SMTP exchange under way cannot be recalled.
+_SUPPRESS = f"""
+UPDATE deliveries d
+SET status = 'suppressed', suppressed_because = $2, suppressed_at = now(), lease_until = NULL, updated_at = now()
+WHERE d.status = 'pending' AND d.outcome <> 'withdrawn' AND (d.lease_until IS NULL OR d.lease_until < now())
+  AND ($1::text IS NULL OR d.referral_id = $1) AND {_WITHDRAWN}
+"""
 
 
 class DeliveryRepository:
@@ -54,12 +70,13 @@ class DeliveryRepository:
 
     async def add(self, delivery: NewDelivery) -> bool:
         """Store the delivery; False when one with this idempotency key already exists."""
-        failed = delivery.failed_because is not None
+        status = delivery.status
         inserted = await self.connection.fetchval(
             "INSERT INTO deliveries (notification_id, idempotency_key, referral_id, outcome_event_id,"
             " about_event_type, outcome, channel, recipient, subject, body, status, last_error, correlation_id,"
-            " failed_at, urgent)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $14 THEN now() END, $15)"
+            " failed_at, urgent, suppressed_because, suppressed_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $11 = 'failed' THEN now() END,"
+            " $14, $15, CASE WHEN $11 = 'suppressed' THEN now() END)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING true",
             delivery.notification_id,
             delivery.idempotency_key,
@@ -71,15 +88,30 @@ class DeliveryRepository:
             delivery.recipient,
             delivery.subject,
             delivery.body,
-            "failed" if failed else "pending",
-            delivery.failed_because,
+            status,
+            delivery.failed_because if status == "failed" else None,
             delivery.correlation_id,
-            failed,
             delivery.outcome.urgent,
+            delivery.suppressed_because,
         )
-        if inserted and not failed:
+        if inserted and status == "pending":
             await self._wake_dispatchers()
         return bool(inserted)
+
+    async def confirms_withdrawal(self, referral_id: str) -> bool:
+        """Whether a delivery confirming the referral's withdrawal exists (sent, waiting or failed)."""
+        return bool(
+            await self.connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE referral_id = $1 AND outcome = 'withdrawn'"
+                " AND status <> 'suppressed')",
+                referral_id,
+            )
+        )
+
+    async def suppress_after_withdrawal(self, referral_id: str | None, reason: str) -> int:
+        """Suppress the waiting deliveries of withdrawn referrals (this one, or every one when None)."""
+        result = await self.connection.execute(_SUPPRESS, referral_id, reason)
+        return int(result.split()[-1])
 
     async def claim_due(self, limit: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]:
         rows = await self.connection.fetch(_CLAIM, limit, lease_seconds, owner)
@@ -165,17 +197,18 @@ class DeliveryRepository:
     async def redrive_candidates(self, selection: RedriveSelection) -> list[RedriveCandidate]:
         if selection.notification_ids:
             rows = await self.connection.fetch(
-                f"{_CANDIDATE} WHERE notification_id = ANY($1::uuid[]) ORDER BY created_at",
+                f"{_CANDIDATE} WHERE d.notification_id = ANY($1::uuid[]) ORDER BY d.created_at",
                 list(selection.notification_ids),
             )
         elif selection.referral_id is not None:
             rows = await self.connection.fetch(
-                f"{_CANDIDATE} WHERE referral_id = $1 AND status = 'failed' ORDER BY created_at", selection.referral_id
+                f"{_CANDIDATE} WHERE d.referral_id = $1 AND d.status = 'failed' ORDER BY d.created_at",
+                selection.referral_id,
             )
         elif selection.all_failed:
             rows = await self.connection.fetch(
-                f"{_CANDIDATE} WHERE status = 'failed' AND ($1::timestamptz IS NULL OR failed_at >= $1)"
-                " ORDER BY failed_at",
+                f"{_CANDIDATE} WHERE d.status = 'failed' AND ($1::timestamptz IS NULL OR d.failed_at >= $1)"
+                " ORDER BY d.failed_at",
                 selection.failed_since,
             )
         else:
@@ -197,7 +230,8 @@ class DeliveryRepository:
     async def of_referral(self, referral_id: str) -> list[dict[str, Any]]:
         rows = await self.connection.fetch(
             "SELECT notification_id, idempotency_key, about_event_type, outcome, channel, recipient, subject, status,"
-            " attempts, last_error, created_at, updated_at, next_attempt_at, sent_at, failed_at, redriven_at"
+            " attempts, last_error, created_at, updated_at, next_attempt_at, sent_at, failed_at, redriven_at,"
+            " suppressed_at, suppressed_because"
             " FROM deliveries WHERE referral_id = $1 ORDER BY created_at, notification_id",
             referral_id,
         )

@@ -5,9 +5,12 @@ Every method runs on the unit of work's connection, inside its transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
-from notifications.domain.outcomes import AwaitingOutcome, Outcome, ReferrerContact
+from notifications.domain.outcomes import AwaitingOutcome, Outcome, ReferrerContact, StageScores
+from signpost_contracts.registry import REFERRAL_WITHDRAWN
 
 # First key of the two-key advisory lock: keeps these locks apart from any other advisory lock.
 _REFERRAL_LOCK_CLASS = 8083
@@ -88,6 +91,39 @@ class ReferralRepository:
             channel,
         )
         return [(Outcome.model_validate_json(row["details"]), row["correlation_id"]) for row in rows]
+
+    async def is_withdrawn(self, referral_id: str) -> bool:
+        return bool(
+            await self.connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM outcomes WHERE referral_id = $1 AND event_type = $2)",
+                referral_id,
+                REFERRAL_WITHDRAWN.name,
+            )
+        )
+
+    async def save_scores(
+        self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
+    ) -> None:
+        """A stage recorded again replaces the earlier answers: the later wins, whichever arrives first."""
+        await self.connection.execute(
+            "INSERT INTO case_measures (referral_id, stage, recorded_at, event_id, scores)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (referral_id, stage) DO UPDATE SET"
+            " recorded_at = EXCLUDED.recorded_at, event_id = EXCLUDED.event_id, scores = EXCLUDED.scores"
+            " WHERE (EXCLUDED.recorded_at, EXCLUDED.event_id) > (case_measures.recorded_at, case_measures.event_id)",
+            referral_id,
+            stage,
+            recorded_at,
+            event_id,
+            scores.model_dump_json(),
+        )
+
+    async def scores(self, referral_id: str) -> tuple[StageScores | None, StageScores | None]:
+        """The baseline and closing scores of a case, each None when that stage was never recorded."""
+        rows = await self.connection.fetch(
+            "SELECT stage, scores FROM case_measures WHERE referral_id = $1", referral_id
+        )
+        by_stage = {row["stage"]: StageScores.model_validate_json(row["scores"]) for row in rows}
+        return by_stage.get("baseline"), by_stage.get("closing")
 
     async def awaiting_referral(self, longer_than_seconds: float, limit: int) -> list[AwaitingOutcome]:
         rows = await self.connection.fetch(

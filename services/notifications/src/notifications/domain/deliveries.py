@@ -12,7 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from notifications.domain.outcomes import Outcome, ReferrerContact
 
 EMAIL = "email"
-DeliveryStatus = Literal["pending", "sent", "failed"]
+# suppressed: never to be sent (the referral was withdrawn; see domain/withdrawal.py).
+DeliveryStatus = Literal["pending", "sent", "failed", "suppressed"]
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
 _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
 _LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
@@ -79,6 +80,13 @@ class NewDelivery:
     body: str
     correlation_id: str
     failed_because: str | None = None  # set when the delivery can never be attempted
+    suppressed_because: str | None = None  # set when it must never be sent; wins over failed_because
+
+    @property
+    def status(self) -> DeliveryStatus:
+        if self.suppressed_because:
+            return "suppressed"
+        return "failed" if self.failed_because else "pending"
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ class RedriveCandidate:
     status: DeliveryStatus
     recipient: str | None
     last_error: str | None
+    referral_withdrawn: bool = False  # and this is not the withdrawal's confirmation
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 An accepted referral is reported once, when it is assigned or waitlisted: the `accepted` triage
 decision itself is not news to the referrer yet. Declined and redirected decisions are final and
-reported at once.
+reported at once. What happens later in the referral's life (a waiting person assigned, first
+contact, closure, a link to an open case, withdrawal) is read in `case_outcomes`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,31 @@ from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LI
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
-OutcomeKind = Literal["assigned", "waitlisted", "declined", "redirected"]
+OutcomeKind = Literal[
+    "assigned",
+    "waitlisted",
+    "declined",
+    "redirected",
+    "assigned-from-waitlist",
+    "first-contact",
+    "closed",
+    "linked",
+    "withdrawn",
+]
+WITHDRAWN: OutcomeKind = "withdrawn"
+
+
+class StageScores(BaseModel):
+    """A case's outcome measures at one stage, any of them unanswered (None)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ucla3_total: int | None = None  # 3-9, higher is lonelier
+    ons_loneliness: str | None = None
+    life_satisfaction: int | None = None  # ONS4, 0-10 each
+    worthwhile: int | None = None
+    happiness: int | None = None
+    anxiety: int | None = None
 
 
 class Outcome(BaseModel):
@@ -37,6 +62,19 @@ class Outcome(BaseModel):
     redirect_service: str | None = None
     redirect_contact: str | None = None
     urgent: bool = False
+    # Case closure (the message back to GP); goals and onward are connectors' free text, made safe
+    # and bounded by case_outcomes before they are stored.
+    closure_reason: str | None = None
+    reached: bool | None = None
+    sessions_used: int | None = None
+    goals: tuple[str, ...] = ()
+    goals_not_shown: int = 0
+    onward: tuple[str, ...] = ()
+    onward_not_shown: int = 0
+    withdrawal_status: str | None = None
+    # Only when the service allows scores in the closure message (CLOSURE_MESSAGE_INCLUDES_SCORES).
+    baseline_scores: StageScores | None = None
+    closing_scores: StageScores | None = None
 
 
 class ReferrerContact(BaseModel):

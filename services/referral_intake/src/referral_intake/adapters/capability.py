@@ -41,9 +41,10 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
                             }
                         ],
                         "description": (
-                            "OAuth2 bearer tokens (signed JWT). POST needs scope referrals:write; reads need "
-                            "referrals:read and show only the caller's organisation (the token's 'ods' claim) "
-                            "unless the token has referrals:read-all. /fhir/metadata needs no token."
+                            "OAuth2 bearer tokens (signed JWT). POST, PUT and PATCH need scope referrals:write (or "
+                            "referrals:write-on-behalf); reads need referrals:read and show only the caller's "
+                            "organisation (the token's 'ods' claim) unless the token has referrals:read-all. "
+                            "/fhir/metadata needs no token."
                         ),
                     },
                     "resource": [_service_request(), _task()],
@@ -63,21 +64,32 @@ def _service_request() -> dict[str, Any]:
             "subject: a contained Patient or an NHS number; requester: an organisation with an ODS code; "
             "code, when present: SNOMED CT 871731000000106. Each POST carries an identifier or an "
             "X-Request-ID header (a UUID): a repeated identifier returns the existing referral, a repeated "
-            "X-Request-ID is answered 409 duplicate."
+            "X-Request-ID is answered 409 duplicate. update (PUT of the whole resource) and patch (a JSON Patch, "
+            "application/json-patch+json) withdraw an active referral: status becomes revoked or entered-in-error, "
+            "and nothing else may change (422 naming the element); a referral that is not active is answered 409. "
+            "If-Match is honoured when sent (a stale ETag is 412); a withdrawn referral is version 2. "
+            "ServiceRequest.replaces may name an earlier referral of the same organisation (ServiceRequest/<id>); "
+            "any other reference there is ignored."
         ),
-        "interaction": [{"code": "create"}, {"code": "read"}],
-        # Every stored ServiceRequest carries meta.versionId (and an ETag); referrals are never updated here.
-        "versioning": "versioned",
+        "interaction": [{"code": "create"}, {"code": "read"}, {"code": "update"}, {"code": "patch"}],
+        # meta.versionId and the ETag follow each version; an update or patch takes If-Match when it is sent.
+        "versioning": "versioned-update",
         "readHistory": False,
         "updateCreate": False,
         "conditionalCreate": False,
+        "conditionalUpdate": False,
     }
 
 
 def _task() -> dict[str, Any]:
     return {
         "type": "Task",
-        "documentation": "One Task per referral, kept current as the referral is triaged and assigned.",
+        "documentation": (
+            "One Task per referral (Gravity SDOH referral management), kept current as the referral is triaged, "
+            "assigned, supported and closed: requested, accepted, in-progress, completed (outputs: goals, sessions "
+            "used, UCLA-3 and ONS4 at baseline and closing, onward connections), or rejected, failed, cancelled, "
+            "entered-in-error, each with statusReason."
+        ),
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         # A Task changes as the referral moves on, but is derived afresh on each read: it has no versionId.
         "versioning": "no-version",

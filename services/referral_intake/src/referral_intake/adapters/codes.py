@@ -14,6 +14,8 @@ BARS_USE_CASES = "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars"
 NEED_CATEGORY = "https://signpost.dev/fhir/CodeSystem/need-category"
 RISK_FLAG = "https://signpost.dev/fhir/CodeSystem/risk-flag"
 BUSINESS_STATUS = "https://signpost.dev/fhir/CodeSystem/referral-business-status"
+# The kinds of outcome a Task reports in Task.output (adapters/fhir_task.py lists the codes).
+CASE_OUTPUT = "https://signpost.dev/fhir/CodeSystem/case-output"
 
 # 871731000000106 |Referral to social prescribing service (procedure)| is the code NHS England
 # asks primary care to record for a social prescribing referral. We accept no other service

@@ -1,15 +1,16 @@
-"""Integration events: the outbox writer's view of domain events, and the Task's view of triage events."""
+"""Integration events about the referral itself: the outbox writer's view of its domain events.
+
+Case events are built in adapters/case_events.py; triage's events are read in adapters/triage_events.py.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from referral_intake.domain.case_events import ReferralWithdrawn as Withdrawn
 from referral_intake.domain.referral import ReferralAccepted
-from referral_intake.domain.task_status import Assignment, Triage, Waitlisting
-from signpost_contracts import EventEnvelope, new_event, read_data
+from signpost_contracts import EventEnvelope, new_event
+from signpost_contracts.events.cases import ReferralWithdrawn
 from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact, Sender
-from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 CHANNEL = "fhir-rest"
 
@@ -47,35 +48,12 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
         sender=Sender(system=clip(event.sender.system, NAME_LIMIT) or "", ods_code=event.sender.ods_code)
         if event.sender
         else None,
+        person_key=event.person_key,
+        replaces_referral_id=event.replaces_referral_id,
     )
     return new_event(payload, subject=event.referral_id, correlation_id=correlation_id)
 
 
-def triage_fact(event: EventEnvelope) -> tuple[str, Triage]:
-    data = read_data(ReferralTriaged, event.data)
-    redirect = data.redirect
-    return data.referral_id, Triage(
-        outcome=data.outcome,
-        summary=data.summary,
-        decided_at=_aware(data.decided_at),
-        event_id=event.id,
-        reasons=tuple(reason.description for reason in data.reasons),
-        redirect_service=redirect.service if redirect else None,
-        redirect_contact=redirect.contact if redirect else None,
-        redirect_urgent=redirect.urgent if redirect else False,
-    )
-
-
-def assignment_fact(event: EventEnvelope) -> tuple[str, Assignment]:
-    data = read_data(ReferralAssigned, event.data)
-    return data.referral_id, Assignment(data.connector_kind, data.area, _aware(data.assigned_at), event.id)
-
-
-def waitlist_fact(event: EventEnvelope) -> tuple[str, Waitlisting]:
-    data = read_data(ReferralWaitlisted, event.data)
-    return data.referral_id, Waitlisting(data.area, data.reason, _aware(data.waitlisted_at), event.id)
-
-
-def _aware(moment: datetime) -> datetime:
-    # Facts are compared by time; a producer that sent a naive time meant UTC (contracts use UTC).
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def referral_withdrawn(event: Withdrawn, correlation_id: str) -> EventEnvelope:
+    payload = ReferralWithdrawn(referral_id=event.referral_id, status=event.status, withdrawn_at=event.at)
+    return new_event(payload, subject=event.referral_id, correlation_id=correlation_id)

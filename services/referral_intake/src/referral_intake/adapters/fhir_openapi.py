@@ -38,7 +38,7 @@ FOCUS = {
     "in": "query",
     "required": True,
     "description": "The referral the Task follows: ServiceRequest/<id>, an absolute URL ending in it, or the id",
-    # What handlers._referral_id takes: a bare id, or a path whose last but one segment is ServiceRequest
+    # What fhir/routes._referral_id takes: a bare id, or a path whose last but one segment is ServiceRequest
     # (trailing slashes aside); no control characters, as everywhere (request_checks).
     "schema": {
         "type": "string",
@@ -92,3 +92,43 @@ def fhir_request_body(resource_type: str) -> dict[str, Any]:
     """`openapi_extra` for a route that reads a FHIR resource from its body itself (not through FastAPI)."""
     content = {media_type: {"schema": fhir_resource(resource_type)} for media_type in ACCEPTED_MEDIA_TYPES}
     return {"requestBody": {"required": True, "content": content}}
+
+
+# The kit describes the statuses every service answers; 412 only the withdrawal routes do.
+PRECONDITION_FAILED: dict[int | str, dict[str, Any]] = {
+    412: {
+        "description": "If-Match names a version that is no longer the current one: read the referral again",
+        "content": {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}},
+    }
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "description": 'The ETag of the version the change was made to, e.g. W/"1"; without it, any version',
+    "schema": {"type": "string"},
+}
+JSON_PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json-patch+json": {
+                "schema": {
+                    "type": "array",
+                    "description": 'JSON Patch (RFC 6902): [{"op": "replace", "path": "/status", "value": "revoked"}]',
+                    "minItems": 1,
+                    # RFC 6902's operations; `from` for move and copy. JSON Pointer paths (RFC 6901).
+                    "items": {
+                        "type": "object",
+                        "required": ["op", "path"],
+                        "properties": {
+                            "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                            "path": {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$"},
+                            "from": {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$"},
+                            "value": {},
+                        },
+                    },
+                }
+            }
+        },
+    }
+}

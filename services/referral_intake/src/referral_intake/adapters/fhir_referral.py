@@ -69,7 +69,21 @@ def read_submission(data: dict[str, Any], today: date, *, request_id_sent: bool 
         needs=needs,
         risk_flags=risk_flags,
         priority=data.get("priority") or "routine",
+        replaces=_replaced(data),
     )
+
+
+def _replaced(data: JsonObject) -> tuple[str, ...]:
+    """The referral ids ServiceRequest.replaces names: `ServiceRequest/<id>`, relative or as a full URL (a version
+    suffix `/_history/<n>` aside). Other references are not Signpost referrals; the use case checks the ids."""
+    found: list[str] = []
+    for reference in data.get("replaces") or []:
+        parts = str(reference.get("reference") or "").split("/")
+        if "_history" in parts:
+            parts = parts[: parts.index("_history")]
+        if len(parts) >= 2 and parts[-2] == "ServiceRequest" and parts[-1]:
+            found.append(parts[-1])
+    return tuple(dict.fromkeys(found))
 
 
 def _check_status(data: JsonObject, issues: list[Issue]) -> None:

@@ -114,8 +114,8 @@ def _person(patient: Located, today: date, issues: list[Issue]) -> Person:
     return Person(
         birth_date=_birth_date(resource.get("birthDate"), f"{patient.path}.birthDate", today, issues),
         postcode=_postcode(resource),
-        preferred_language=_language(resource),
-        interpreter_needed=_interpreter_needed(resource),
+        preferred_language=preferred_language_of(resource),
+        interpreter_needed=interpreter_needed(resource),
     )
 
 
@@ -143,7 +143,7 @@ def _postcode(patient: JsonObject) -> str | None:
     return str(chosen["postalCode"]) if chosen else None
 
 
-def _language(patient: JsonObject) -> str | None:
+def preferred_language_of(patient: JsonObject) -> str | None:
     spoken = patient.get("communication") or []
     preferred = [c for c in spoken if c.get("preferred")] or spoken
     for communication in preferred:
@@ -153,7 +153,7 @@ def _language(patient: JsonObject) -> str | None:
     return None
 
 
-def _interpreter_needed(patient: JsonObject) -> bool:
+def interpreter_needed(patient: JsonObject) -> bool:
     # HL7's patient-interpreterRequired, or UK Core's NHSCommunication 'interpreterRequired' sub-extension.
     pending = list(patient.get("extension") or [])
     for communication in patient.get("communication") or []:

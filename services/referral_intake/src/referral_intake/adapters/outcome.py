@@ -30,6 +30,7 @@ ERROR_CODES = {
     405: "REC_METHOD_NOT_ALLOWED",
     406: "REC_NOT_ACCEPTABLE",
     409: "REC_CONFLICT",
+    412: "REC_CONFLICT",  # no code of its own: a stale If-Match conflicts with the current version
     413: "REC_BAD_REQUEST",
     415: "REC_BAD_REQUEST",
     422: "REC_UNPROCESSABLE_ENTITY",

@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from referral_intake.domain.task_status import Assignment, ReferralProgress, Triage, Waitlisting
+from referral_intake.domain.task_status import Assignment, Linking, ReferralProgress, Triage, Waitlisting
 
-FactT = TypeVar("FactT", Triage, Assignment, Waitlisting)
-_TIMES = ("decided_at", "assigned_at", "waitlisted_at")
+FactT = TypeVar("FactT", Triage, Assignment, Waitlisting, Linking)
+_TIMES = ("decided_at", "assigned_at", "waitlisted_at", "linked_at")
+_FACTS = "triage, assignment, waitlist, linked"
 
 
 class ProgressRepository:
@@ -25,24 +26,25 @@ class ProgressRepository:
             "INSERT INTO referral_progress (referral_id) VALUES ($1) ON CONFLICT DO NOTHING", referral_id
         )
         row = await self.connection.fetchrow(
-            "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1 FOR UPDATE", referral_id
+            f"SELECT {_FACTS} FROM referral_progress WHERE referral_id = $1 FOR UPDATE", referral_id
         )
         return _progress(row)
 
     async def load(self, referral_id: str) -> ReferralProgress:
         row = await self.connection.fetchrow(
-            "SELECT triage, assignment, waitlist FROM referral_progress WHERE referral_id = $1", referral_id
+            f"SELECT {_FACTS} FROM referral_progress WHERE referral_id = $1", referral_id
         )
         return _progress(row)
 
     async def save(self, referral_id: str, progress: ReferralProgress) -> None:
         await self.connection.execute(
             "UPDATE referral_progress SET triage = $2::jsonb, assignment = $3::jsonb, waitlist = $4::jsonb,"
-            " updated_at = now() WHERE referral_id = $1",
+            " linked = $5::jsonb, updated_at = now() WHERE referral_id = $1",
             referral_id,
             _dump(progress.triage),
             _dump(progress.assignment),
             _dump(progress.waitlist),
+            _dump(progress.linked),
         )
 
 
@@ -53,10 +55,11 @@ def _progress(row: asyncpg.Record | None) -> ReferralProgress:
         triage=_load(Triage, row["triage"]),
         assignment=_load(Assignment, row["assignment"]),
         waitlist=_load(Waitlisting, row["waitlist"]),
+        linked=_load(Linking, row["linked"]),
     )
 
 
-def _dump(fact: Triage | Assignment | Waitlisting | None) -> str | None:
+def _dump(fact: Triage | Assignment | Waitlisting | Linking | None) -> str | None:
     return json.dumps(dataclasses.asdict(fact), default=_encode) if fact is not None else None
 
 

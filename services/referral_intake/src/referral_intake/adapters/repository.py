@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,12 +11,16 @@ import asyncpg
 
 from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
 
-_COLUMNS = "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated, sender_system, sender_ods"
+_COLUMNS = (
+    "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated, sender_system, sender_ods,"
+    " status, version, withdrawn_at, replaces_referral_id"
+)
 
 
-def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime) -> dict[str, Any]:
+def stored_resource(resource: dict[str, Any], referral_id: str, now: datetime, version: int = 1) -> dict[str, Any]:
+    """The resource as kept and answered: the server's id, and meta.versionId and lastUpdated (FHIR 3.1.0.5.1)."""
     instant = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    meta = {**resource.get("meta", {}), "versionId": "1", "lastUpdated": instant}
+    meta = {**resource.get("meta", {}), "versionId": str(version), "lastUpdated": instant}
     return {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta, **_without(resource, "meta", "id")}
 
 
@@ -36,14 +41,15 @@ class ReferralRepository:
         now: datetime,
         request_id: str | None = None,
         sender: Sender | None = None,
+        replaces_referral_id: str | None = None,
     ) -> StoredReferral:
         """Store a new referral; raises AlreadyClaimedError (the caller's transaction must roll back)."""
         resource = stored_resource(submission.resource, referral_id, now)
         first = submission.identifiers[0] if submission.identifiers else None
         await self.connection.execute(
             "INSERT INTO referrals (id, task_id, requester_ods, nhs_number, identifier_system, identifier_value,"
-            " resource, received_at, last_updated, sender_system, sender_ods)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8, $9, $10)",
+            " resource, received_at, last_updated, sender_system, sender_ods, replaces_referral_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8, $9, $10, $11)",
             referral_id,
             task_id,
             submission.referrer.ods_code,
@@ -54,6 +60,7 @@ class ReferralRepository:
             now,
             sender.system if sender else None,
             sender.ods_code if sender else None,
+            replaces_referral_id,
         )
         # A concurrent insert of the same key waits here for the other transaction, then conflicts. Keys are
         # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
@@ -89,6 +96,7 @@ class ReferralRepository:
             last_updated=now,
             nhs_number=submission.nhs_number,
             sender=sender,
+            replaces_referral_id=replaces_referral_id,
         )
 
     async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
@@ -117,9 +125,36 @@ class ReferralRepository:
         row = await self.connection.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1", referral_id)
         return _referral(row) if row else None
 
+    async def get_for_update(self, referral_id: str) -> StoredReferral | None:
+        row = await self.connection.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
+        return _referral(row) if row else None
+
+    async def get_many(self, referral_ids: Sequence[str]) -> dict[str, StoredReferral]:
+        rows = await self.connection.fetch(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ANY($1::text[])", list(referral_ids)
+        )
+        return {row["id"]: _referral(row) for row in rows}
+
     async def get_by_task(self, task_id: str) -> StoredReferral | None:
         row = await self.connection.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE task_id = $1", task_id)
         return _referral(row) if row else None
+
+    async def withdraw(self, referral_id: str, *, status: str, now: datetime) -> StoredReferral:
+        """The referral's next version with its new status (the caller holds its row lock from get_for_update)."""
+        current = await self.get(referral_id)
+        assert current is not None, "withdraw a referral read under its lock"
+        version = current.version + 1
+        resource = stored_resource({**current.resource, "status": status}, referral_id, now, version)
+        row = await self.connection.fetchrow(
+            "UPDATE referrals SET resource = $2::jsonb, status = $3, version = $4, last_updated = $5,"
+            f" withdrawn_at = $5 WHERE id = $1 RETURNING {_COLUMNS}",
+            referral_id,
+            json.dumps(resource),
+            status,
+            version,
+            now,
+        )
+        return _referral(row)
 
 
 def _referral(row: asyncpg.Record) -> StoredReferral:
@@ -132,4 +167,8 @@ def _referral(row: asyncpg.Record) -> StoredReferral:
         last_updated=row["last_updated"],
         nhs_number=row["nhs_number"],
         sender=Sender(row["sender_system"], row["sender_ods"]) if row["sender_system"] else None,
+        status=row["status"],
+        version=row["version"],
+        withdrawn_at=row["withdrawn_at"],
+        replaces_referral_id=row["replaces_referral_id"],
     )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from referral_intake.domain.person import MAX_AGE_YEARS, age_on
+from referral_intake.domain.task_outcome import Withdrawal
 from signpost_contracts.events.referrals import age_band
 from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
 
@@ -63,6 +64,9 @@ class ReferralSubmission:
     needs: tuple[str, ...] = ()
     risk_flags: tuple[str, ...] = ()
     priority: Priority = "routine"
+    # The ids of the referrals it says it replaces (ServiceRequest.replaces, each a ServiceRequest/<id>);
+    # the use case keeps the first that is one of this organisation's referrals.
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,16 @@ class StoredReferral:
     last_updated: datetime
     nhs_number: str | None = None
     sender: Sender | None = None
+    status: str = "active"  # ServiceRequest.status: active until its referrer withdraws it
+    version: int = 1  # meta.versionId: 2 once withdrawn
+    withdrawn_at: datetime | None = None
+    replaces_referral_id: str | None = None
+
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        if self.status in ("revoked", "entered-in-error") and self.withdrawn_at is not None:
+            return Withdrawal(self.status, self.withdrawn_at)  # type: ignore[arg-type]  # checked just above
+        return None
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,8 @@ class ReferralAccepted:
     risk_flags: tuple[str, ...] = field(default_factory=tuple)
     priority: Priority = "routine"
     sender: Sender | None = None
+    person_key: str | None = None
+    replaces_referral_id: str | None = None
 
 
 def summarise_person(person: Person, on: date) -> PersonSummary:
@@ -113,7 +129,7 @@ def summarise_person(person: Person, on: date) -> PersonSummary:
     )
 
 
-def accepted(submission: ReferralSubmission, stored: StoredReferral) -> ReferralAccepted:
+def accepted(submission: ReferralSubmission, stored: StoredReferral, person_key: str | None = None) -> ReferralAccepted:
     return ReferralAccepted(
         referral_id=stored.id,
         received_at=stored.received_at,
@@ -124,4 +140,6 @@ def accepted(submission: ReferralSubmission, stored: StoredReferral) -> Referral
         risk_flags=submission.risk_flags,
         priority=submission.priority,
         sender=stored.sender,
+        person_key=person_key,
+        replaces_referral_id=stored.replaces_referral_id,
     )

@@ -12,10 +12,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
+from typing import Literal
 
-TaskStatus = Literal["requested", "accepted", "rejected"]
-BusinessStatus = Literal["assigned", "waitlisted", "declined", "redirected"]
+from referral_intake.domain.case import Case
+from referral_intake.domain.facts import later
+from referral_intake.domain.task import BusinessStatus, TaskOutput, TaskState, TaskStatus
+from referral_intake.domain.task_outcome import (
+    Withdrawal,
+    case_changed,
+    closed_task,
+    failed_to_contact_task,
+    started_task,
+    withdrawn_task,
+)
+
+__all__ = [
+    "Assignment",
+    "BusinessStatus",
+    "Linking",
+    "ReferralProgress",
+    "TaskOutput",
+    "TaskState",
+    "TaskStatus",
+    "Triage",
+    "Waitlisting",
+    "Withdrawal",
+    "later",
+    "task_state",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +71,20 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Linking:
+    """The person already has an open case: this referral takes no place and follows that one."""
+
+    linked_to: str
+    reason: str
+    linked_at: datetime
+    event_id: str
+
+    @property
+    def at(self) -> datetime:
+        return self.linked_at
+
+
+@dataclass(frozen=True)
 class Waitlisting:
     area: str
     reason: str
@@ -58,28 +96,12 @@ class Waitlisting:
         return self.waitlisted_at
 
 
-class _Fact(Protocol):
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def event_id(self) -> str: ...
-
-
-FactT = TypeVar("FactT", bound=_Fact)
-
-
-def later(current: FactT | None, incoming: FactT) -> FactT:
-    """The fact to keep: the later one; equal times are settled by event id so order never matters."""
-    if current is None:
-        return incoming
-    return max(current, incoming, key=lambda fact: (fact.at, fact.event_id))
-
-
 @dataclass(frozen=True)
 class ReferralProgress:
     triage: Triage | None = None
     assignment: Assignment | None = None
     waitlist: Waitlisting | None = None
+    linked: Linking | None = None
 
     def with_triage(self, fact: Triage) -> ReferralProgress:
         return replace(self, triage=later(self.triage, fact))
@@ -90,31 +112,54 @@ class ReferralProgress:
     def with_waitlist(self, fact: Waitlisting) -> ReferralProgress:
         return replace(self, waitlist=later(self.waitlist, fact))
 
+    def with_link(self, fact: Linking) -> ReferralProgress:
+        return replace(self, linked=later(self.linked, fact))
+
     def last_changed(self) -> datetime | None:
-        times = [fact.at for fact in (self.triage, self.assignment, self.waitlist) if fact is not None]
-        return max(times, default=None)
+        facts = (self.triage, self.assignment, self.waitlist, self.linked)
+        return max((fact.at for fact in facts if fact is not None), default=None)
 
 
-@dataclass(frozen=True)
-class TaskState:
-    """`business_status` is set only once the outcome is settled (assigned, waitlisted, declined, redirected)."""
+def task_state(
+    progress: ReferralProgress,
+    case: Case | None = None,
+    withdrawal: Withdrawal | None = None,
+    *,
+    linked_visible: bool = True,
+) -> TaskState:
+    """The Task, from the facts. What ends a referral outranks what happened on the way: withdrawn, then
+    the case's closure, then a link to another open case; then the case's progress (could not contact,
+    support started); then triage's placement (assigned, waitlisted) and decision."""
+    times = (progress.last_changed(), case_changed(case), withdrawal.at if withdrawal else None)
+    changed = max((moment for moment in times if moment is not None), default=None)
+    if withdrawal is not None:
+        return withdrawn_task(withdrawal, changed)
+    if case is not None and case.closure is not None:
+        return closed_task(case, changed)
+    if progress.linked is not None:
+        linked = progress.linked
+        return TaskState(
+            "rejected",
+            "linked",
+            reason=f"The person is already being supported: {linked.reason}",
+            last_changed=changed,
+            linked_to=linked.linked_to if linked_visible else None,
+        )
+    if case is not None and case.could_not_contact:
+        return failed_to_contact_task(case, changed)
+    if case is not None and case.reached:
+        return started_task(case, changed)
+    return _placement(progress, changed, case)
 
-    status: TaskStatus
-    business_status: BusinessStatus | None = None
-    note: str | None = None
-    reason: str | None = None
-    redirect_service: str | None = None
-    redirect_contact: str | None = None
-    redirect_urgent: bool = False
-    last_changed: datetime | None = None
 
-
-def task_state(progress: ReferralProgress) -> TaskState:
-    changed = progress.last_changed()
+def _placement(progress: ReferralProgress, changed: datetime | None, case: Case | None) -> TaskState:
     if progress.assignment is not None:
         # Assigned beats waitlisted: a connector has taken the person on.
         assignment = progress.assignment
         note = f"Assigned to a {assignment.connector_kind} community connector covering {assignment.area}."
+        return TaskState("accepted", "assigned", note, last_changed=changed)
+    if case is not None and case.holding is not None:
+        note = f"Assigned to a {case.holding.connector_kind} community connector."
         return TaskState("accepted", "assigned", note, last_changed=changed)
     if progress.waitlist is not None:
         note = f"Eligible and waiting for a connector in {progress.waitlist.area}: {progress.waitlist.reason}"

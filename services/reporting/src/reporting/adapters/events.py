@@ -1,17 +1,36 @@
 """Integration events -> reporting facts: the point where identifying detail is dropped.
 
 Only the fields listed here cross into reporting. Names, contact details, the referrer's own
-reference, exact ages, languages, risk flags and free-text reasons never do.
+reference, exact ages, languages, risk flags and free-text reasons never do; nor, from a case, the
+person's goals, onward connections, connector ids, the other referral a link points to, or the
+UCLA-3 item answers (their total is enough).
 """
 
 from __future__ import annotations
 
-from reporting.domain.facts import Assigned, NotificationOutcome, Received, Triaged, Waitlisted
+from reporting.domain.facts import (
+    Assigned,
+    Closed,
+    Linked,
+    Measures,
+    NotificationOutcome,
+    Received,
+    Triaged,
+    Waitlisted,
+    Withdrawn,
+)
 from reporting.domain.minimise import age_band, need_categories, postcode_district
 from reporting.domain.status import Decision
+from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceived
-from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
+from signpost_contracts.events.triage import (
+    ReferralAssigned,
+    ReferralAssignedFromWaitlist,
+    ReferralLinked,
+    ReferralTriaged,
+    ReferralWaitlisted,
+)
 
 
 def received(event: ReferralReceived) -> Received:
@@ -37,12 +56,46 @@ def triaged(event: ReferralTriaged) -> Triaged:
     )
 
 
-def assigned(event: ReferralAssigned) -> Assigned:
+def assigned(event: ReferralAssigned | ReferralAssignedFromWaitlist) -> Assigned:
+    """Straight away or from the waitlist, it is the same fact: the referral has a connector."""
     return Assigned(referral_id=event.referral_id, assigned_at=event.assigned_at, connector_kind=event.connector_kind)
 
 
 def waitlisted(event: ReferralWaitlisted) -> Waitlisted:
     return Waitlisted(referral_id=event.referral_id, waitlisted_at=event.waitlisted_at)
+
+
+def closed(event: CaseClosed) -> Closed:
+    return Closed(
+        referral_id=event.referral_id,
+        closed_at=event.closed_at,
+        closure=event.reason,
+        sessions_used=event.sessions_used,
+    )
+
+
+def withdrawn(event: ReferralWithdrawn) -> Withdrawn:
+    return Withdrawn(referral_id=event.referral_id, withdrawn_at=event.withdrawn_at)
+
+
+def linked(event: ReferralLinked) -> Linked:
+    return Linked(referral_id=event.referral_id, linked_at=event.linked_at)
+
+
+def measures(event_id: str, event: MeasuresRecorded) -> Measures:
+    ons4 = event.ons4
+    return Measures(
+        referral_id=event.referral_id,
+        stage=event.stage,
+        recorded_at=event.recorded_at,
+        event_id=event_id,
+        ucla3_total=event.ucla3_total,
+        ons_loneliness=event.ons_loneliness,
+        life_satisfaction=ons4.life_satisfaction if ons4 else None,
+        worthwhile=ons4.worthwhile if ons4 else None,
+        happiness=ons4.happiness if ons4 else None,
+        anxiety=ons4.anxiety if ons4 else None,
+    )
 
 
 def notification_sent(event: NotificationSent) -> NotificationOutcome:

@@ -28,6 +28,11 @@ _FACT_COLUMNS = frozenset(
         "assigned_at",
         "connector_kind",
         "waitlisted_at",
+        "closed_at",
+        "closure",
+        "sessions_used",
+        "withdrawn_at",
+        "linked_at",
     }
 )
 

@@ -54,7 +54,40 @@ class Waitlisted(_Fact):
     waitlisted_at: datetime
 
 
-ReferralFact = Received | Triaged | Assigned | Waitlisted
+@dataclass(frozen=True)
+class Closed(_Fact):
+    closed_at: datetime
+    closure: str
+    sessions_used: int
+
+
+@dataclass(frozen=True)
+class Withdrawn(_Fact):
+    withdrawn_at: datetime
+
+
+@dataclass(frozen=True)
+class Linked(_Fact):
+    linked_at: datetime
+
+
+ReferralFact = Received | Triaged | Assigned | Waitlisted | Closed | Withdrawn | Linked
+
+
+@dataclass(frozen=True)
+class Measures:
+    """A case's outcome measures at one stage: only the numbers (and the ONS answer), any of them missing."""
+
+    referral_id: str
+    stage: str
+    recorded_at: datetime
+    event_id: str  # breaks a tie between two recordings of one stage at the same moment
+    ucla3_total: int | None
+    ons_loneliness: str | None
+    life_satisfaction: int | None
+    worthwhile: int | None
+    happiness: int | None
+    anxiety: int | None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ class Status(StrEnum):
     WAITLISTED = "waitlisted"
     DECLINED = "declined"
     REDIRECTED = "redirected"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    LINKED = "linked"
 
 
 class Decision(StrEnum):
@@ -36,6 +39,9 @@ class StatusFacts:
     outcome: Decision | None = None
     assigned: bool = False
     waitlisted: bool = False
+    closed: bool = False
+    withdrawn: bool = False
+    linked: bool = False
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> StatusFacts:
@@ -44,6 +50,9 @@ class StatusFacts:
             outcome=Decision(outcome) if outcome else None,
             assigned=fields.get("assigned_at") is not None,
             waitlisted=fields.get("waitlisted_at") is not None,
+            closed=fields.get("closed_at") is not None,
+            withdrawn=fields.get("withdrawn_at") is not None,
+            linked=fields.get("linked_at") is not None,
         )
 
 
@@ -59,10 +68,20 @@ def derive_decision(facts: StatusFacts) -> Decision | None:
 def derive_status(facts: StatusFacts) -> Status:
     """Where the referral stands.
 
-    Assigned wins over waitlisted: a waitlisted referral is assigned once a connector has room,
-    and the waitlist fact stays recorded. A referral known only from triage events is given the
-    status those events imply; whether its receipt has been projected yet is a separate count.
+    An end wins over everything before it, whichever arrived first: closed (support ended), then
+    withdrawn (by the referrer), then linked (to the person's open case, so never given a place).
+    Intake lets only an active referral be withdrawn, so closed and withdrawn do not meet in
+    practice; the order only makes the answer total. Assigned wins over waitlisted: a waitlisted
+    referral is assigned once a connector has room, and the waitlist fact stays recorded. A referral
+    known only from triage events is given the status those events imply; whether its receipt has
+    been projected yet is a separate count.
     """
+    if facts.closed:
+        return Status.CLOSED
+    if facts.withdrawn:
+        return Status.WITHDRAWN
+    if facts.linked:
+        return Status.LINKED
     if facts.assigned:
         return Status.ASSIGNED
     if facts.waitlisted:

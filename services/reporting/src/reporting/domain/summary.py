@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from reporting.domain.cases import CaseSummary
 from reporting.domain.status import Decision, Status
 
 
@@ -27,6 +28,7 @@ class Summary:
     notifications_sent: int
     notifications_failed: int
     by_referrer: list[ReferrerCounts]
+    cases: CaseSummary
 
 
 def zero_filled_statuses(counts: Mapping[str, int]) -> dict[Status, int]:

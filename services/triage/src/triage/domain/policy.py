@@ -1,6 +1,9 @@
-"""The eligibility policy, as read from its file: service area, minimum age, redirects, complexity.
+"""The policy, as read from its file: service area, minimum age, redirects, complexity, and the terms a
+case is given (sessions, contact) and how new work is shared between paid staff and volunteers.
 
 Models forbid unknown fields so a misspelt key in the file fails at startup instead of being ignored.
+The `[sessions]`, `[contact]` and `[assignment]` tables are optional, and so is each key in them: a
+policy written before they existed keeps working with the defaults below.
 """
 
 from __future__ import annotations
@@ -95,6 +98,28 @@ class AgeRule(_Strict):
     when_unknown: Literal["accept", "decline"] = "accept"
 
 
+class Sessions(_Strict):
+    """Sessions a case is allowed by complexity, and what an extension (granted only with a new goal) adds."""
+
+    low: int = Field(default=6, ge=1, le=100)
+    medium: int = Field(default=8, ge=1, le=100)
+    high: int = Field(default=12, ge=1, le=100)
+    extension_sessions: int = Field(default=4, ge=1, le=100)
+    max_extensions: int = Field(default=1, ge=0, le=20)
+
+
+class ContactRules(_Strict):
+    max_failed_attempts: int = Field(default=3, ge=1, le=50, description="unanswered attempts: 'could not contact'")
+    stalled_after_days: int = Field(default=21, ge=1, le=365, description="days without a session: 'stalled'")
+
+
+class AssignmentRules(_Strict):
+    # False (paid first): every new referral goes to paid staff, who make first contact and agree the goals;
+    # volunteers take low-complexity cases later, by handover. True: new low-complexity referrals go to a
+    # volunteer first (light-touch signposting services), paid staff when no volunteer has room.
+    volunteers_take_new_low_complexity: bool = False
+
+
 RuleT = TypeVar("RuleT", bound=_Rule)
 
 
@@ -104,6 +129,9 @@ class Policy(_Strict):
     age: AgeRule
     redirect_rules: list[RedirectRule] = Field(min_length=1)
     complexity_rules: list[ComplexityRule] = []
+    sessions: Sessions = Sessions()
+    contact: ContactRules = ContactRules()
+    assignment: AssignmentRules = AssignmentRules()
 
     @field_validator("redirect_rules", "complexity_rules")
     @classmethod

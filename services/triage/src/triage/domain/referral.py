@@ -34,6 +34,9 @@ class ReferralFacts:
     preferred_language: str | None
     # Who may read the decision: the referring organisation's ODS code (None when it gave none).
     requester_ods: str | None = None
+    # A keyed hash of the NHS number (never the number): the same person has the same key.
+    person_key: str | None = None
+    replaces_referral_id: str | None = None
 
     @classmethod
     def of(
@@ -49,6 +52,8 @@ class ReferralFacts:
         interpreter_needed: bool = False,
         preferred_language: str | None = None,
         requester_ods: str | None = None,
+        person_key: str | None = None,
+        replaces_referral_id: str | None = None,
     ) -> ReferralFacts:
         return cls(
             referral_id=referral_id,
@@ -61,6 +66,8 @@ class ReferralFacts:
             interpreter_needed=interpreter_needed,
             preferred_language=primary_language(preferred_language),
             requester_ods=requester_ods or None,
+            person_key=person_key or None,
+            replaces_referral_id=replaces_referral_id or None,
         )
 
     @property

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from signpost_contracts.vocabulary import ConnectorKind
 from triage.domain.policy import Prefix
 from triage.domain.referral import primary_language
+
+# available: takes new work; on-leave and left: no new work, their open cases are listed for reassignment.
+Status = Literal["available", "on-leave", "left"]
+STATUSES: tuple[Status, ...] = ("available", "on-leave", "left")
 
 
 def _language(tag: str) -> str:
@@ -28,6 +32,7 @@ class Connector(BaseModel):
     capacity: int = Field(ge=0, le=1000, description="most open cases at once")
     languages: list[Annotated[str, AfterValidator(_language)]] = []
     specialisms: list[Annotated[str, AfterValidator(lambda value: value.strip().lower())]] = []
+    status: Status = "available"
 
 
 class Roster(BaseModel):

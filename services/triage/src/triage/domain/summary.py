@@ -21,3 +21,16 @@ def summarise(decision: Decision, placement: Placement | None) -> str:
         f"{accepted} No connector in {decision.district} has room just now, so the person is on our waiting list;"
         " we will tell you when a connector is assigned."
     )
+
+
+def link_reason(linked_to: str, assigned: bool) -> str:
+    """Why a referral took no place: its person already has an open case (assigned, or waiting for one)."""
+    state = "is being supported by a connector" if assigned else "is on our waiting list for a connector"
+    return (
+        f"The person already has an open referral with us ({linked_to}) and {state}, so this referral is linked"
+        " to that case rather than given a second place."
+    )
+
+
+def linked_summary(decision: Decision, linked_to: str, assigned: bool) -> str:
+    return f"We have accepted this referral ({decision.complexity} complexity). {link_reason(linked_to, assigned)}"

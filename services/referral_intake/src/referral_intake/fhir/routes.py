@@ -40,11 +40,11 @@ router = APIRouter(
 )
 
 
-def _service(request: Request) -> IntakeService:
+def service_of(request: Request) -> IntakeService:
     return request.app.state.intake  # type: ignore[no-any-return]
 
 
-def _unit_of_work(request: Request) -> UnitOfWork[IntakeUnit]:
+def units_of(request: Request) -> UnitOfWork[IntakeUnit]:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime.units(IntakeUnit)
 
@@ -71,7 +71,7 @@ async def metadata(request: Request) -> Response:
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
     submission = await read_referral(request, _settings(request), request_id=sent_request_id)
-    service, unit_of_work = _service(request), _unit_of_work(request)
+    service, unit_of_work = service_of(request), units_of(request)
     try:
         submitted = await _submit(
             service, unit_of_work, submission, principal, correlation_id(request), sent_request_id
@@ -83,7 +83,7 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
             409, "conflict", "the same referral is being created by another request; retry"
         ) from None
     referral = submitted.referral
-    headers = {"Location": f"{base_url(request)}/fhir/ServiceRequest/{referral.id}", **_version(referral)}
+    headers = {"Location": f"{base_url(request)}/fhir/ServiceRequest/{referral.id}", **version_headers(referral)}
     return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
 
 
@@ -109,11 +109,11 @@ async def _submit(
     responses={**fhir_success(200, "The referral as it was received", "ServiceRequest"), **READ_ERRORS},
 )
 async def read_service_request(referral_id: str, request: Request, principal: Reader) -> Response:
-    async with _unit_of_work(request)() as unit:
-        referral = await _service(request).referral(unit, referral_id, principal)
+    async with units_of(request)() as unit:
+        referral = await service_of(request).referral(unit, referral_id, principal)
     if referral is None:
-        raise _not_found("ServiceRequest", referral_id)
-    return FhirResponse(referral.resource, headers=_version(referral))
+        raise not_found("ServiceRequest", referral_id)
+    return FhirResponse(referral.resource, headers=version_headers(referral))
 
 
 @router.get(
@@ -134,18 +134,18 @@ async def search_tasks(request: Request, principal: Reader) -> Response:
             "search Tasks by the referral they follow: GET /fhir/Task?focus=ServiceRequest/<id>",
             "focus",
         )
-    async with _unit_of_work(request)() as unit:
-        found = await _service(request).task_for_referral(unit, _referral_id(focus), principal)
+    async with units_of(request)() as unit:
+        found = await service_of(request).task_for_referral(unit, _referral_id(focus), principal)
     tasks = [task_resource(*found)] if found else []
     return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
 
 
 @router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **READ_ERRORS})
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
-    async with _unit_of_work(request)() as unit:
-        found = await _service(request).task(unit, task_id, principal)
+    async with units_of(request)() as unit:
+        found = await service_of(request).task(unit, task_id, principal)
     if found is None:
-        raise _not_found("Task", task_id)
+        raise not_found("Task", task_id)
     return FhirResponse(task_resource(*found))
 
 
@@ -159,7 +159,7 @@ def _referral_id(focus: str) -> str:
     return parts[-1]
 
 
-def _not_found(resource_type: str, resource_id: str) -> FhirError:
+def not_found(resource_type: str, resource_id: str) -> FhirError:
     # The same answer whether the id is unknown or another organisation's: no existence oracle.
     return FhirError.single(
         404,
@@ -180,7 +180,7 @@ def _duplicate(duplicate: DuplicateRequestError, base: str) -> FhirError:
     )
 
 
-def _version(referral: StoredReferral) -> dict[str, str]:
-    # Referrals are not updated through this API, so every one is version 1.
+def version_headers(referral: StoredReferral) -> dict[str, str]:
+    """ETag (meta.versionId: 1 as received, 2 once withdrawn) and Last-Modified (meta.lastUpdated)."""
     modified = referral.last_updated.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    return {"ETag": 'W/"1"', "Last-Modified": modified}
+    return {"ETag": f'W/"{referral.version}"', "Last-Modified": modified}
