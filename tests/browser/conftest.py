@@ -8,8 +8,9 @@ Fixtures:
   Every page opened is photographed when the test ends, passed or failed, into
   .local/test-artifacts/screenshots/<test>-<page number>-<passed|failed>.png.
 - `page`: `open_page()`, for the common case.
-- `serve(create_app, SettingsClass, **settings)`: a service on a real uvicorn on 127.0.0.1, on its own
-  topics and database on the real infrastructure (`Site`: base_url, namespace, deliver).
+- `serve(create_app, SettingsClass, beside=None, **settings)`: a service on a real uvicorn on 127.0.0.1, on its
+  own topics (or those of the `beside` site) and database on the real infrastructure (`Site`: base_url,
+  namespace, deliver).
 - `reporting_site`: `serve(...)` for reporting.
 """
 
@@ -135,17 +136,24 @@ class Site:
 def serve(infrastructure) -> Iterator[Callable[..., Site]]:
     """serve(create_app, SettingsClass, **settings): a service on a real uvicorn on its own topics and database.
 
-    Stopped when the test ends. For a page that needs two services, serve both.
+    Stopped when the test ends. For a page that needs two services, serve both; `beside=site` puts the second
+    on the first's topics (its own database still), so that the two talk to each other over the broker.
     """
     with contextlib.ExitStack() as running:
 
         def served(
-            create_app: Callable[[Any], FastAPI], settings_class: type[ServiceSettings], **overrides: Any
+            create_app: Callable[[Any], FastAPI],
+            settings_class: type[ServiceSettings],
+            *,
+            beside: Site | None = None,
+            **overrides: Any,
         ) -> Site:
-            namespace = Namespace(unique("t"), infrastructure.kafka_bootstrap_servers)
+            shared = beside is not None
+            namespace = beside.namespace if beside else Namespace(unique("t"), infrastructure.kafka_bootstrap_servers)
 
             async def build() -> FastAPI:
-                await namespace.create()
+                if not shared:
+                    await namespace.create()
                 database_url = await new_database(infrastructure.postgres_url)
                 return create_app(settings_for(settings_class, infrastructure, namespace, database_url, **overrides))
 

@@ -9,6 +9,7 @@ import pytest
 from signpost_contracts import EnvelopeError, from_kafka, read_data
 from signpost_contracts.events.common import NAME_LIMIT, clip
 from signpost_contracts.events.referrals import ReferralReceived
+from signpost_runtime.inbox import outside_event_key, signpost_event_key
 from support.events import referral_received
 
 pytestmark = pytest.mark.unit
@@ -83,3 +84,26 @@ def test_a_producer_clips_free_text_to_the_schema_limit_with_an_ellipsis():
     assert clipped is not None
     assert len(clipped) == NAME_LIMIT
     assert clipped.endswith("\u2026")
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        (b'{"valueDecimal": NaN}', "NaN is not a JSON value"),
+        (b'{"a": Infinity}', "Infinity is not a JSON value"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests JSON too deeply"),
+    ],
+)
+def test_a_record_from_outside_that_python_would_read_but_json_does_not_allow_is_refused(value, complaint):
+    headers = referral_received().headers()
+    with pytest.raises(EnvelopeError, match=complaint):
+        from_kafka(headers, value)
+
+
+def test_outside_events_are_repeats_only_with_the_same_source_and_id():
+    first = referral_received()
+    same = first.model_copy()
+    other_source = first.model_copy(update={"source": "urn:example:another-engine"})
+    assert outside_event_key(first) == outside_event_key(same)
+    assert outside_event_key(first) != outside_event_key(other_source)
+    assert signpost_event_key(first) == signpost_event_key(other_source) == first.id

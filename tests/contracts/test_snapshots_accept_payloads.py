@@ -20,6 +20,7 @@ EXAMPLES: dict[str, dict] = {
     event.type: event.data
     for event in (
         events.referral_received("r-1", at=NOW),
+        events.referral_received_v2("r-1", at=NOW),
         events.referral_triaged("r-1", "redirected", at=NOW, complexity="high"),
         events.referral_assigned("r-1", at=NOW, complexity="low", terms=events.TERMS),
         events.referral_waitlisted("r-1", at=NOW, required_kind="volunteer"),
@@ -41,6 +42,9 @@ EXAMPLES: dict[str, dict] = {
         events.case_closed("r-1", at=NOW),
         events.handover_requested("r-1", at=NOW),
         events.reassignment_requested("r-1", at=NOW, connector_id="leeds-north-bilal"),
+        events.service_status(at=NOW),
+        events.inbound_accepted("r-1", at=NOW),
+        events.inbound_refused(at=NOW),
     )
 }
 
@@ -60,8 +64,18 @@ def test_a_producer_payload_validates_against_the_committed_snapshot(name):
     model.model_validate(EXAMPLES[name])
 
 
+# What an event is about, when it is not one referral: an inbound refusal answers a message (no referral
+# was made); the service's status is about the whole service, at a moment.
+NOT_ABOUT_A_REFERRAL = {"referral.inbound-refused.v1": "answers", "service.status.v1": "as_of"}
+
+
+def test_every_event_is_about_a_referral_except_those_named():
+    assert {name for name in EVENT_TYPES if "referral_id" not in EXAMPLES[name]} == set(NOT_ABOUT_A_REFERRAL)
+
+
 @pytest.mark.parametrize("name", sorted(EVENT_TYPES))
-def test_the_snapshot_refuses_a_payload_missing_its_referral_id(name):
-    payload = {k: v for k, v in EXAMPLES[name].items() if k != "referral_id"}
-    with pytest.raises(jsonschema.ValidationError, match="referral_id"):
+def test_the_snapshot_refuses_a_payload_missing_what_it_is_about(name):
+    about = NOT_ABOUT_A_REFERRAL.get(name, "referral_id")
+    payload = {k: v for k, v in EXAMPLES[name].items() if k != about}
+    with pytest.raises(jsonschema.ValidationError, match=about):
         jsonschema.validate(payload, _snapshot(name))

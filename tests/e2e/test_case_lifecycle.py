@@ -50,7 +50,7 @@ def one_place_stack(infrastructure: Infrastructure, tmp_path_factory: pytest.Tem
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
         postgres_url=infrastructure.postgres_url,
         log_dir=state / "logs",
-        service_env={"triage": {"ROSTER_FILE": str(roster)}},
+        service_env={"triage": {"ROSTER_FILE": str(roster), "SERVICE_STATUS_EVERY_SECONDS": "0.5"}},
     )
     local.start()
     yield local
@@ -107,6 +107,11 @@ async def test_closure_assigns_the_waiting_referral_and_a_withdrawn_one_frees_no
         for waiting_id in (second_id, third_id):
             assert (await journey.settled_task(waiting_id))["businessStatus"]["text"] == "waitlisted"
         assert await waiting() == [second_id, third_id], "in the order they arrived"
+        # Referrers asking before they refer see the same: no room, two waiting (public, no token).
+        directory = await _until(
+            lambda: _service_showing(client, intake, waiting=2), "the HealthcareService showing two waiting"
+        )
+        assert directory["extension"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "waitlist"
 
         # The third's referrer withdraws it: cancelled, off the waitlist, and the place stays the first's.
         withdrawn = await client.patch(
@@ -182,6 +187,15 @@ async def _emails(journey: Journey, referral_id: str, *, count: int) -> list[dic
 async def _at_least(journey: Journey, referral_id: str, count: int) -> list[dict[str, Any]] | None:
     messages = (await journey.emails_about({referral_id}))[referral_id]
     return messages if len(messages) >= count else None
+
+
+async def _service_showing(client: httpx.AsyncClient, intake: str, *, waiting: int) -> dict[str, Any] | None:
+    bundle = (await client.get(f"{intake}/fhir/HealthcareService")).json()
+    for entry in bundle.get("entry", []):
+        notes = entry["resource"]["extension"][0]["extension"][1]["valueString"]
+        if f"{waiting} people are on the waiting list" in notes:
+            return dict(entry["resource"])
+    return None
 
 
 async def _equal(value: Awaitable[Any], expected: Any) -> bool:

@@ -195,7 +195,7 @@ def check(case: FhirCase, answer: Answer, before: dict[str, int], run: Run) -> N
         request_ids = 1 if "X-Request-ID" in case.headers else 0
         expected = {"referrals": 1, "referral_identifiers": identifiers_in(case.body), "outbox": 1}
         assert grown == {**expected, "referral_requests": request_ids}, f"stored {grown} for {case!r}"
-        assert answer.latest_event == (referral_id, "referral.received.v1"), f"announced {answer.latest_event}"
+        assert answer.latest_event == (referral_id, "referral.received.v2"), f"announced {answer.latest_event}"
         assert referral_id not in run.created
         run.created.add(referral_id)
     elif status == 200:

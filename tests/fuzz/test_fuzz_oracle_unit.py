@@ -28,7 +28,7 @@ def _answer(status: int, text: str, counts: dict[str, int], *, media_type: str =
 def test_the_checks_pass_a_refusal_that_stored_nothing_and_an_acceptance_that_stored_one_referral():
     run = Run()
     check(CASE, _answer(400, OUTCOME, NOTHING), NOTHING, run)
-    check(CASE, _answer(201, REFERRAL, STORED, event=("r1", "referral.received.v1")), NOTHING, run)
+    check(CASE, _answer(201, REFERRAL, STORED, event=("r1", "referral.received.v2")), NOTHING, run)
     check(CASE, _answer(200, REFERRAL, STORED), STORED, run)
     assert (run.statuses, run.created, run.repeats) == ({400: 1, 201: 1, 200: 1}, {"r1"}, 1)
 
@@ -44,8 +44,8 @@ WRONG += ["announced another referral", "a repeat of nothing"]
         (_answer(400, OUTCOME, NOTHING, media_type="application/json"), NOTHING, "in 'application/json'"),
         (_answer(422, OUTCOME, STORED), NOTHING, "refused it but stored"),
         (_answer(400, OUTCOME, {**NOTHING, "outbox": 1}), NOTHING, "refused it but stored"),
-        (_answer(201, REFERRAL, {**STORED, "outbox": 2}, event=("r1", "referral.received.v1")), NOTHING, "stored"),
-        (_answer(201, REFERRAL, STORED, event=("r2", "referral.received.v1")), NOTHING, "announced"),
+        (_answer(201, REFERRAL, {**STORED, "outbox": 2}, event=("r1", "referral.received.v2")), NOTHING, "stored"),
+        (_answer(201, REFERRAL, STORED, event=("r2", "referral.received.v2")), NOTHING, "announced"),
         (_answer(200, REFERRAL, STORED), NOTHING, "never created"),
     ],
     ids=WRONG,

@@ -41,7 +41,7 @@ async def _assigned(unit: FakeIntakeUnit, connector: str = "leeds-north-amira", 
 
 
 def _published(unit: FakeIntakeUnit) -> list[str]:
-    return [event.type for event in unit.events if event.type != "referral.received.v1"]
+    return [event.type for event in unit.events if event.type != "referral.received.v2"]
 
 
 async def test_a_connector_records_a_whole_case_and_each_step_is_announced_without_the_closing_note():

@@ -37,7 +37,7 @@ async def test_a_new_referral_is_stored_announced_and_answered_with_201_and_loca
     [record] = await read_topic(intake.namespace.bootstrap, topic(Stream.REFERRALS, intake.namespace.name), expect=1)
     headers = {name: value.decode() for name, value in record.headers}
     assert record.key.decode() == referral_id
-    assert headers["ce_type"] == "referral.received.v1"
+    assert headers["ce_type"] == "referral.received.v2"
     assert headers["ce_subject"] == referral_id
     assert headers["ce_source"] == "/signpost/referral-intake"
     assert headers["ce_id"]

@@ -35,7 +35,7 @@ async def test_a_new_referral_is_stored_and_announced_once():
     submitted = await service.submit(unit, _submission(), WRITER, correlation_id="c-1")
 
     assert submitted.created
-    assert [e.type for e in unit.events] == ["referral.received.v1"]
+    assert [e.type for e in unit.events] == ["referral.received.v2"]
     assert unit.events[0].subject == submitted.referral.id
     assert unit.events[0].correlationid == "c-1"
 

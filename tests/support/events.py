@@ -24,8 +24,16 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact
+from signpost_contracts.events.referrals import (
+    PersonSummary,
+    ReferralReceived,
+    ReferralReceivedV2,
+    Referrer,
+    ReferrerContact,
+    ReferrerV2,
+)
 from signpost_contracts.events.triage import (
     CaseTerms,
     FiredRule,
@@ -40,7 +48,9 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    ServiceStatus,
 )
+from signpost_contracts.registry import SERVICE_SUBJECT
 
 # What triage would say for each outcome: the rule that fired and the summary for the referrer.
 DECISIONS: dict[str, tuple[FiredRule, str]] = {
@@ -85,6 +95,26 @@ def referral_received(referral_id: str | None = None, *, at: datetime | None = N
         "needs": ["loneliness"],
     }
     return _event(ReferralReceived, fields, overrides)
+
+
+def referral_received_v2(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    """As intake announces a referral now: a partner organisation's, through the referral form, by default."""
+    fields: dict[str, Any] = {
+        "referral_id": _new_id(referral_id),
+        "received_at": at or datetime.now(UTC),
+        "channel": "referral-form",
+        "referrer": ReferrerV2(
+            kind="community-organisation",
+            partner_id="leeds-mind",
+            organisation_name="Leeds Mind",
+            contact=ReferrerContact(email="referrals@leedsmind.example.org"),
+        ),
+        "person": PersonSummary(age_years=72, age_band="65-74", postcode_district="LS6"),
+        "needs": ["loneliness"],
+    }
+    return _event(ReferralReceivedV2, fields, overrides)
 
 
 def referral_triaged(
@@ -342,3 +372,47 @@ def reassignment_requested(
         "requested_at": at or datetime.now(UTC),
     }
     return _event(ReassignmentRequested, fields, overrides)
+
+
+def service_status(*, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    """Triage's service.status.v1: about the service, not a referral (subject and key "service")."""
+    fields: dict[str, Any] = {
+        "as_of": at or datetime.now(UTC),
+        "policy_version": "leeds-1",
+        "area_name": "Leeds",
+        "postcode_prefixes": ["LS"],
+        "age_minimum": 18,
+        "age_maximum": 95,
+        "cohorts": ["people who have been bereaved"],
+        "exclusions": ["People in LS29 are supported by the Otley outreach service."],
+        "capacity": "waitlist",
+        "places_free": 0,
+        "waiting": 3,
+        "typical_wait_days": 9.5,
+    }
+    return new_event(ServiceStatus(**{**fields, **overrides}), subject=SERVICE_SUBJECT, correlation_id="service-status")
+
+
+_ANSWERS = AnsweredMessage(event_id="msg-1", source="urn:example:integration-engine")
+_REFUSAL = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "not a producer", "expression": ["ce_source"]}],
+}
+
+
+def inbound_accepted(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {
+        "answers": _ANSWERS,
+        "accepted_at": at or datetime.now(UTC),
+        "referral_id": _new_id(referral_id),
+        "task_id": str(uuid.uuid4()),
+        "duplicate": False,
+    }
+    payload = InboundAccepted(**{**fields, **overrides})
+    return new_event(payload, subject=payload.answers.event_id, correlation_id=payload.answers.event_id)
+
+
+def inbound_refused(*, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {"answers": _ANSWERS, "refused_at": at or datetime.now(UTC), "status": 403, "operation_outcome": _REFUSAL}
+    payload = InboundRefused(**{**fields, **overrides})
+    return new_event(payload, subject=payload.answers.event_id, correlation_id=payload.answers.event_id)

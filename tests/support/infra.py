@@ -15,6 +15,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from signpost_contracts import EVENT_TYPES, EventEnvelope, all_topics, topic
+from signpost_contracts.registry import SERVICE_SUBJECT
 from signpost_contracts.vocabulary import SERVICES
 from signpost_devstack.broker import create_topics
 from signpost_runtime.db import with_database
@@ -83,6 +84,11 @@ async def _send(bootstrap: str, sends: list[tuple[str, Record]], partition: int 
         return [(await ack).partition for ack in acks]
     finally:
         await producer.stop()
+
+
+def about_referrals(records: list) -> list:
+    """The records keyed by a referral: all but the service's status (service.status.v1, keyed "service")."""
+    return [record for record in records if record.key != SERVICE_SUBJECT.encode()]
 
 
 async def read_topic(

@@ -11,7 +11,7 @@ from signpost_contracts import Stream, topic
 from signpost_contracts.events.referrals import PersonSummary
 from support.auth import bearer
 from support.events import referral_received
-from support.infra import publish, read_topic, wait_until
+from support.infra import about_referrals, publish, read_topic, wait_until
 from support.services import serving
 
 pytestmark = pytest.mark.integration
@@ -21,9 +21,11 @@ READ = bearer("triage:read")
 
 async def triage_events(namespace, expect: int) -> dict[str, list[tuple[str, dict, dict]]]:
     """Triage topic records grouped by key: (type, headers, payload) in publication order."""
-    records = await read_topic(namespace.bootstrap, topic(Stream.TRIAGE, namespace.name), expect=expect)
+    records = await read_topic(
+        namespace.bootstrap, topic(Stream.TRIAGE, namespace.name), until=lambda rs: len(about_referrals(rs)) >= expect
+    )
     grouped: dict[str, list[tuple[str, dict, dict]]] = defaultdict(list)
-    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+    for record in sorted(about_referrals(records), key=lambda r: (r.partition, r.offset)):
         headers = {name: value.decode() for name, value in record.headers}
         grouped[record.key.decode()].append((headers["ce_type"], headers, json.loads(record.value)))
     return grouped

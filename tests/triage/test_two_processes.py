@@ -10,7 +10,7 @@ import pytest
 from signpost_contracts import Stream, topic
 from signpost_devstack.net import free_port
 from support.events import referral_received
-from support.infra import publish, read_topic, wait_until
+from support.infra import about_referrals, publish, read_topic, wait_until
 from support.triage_processes import group_is_stable_with, triage_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -74,9 +74,11 @@ async def test_two_triage_processes_never_overfill_a_caseload(
     assert placed_twice == 0
     assert waitlisted == 40 - 5
 
-    records = await read_topic(namespace.bootstrap, topic(Stream.TRIAGE, namespace.name), expect=80)
+    records = await read_topic(
+        namespace.bootstrap, topic(Stream.TRIAGE, namespace.name), until=lambda rs: len(about_referrals(rs)) >= 80
+    )
     outcomes: dict[str, list[str]] = {event.subject: [] for event in events}
-    for record in records:
+    for record in about_referrals(records):
         outcomes[record.key.decode()].append(dict(record.headers)["ce_type"].decode())
     assert all(
         sorted(types)

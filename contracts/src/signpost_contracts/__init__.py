@@ -3,11 +3,21 @@
 from signpost_contracts.base import ContractModel, PayloadError, read_data
 from signpost_contracts.envelope import EnvelopeError, EventEnvelope, decode_headers, from_kafka
 from signpost_contracts.registry import EVENT_TYPES, EventType, event_type_of, new_event
-from signpost_contracts.topics import DEFAULT_NAMESPACE, Stream, all_topics, dead_letter_topic, topic
+from signpost_contracts.topics import (
+    DEFAULT_NAMESPACE,
+    EXTERNAL_STREAMS,
+    INBOUND_REFERRAL_TYPE,
+    Stream,
+    all_topics,
+    dead_letter_topic,
+    topic,
+)
 
 __all__ = [
     "DEFAULT_NAMESPACE",
     "EVENT_TYPES",
+    "EXTERNAL_STREAMS",
+    "INBOUND_REFERRAL_TYPE",
     "ContractModel",
     "EnvelopeError",
     "EventEnvelope",

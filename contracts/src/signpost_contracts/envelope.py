@@ -72,6 +72,11 @@ def decode_headers(raw_headers: Any) -> dict[str, str]:
     return decoded
 
 
+def _not_json(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON (RFC 8259) does not have and PostgreSQL's jsonb refuses.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def from_kafka(headers: dict[str, str], value: bytes | None) -> EventEnvelope:
     """Rebuild an envelope from a binary-mode record, or raise EnvelopeError saying what is wrong."""
     missing = [a for a in _REQUIRED_ATTRIBUTES if not headers.get(_HEADER_PREFIX + a)]
@@ -81,9 +86,13 @@ def from_kafka(headers: dict[str, str], value: bytes | None) -> EventEnvelope:
     if spec != SPEC_VERSION:
         raise EnvelopeError(f"unsupported ce_specversion {spec!r}; expected {SPEC_VERSION}")
     try:
-        data = json.loads(value or b"")
+        data = json.loads(value or b"", parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"record value is not JSON: {exc}") from exc
+    except RecursionError:
+        # Records from outside Signpost (the inbound topic) can nest without limit; left uncaught, this
+        # would be redelivered for ever and block the partition.
+        raise EnvelopeError("record value nests JSON too deeply to read") from None
     if not isinstance(data, dict):
         raise EnvelopeError("record value must be a JSON object")
     attributes = {a: headers[_HEADER_PREFIX + a] for a in _REQUIRED_ATTRIBUTES}

@@ -18,8 +18,9 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceived, ReferralReceivedV2
 from signpost_contracts.events.triage import (
     HandoverRefused,
     ReassignmentRefused,
@@ -30,6 +31,7 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    ServiceStatus,
 )
 from signpost_contracts.topics import Stream
 
@@ -40,6 +42,8 @@ class EventType:
     model: type[ContractModel]
     stream: Stream
     producer: str
+    # A type its producer no longer sends, replaced by this newer version; consumers still read it (history).
+    superseded_by: str | None = None
 
     @property
     def source(self) -> str:
@@ -55,7 +59,16 @@ def _triage(name: str, model: type[ContractModel]) -> EventType:
 
 
 # One topic per producer keeps each referral's events from that producer in order (keyed by referral id).
-REFERRAL_RECEIVED = _intake("referral.received.v1", ReferralReceived)
+REFERRAL_RECEIVED_V2 = _intake("referral.received.v2", ReferralReceivedV2)
+REFERRAL_RECEIVED = EventType(
+    "referral.received.v1",
+    ReferralReceived,
+    Stream.REFERRALS,
+    "referral-intake",
+    superseded_by=REFERRAL_RECEIVED_V2.name,
+)
+# Consumers handle every version of a referral's arrival alike: each is read as the newest model.
+REFERRAL_RECEIVED_VERSIONS = (REFERRAL_RECEIVED, REFERRAL_RECEIVED_V2)
 REFERRAL_WITHDRAWN = _intake("referral.withdrawn.v1", ReferralWithdrawn)
 CONTACT_RECORDED = _intake("case.contact-recorded.v1", ContactRecorded)
 GOALS_SET = _intake("case.goals-set.v1", GoalsSet)
@@ -67,6 +80,10 @@ CASE_CLOSED = _intake("case.closed.v1", CaseClosed)
 HANDOVER_REQUESTED = _intake("case.handover-requested.v1", HandoverRequested)
 REASSIGNMENT_REQUESTED = _intake("case.reassignment-requested.v1", ReassignmentRequested)
 
+# Intake's answers to the messages integration engines send on the inbound topic.
+INBOUND_ACCEPTED = EventType("referral.inbound-accepted.v1", InboundAccepted, Stream.INBOUND_REPLIES, "referral-intake")
+INBOUND_REFUSED = EventType("referral.inbound-refused.v1", InboundRefused, Stream.INBOUND_REPLIES, "referral-intake")
+
 REFERRAL_TRIAGED = _triage("referral.triaged.v1", ReferralTriaged)
 REFERRAL_ASSIGNED = _triage("referral.assigned.v1", ReferralAssigned)
 REFERRAL_WAITLISTED = _triage("referral.waitlisted.v1", ReferralWaitlisted)
@@ -76,6 +93,9 @@ HANDOVER_REFUSED = _triage("referral.handover-refused.v1", HandoverRefused)
 REFERRAL_REASSIGNED = _triage("referral.reassigned.v1", ReferralReassigned)
 REASSIGNMENT_REFUSED = _triage("referral.reassignment-refused.v1", ReassignmentRefused)
 REFERRAL_LINKED = _triage("referral.linked.v1", ReferralLinked)
+# Not about one referral: its subject (and key) is the service, SERVICE_SUBJECT.
+SERVICE_STATUS = _triage("service.status.v1", ServiceStatus)
+SERVICE_SUBJECT = "service"
 
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
@@ -84,6 +104,7 @@ EVENT_TYPES: dict[str, EventType] = {
     event_type.name: event_type
     for event_type in (
         REFERRAL_RECEIVED,
+        REFERRAL_RECEIVED_V2,
         REFERRAL_WITHDRAWN,
         CONTACT_RECORDED,
         GOALS_SET,
@@ -94,6 +115,8 @@ EVENT_TYPES: dict[str, EventType] = {
         CASE_CLOSED,
         HANDOVER_REQUESTED,
         REASSIGNMENT_REQUESTED,
+        INBOUND_ACCEPTED,
+        INBOUND_REFUSED,
         REFERRAL_TRIAGED,
         REFERRAL_ASSIGNED,
         REFERRAL_WAITLISTED,
@@ -103,6 +126,7 @@ EVENT_TYPES: dict[str, EventType] = {
         REFERRAL_REASSIGNED,
         REASSIGNMENT_REFUSED,
         REFERRAL_LINKED,
+        SERVICE_STATUS,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
     )

@@ -15,6 +15,17 @@ class Stream(StrEnum):
     REFERRALS = "referrals"  # produced by referral_intake
     TRIAGE = "triage"  # produced by triage
     NOTIFICATIONS = "notifications"  # produced by notifications
+    # Written by integration engines outside Signpost (producers listed in intake's INBOUND_PRODUCERS): CloudEvents
+    # whose data is FHIR, never Signpost's own events, so no service reads it as one of its streams.
+    INBOUND_REFERRALS = "inbound.referrals"
+    INBOUND_REPLIES = "inbound.replies"  # produced by referral_intake: its answer to each inbound message
+
+
+# Topics whose records come from outside Signpost: read only by the consumer written for them.
+EXTERNAL_STREAMS = frozenset({Stream.INBOUND_REFERRALS})
+
+# The CloudEvents type an inbound producer gives a referral on the inbound topic (ce_type).
+INBOUND_REFERRAL_TYPE = "referral.requested.v1"
 
 
 def topic(stream: Stream, namespace: str = DEFAULT_NAMESPACE) -> str:

@@ -31,7 +31,7 @@ class FakeReferrals:
         sender: Sender | None,
         replaces_referral_id: str | None = None,
     ) -> StoredReferral:
-        ods = submission.referrer.ods_code
+        ods = submission.referrer.requester
         keys = [(ods, i.system, i.value) for i in submission.identifiers]
         if (request_id and (ods, request_id) in self.requests) or any(key in self.identifiers for key in keys):
             raise AlreadyClaimedError("claimed")
@@ -53,7 +53,7 @@ class FakeReferrals:
         return stored
 
     async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
-        ods = submission.referrer.ods_code
+        ods = submission.referrer.requester
         for identifier in submission.identifiers:
             if (found := self.identifiers.get((ods, identifier.system, identifier.value))) is not None:
                 return self.by_id[found]

@@ -25,6 +25,9 @@ from signpost_contracts.events.common import (
 )
 
 Channel = Literal["fhir-rest", "bars-message", "self-referral", "kafka"]
+# v2 adds the partner organisations' form and connectors' outreach. A new value would be rejected by a v1
+# consumer, so these arrive only in referral.received.v2 (v1 stays as it was, for history and old readers).
+ChannelV2 = Literal["fhir-rest", "bars-message", "self-referral", "kafka", "referral-form", "outreach"]
 
 # The age bands `PersonSummary.age_band` uses, ONS style: ten-year bands from 25, an open top band,
 # children as one band because the service takes adults. Producer and consumers share this list.
@@ -60,6 +63,13 @@ class Referrer(ContractModel):
     ods_code: Code | None = Field(default=None, description="ODS code of the referring organisation")
     organisation_name: Name | None = None
     contact: ReferrerContact = ReferrerContact()
+
+
+class ReferrerV2(Referrer):
+    partner_id: Code | None = Field(
+        default=None,
+        description="the registered partner organisation (PARTNERS_FILE id) that referred, when it has no ODS code",
+    )
 
 
 class Sender(ContractModel):
@@ -104,3 +114,15 @@ class ReferralReceived(ContractModel):
     replaces_referral_id: str | None = Field(
         default=None, description="the earlier referral this one replaces (FHIR ServiceRequest.replaces)"
     )
+
+
+class ReferralReceivedV2(ReferralReceived):
+    """A new referral was accepted at the door and stored (v2: more channels, and the partner that referred).
+
+    Every v1 payload is also a valid v2 payload, so a consumer reads both versions with this one model
+    and handles them the same way.
+    """
+
+    # Widening a field's type is safe for these frozen models, which are built from data, never assigned.
+    channel: ChannelV2  # type: ignore[assignment]
+    referrer: ReferrerV2

@@ -127,3 +127,37 @@ class ReferralWaitlisted(ContractModel):
     area: Code
     required_kind: ConnectorKind | None = None
     reason: Text
+
+
+# The Gravity SDOH Clinical Care IG's capacity codes (SDOHCC-ValueSetCapacityStatus, STU 3).
+CapacityStatus = Literal["capacity", "no-capacity", "waitlist"]
+PREFIX_LIMIT = 200  # a service area may list every district it covers
+
+
+class ServiceStatus(ContractModel):
+    """Who the service is for and whether it has room, for referrers: aggregates only, never a referral or a
+    person. Published when it changes (checked every few seconds), so the newest `as_of` is the current one."""
+
+    as_of: datetime
+    policy_version: Code
+    area_name: Name
+    postcode_prefixes: list[Code] = Field(max_length=PREFIX_LIMIT, description="districts or areas covered")
+    age_minimum: int = Field(ge=0, le=130)
+    age_maximum: int | None = Field(default=None, ge=0, le=130)
+    cohorts: list[Text] = Field(
+        default_factory=list,
+        max_length=LIST_LIMIT,
+        description="who the service is for, in plain words; empty: everyone in the area and the age range",
+    )
+    exclusions: list[Text] = Field(
+        default_factory=list, max_length=LIST_LIMIT, description="referrals it cannot take, and where to go instead"
+    )
+    capacity: CapacityStatus = Field(
+        description="capacity: a connector has room now; waitlist: no room, people wait; no-capacity: no room and"
+        " no one taking new work"
+    )
+    places_free: int = Field(ge=0, description="free places among connectors taking new work")
+    waiting: int = Field(ge=0, description="people on the waiting list")
+    typical_wait_days: float | None = Field(
+        default=None, ge=0, description="median wait of people placed from the waiting list in the last 90 days"
+    )

@@ -2,7 +2,8 @@
 
 Claims used: `sub` (who), `scope` (space-separated, OAuth2 style), `ods` (the ODS code of the
 caller's organisation; a referrer reads only its own referrals), `ods_on_behalf` (for an
-intermediary: the ODS codes it may send for; absent = every organisation), `aud`, `iss`, `exp`.
+intermediary: the ODS codes it may send for; absent = every organisation), `org` (a partner
+organisation without an ODS code: its id in intake's PARTNERS_FILE), `aud`, `iss`, `exp`.
 Scope names are `signpost_contracts.vocabulary.Scope`.
 """
 
@@ -28,6 +29,9 @@ class Principal:
     ods_code: str | None
     # Claim `ods_on_behalf`: the organisations an intermediary may send for; None = every organisation.
     on_behalf_of: frozenset[str] | None = None
+    # Claim `org`: a partner organisation without an ODS code (a charity, a social work team), by its id in
+    # intake's partner register. Its staff send and read that partner's referrals as `ods` lets an NHS one.
+    partner_id: str | None = None
 
     @property
     def is_intermediary(self) -> bool:
@@ -39,6 +43,9 @@ class Principal:
         if self.is_intermediary and (self.on_behalf_of is None or ods_code in self.on_behalf_of):
             return True
         return Scope.REFERRALS_WRITE in self.scopes and self.ods_code is not None and ods_code == self.ods_code
+
+    def may_send_for_partner(self, partner_id: str) -> bool:
+        return Scope.REFERRALS_WRITE in self.scopes and self.partner_id is not None and partner_id == self.partner_id
 
     def may_read_organisation(self, ods_code: str | None) -> bool:
         """Its own organisation's records, or every organisation's with the staff scope referrals:read-all."""
@@ -129,11 +136,15 @@ def _principal(claims: dict[str, Any]) -> Principal:
     ods = claims.get("ods")
     if ods is not None and not isinstance(ods, str):
         raise AuthError(401, "bearer token's `ods` claim must be one ODS code (a string)")
+    org = claims.get("org")
+    if org is not None and not isinstance(org, str):
+        raise AuthError(401, "bearer token's `org` claim must be one partner organisation id (a string)")
     return Principal(
         subject=str(claims["sub"]),
         scopes=frozenset(str(claims.get("scope", "")).split()),
         ods_code=ods or None,
         on_behalf_of=_on_behalf_of(claims.get("ods_on_behalf")),
+        partner_id=org or None,
     )
 
 
@@ -174,6 +185,7 @@ def issue_token(
     scopes: Iterable[str],
     ods_code: str | None = None,
     on_behalf_of: Iterable[str] | None = None,
+    partner_id: str | None = None,
     audience: str = "signpost",
     issuer: str | None = None,
     ttl_seconds: int = 30 * 24 * 3600,
@@ -189,6 +201,8 @@ def issue_token(
     }
     if ods_code:
         claims["ods"] = ods_code
+    if partner_id:
+        claims["org"] = partner_id
     if on_behalf_of is not None:
         claims["ods_on_behalf"] = sorted(on_behalf_of)
     if issuer:

@@ -12,6 +12,9 @@ Failures fall into three kinds, each handled once, here:
   every partition into the dead-letter topic during an outage;
 - anything else is a fault in Signpost's own code (a ValidationError raised there included): tried
   `max_attempts` times, then dead-lettered with the error, to be replayed once the code is fixed.
+
+A handler may also refuse a well-formed message by a rule of its service (`MessageRefused`): it is
+dead-lettered at once, and then the refusal's answer is applied in a unit of work of its own.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from tenacity import (
 from signpost_contracts import EVENT_TYPES, EnvelopeError, EventEnvelope, PayloadError, decode_headers, from_kafka
 from signpost_runtime import metrics
 from signpost_runtime.dead_letters import DeadLetterSink
-from signpost_runtime.inbox import claim_event
+from signpost_runtime.inbox import InboxKey, claim_event, signpost_event_key
 from signpost_runtime.logs import event_context
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.records import ReceivedRecord
@@ -48,6 +51,22 @@ EventHandler = Callable[[Any, EventEnvelope], Awaitable[None]]  # (the service's
 
 # Event types outside the registry are counted under one label, so a producer cannot grow the metric.
 UNREGISTERED_TYPE = "unregistered"
+
+
+class MessageRefused(Exception):  # noqa: N818 (an answer, not a fault)
+    """Raised by a handler for a message its service refuses (a rule, not a fault: no retry would accept it).
+
+    Nothing the handler did is kept (its unit rolls back). The message is dead-lettered with `reason`,
+    then `answer` runs in a fresh unit of work: the place to announce the refusal. Dead-lettering comes
+    first, so a crash between the two repeats the dead letter rather than losing it. The refusal is not
+    claimed in the inbox: a dead letter replayed once its cause is fixed (a producer added to the
+    configuration) is then processed afresh, and a redelivery announces the same refusal again.
+    """
+
+    def __init__(self, reason: str, answer: EventHandler) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.answer = answer
 
 
 def metric_type(event_type: str) -> str:
@@ -66,10 +85,16 @@ class EventConsumer:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         outage_backoff_max_seconds: float = 30.0,
+        every_type: EventHandler | None = None,
+        inbox_key: InboxKey = signpost_event_key,
     ) -> None:
         self.name = name
         self.unit_of_work = unit_of_work
         self.handlers = dict(handlers)
+        # A topic written outside Signpost has one handler for every record, so that a record of a type it does
+        # not expect is refused by that handler rather than ignored (or taken for one of Signpost's own events).
+        self.every_type = every_type
+        self.inbox_key = inbox_key
         self.dead_letters = dead_letters
         self.monitor = monitor
         self.max_attempts = max_attempts
@@ -90,7 +115,7 @@ class EventConsumer:
             log.warning("unreadable record at %s/%s@%s: %s", record.topic, record.partition, record.offset, exc)
             await self._dead_letter(record, UNREGISTERED_TYPE, f"not a valid CloudEvent: {exc}", attempts=1)
             return
-        handler = self.handlers.get(event.type)
+        handler = self.every_type or self.handlers.get(event.type)
         with event_context(
             event_id=event.id, event_type=event.type, correlation_id=event.correlationid, subject=event.subject
         ):
@@ -102,7 +127,7 @@ class EventConsumer:
     async def _apply_with_retries(self, record: ReceivedRecord, event: EventEnvelope, handler: EventHandler) -> None:
         label = metric_type(event.type)
         retrying = AsyncRetrying(
-            retry=retry_if_not_exception_type(PayloadError),
+            retry=retry_if_not_exception_type((PayloadError, MessageRefused)),
             stop=stop_after_attempt(self.max_attempts),
             wait=wait_exponential(multiplier=self.backoff_seconds),
             before_sleep=self._failed_attempt(label),
@@ -116,6 +141,11 @@ class EventConsumer:
             log.warning("message can never be processed: %s", exc)
             await self._dead_letter(record, label, f"{type(exc).__name__}: {exc}", attempts=1)
             return
+        except MessageRefused as refusal:
+            log.warning("message refused: %s", refusal.reason)
+            await self._dead_letter(record, label, f"refused: {refusal.reason}", attempts=1)
+            await self._announce_refusal(event, refusal, label)
+            return
         except Exception as exc:
             metrics.MESSAGES_FAILED.labels(self.name, label).inc()
             log.error("failed %d times, the last with %r", self.max_attempts, exc, exc_info=exc)
@@ -125,6 +155,14 @@ class EventConsumer:
         metrics.HANDLER_SECONDS.labels(self.name, label).observe(time.perf_counter() - started)
         metrics.MESSAGES_HANDLED.labels(self.name, label, outcome).inc()
 
+    async def _announce_refusal(self, event: EventEnvelope, refusal: MessageRefused, label: str) -> None:
+        try:
+            await self._apply_through_outages(event, refusal.answer, label, claim=False)
+        except Exception as exc:
+            # The message is on the dead-letter topic with its reason; replaying it announces the refusal then.
+            metrics.MESSAGES_FAILED.labels(self.name, label).inc()
+            log.error("the refusal could not be announced: %r", exc, exc_info=exc)
+
     def _failed_attempt(self, label: str) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:
             metrics.MESSAGES_FAILED.labels(self.name, label).inc()
@@ -133,7 +171,9 @@ class EventConsumer:
 
         return before_sleep
 
-    async def _apply_through_outages(self, event: EventEnvelope, handler: EventHandler, label: str) -> str:
+    async def _apply_through_outages(
+        self, event: EventEnvelope, handler: EventHandler, label: str, *, claim: bool = True
+    ) -> str:
         """Apply the event, waiting out any outage of the infrastructure; other errors propagate."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_infrastructure_error),
@@ -145,7 +185,7 @@ class EventConsumer:
             reraise=True,
         )
         try:
-            return await retrying(self._apply, event, handler)
+            return await retrying(self._apply, event, handler, claim)
         finally:
             self.monitor.outage_over()
 
@@ -159,9 +199,9 @@ class EventConsumer:
 
         return before_sleep
 
-    async def _apply(self, event: EventEnvelope, handler: EventHandler) -> str:
+    async def _apply(self, event: EventEnvelope, handler: EventHandler, claim: bool) -> str:
         async with self.unit_of_work() as unit:
-            if not await claim_event(unit.connection, self.name, event):
+            if claim and not await claim_event(unit.connection, self.name, event, self.inbox_key):
                 return "duplicate"
             await handler(unit, event)
         return "processed"

@@ -32,6 +32,7 @@ from signpost_runtime import db, metrics
 from signpost_runtime.consumer import EventConsumer, EventHandler
 from signpost_runtime.dead_letters import DeadLetterSink
 from signpost_runtime.housekeeping import Housekeeper
+from signpost_runtime.inbox import outside_event_key
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.publishing import KafkaPublisher
@@ -44,6 +45,21 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[["ServiceRuntime"], Awaitable[None]]
 HandlerFactory = Callable[["ServiceRuntime"], Mapping[str, EventHandler]]
+
+
+@dataclass(frozen=True)
+class ExternalTopic:
+    """A topic other systems write to, read apart from the service's own streams.
+
+    It has its own subscriber, consumer group (`<group>.<name>`) and consumer (`<service>.<name>`, the
+    name its inbox rows and dead letters carry), and one handler for every record whatever its type, so
+    an outside record is never dispatched to a handler of Signpost's own events. Repeats are recognised
+    by CloudEvents source and id together (outside_event_key). Its dead letters go to the service's topic.
+    """
+
+    stream: Stream
+    name: str
+    handler: Callable[[ServiceRuntime], EventHandler]  # built at start, like `handlers`
 
 
 @dataclass
@@ -61,6 +77,7 @@ class ServiceDefinition:
     # A service whose requests only need its database (intake: the outbox rides out a broker outage)
     # stays ready while Kafka is down; the others cannot do their work without it.
     ready_needs_broker: bool = True
+    external: Sequence[ExternalTopic] = ()
 
 
 class ServiceRuntime:
@@ -91,6 +108,10 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._housekeeper: Housekeeper | None = None
         self._subscriber = self._register_subscriber() if definition.consumes else None
+        self._external_consumers: dict[str, EventConsumer] = {}
+        self._external_subscribers = {
+            external.name: self._subscribe_external(external) for external in definition.external
+        }
         self._liveness_checks: dict[str, Callable[[], str]] = {}
 
     @property
@@ -122,6 +143,7 @@ class ServiceRuntime:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            decoder=_undecoded,
         )
 
         @subscriber
@@ -131,6 +153,44 @@ class ServiceRuntime:
             await self._consumer.handle(ReceivedRecord.from_consumer_record(message.raw_message))
 
         return subscriber
+
+    def _subscribe_external(self, external: ExternalTopic) -> Any:
+        subscriber = self.broker.subscriber(
+            topic(external.stream, self.settings.topic_namespace),
+            group_id=f"{self.settings.consumer_group}.{external.name}",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            decoder=_undecoded,
+        )
+
+        @subscriber
+        async def on_record(message: KafkaMessage) -> None:
+            consumer = self._external_consumers.get(external.name)
+            if consumer is None:
+                raise RuntimeError("message arrived before the consumer was ready")
+            await consumer.handle(ReceivedRecord.from_consumer_record(message.raw_message))
+
+        return subscriber
+
+    def _external_consumer(self, external: ExternalTopic, unit_of_work: UnitOfWork[Unit]) -> EventConsumer:
+        settings = self.settings
+        name = f"{self.consumer_name}.{external.name}"
+        return EventConsumer(
+            name=name,
+            unit_of_work=unit_of_work,
+            handlers={},
+            every_type=external.handler(self),
+            inbox_key=outside_event_key,
+            dead_letters=DeadLetterSink(
+                self.publisher, dead_letter_topic(self.consumer_name, settings.topic_namespace), name, self.pool
+            ),
+            monitor=ProgressMonitor(settings.liveness_stall_seconds),
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_retry_backoff_seconds,
+        )
 
     async def start(self) -> None:
         settings = self.settings
@@ -153,6 +213,8 @@ class ServiceRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_retry_backoff_seconds,
             )
+        for external in self.definition.external:
+            self._external_consumers[external.name] = self._external_consumer(external, self._unit_of_work)
         for hook in self.definition.on_start:
             await hook(self)
         self._relay = OutboxRelay(
@@ -220,6 +282,8 @@ class ServiceRuntime:
             steps.append(("broker connection attempts", functools.partial(_cancel, self._broker_connection)))
         if self._subscriber is not None and self.broker_connected:
             steps.append(("consumer", self._subscriber.stop))  # lets the message in hand finish first
+        if self.broker_connected:
+            steps += [(f"{name} consumer", sub.stop) for name, sub in self._external_subscribers.items()]
         # Background workers stop before the last outbox flush, so what they commit on the way out is published.
         steps += [(f"stop hook {hook.__name__}", functools.partial(hook, self)) for hook in self.definition.on_stop]
         if self._housekeeper is not None:
@@ -283,9 +347,21 @@ class ServiceRuntime:
                 checks["consumer"] = "consume loop is not running"
             else:
                 checks["consumer"] = self.monitor.problem(await self.waiting_messages()) or "ok"
+        for name, subscriber in self._external_subscribers.items():
+            if self.broker_connected and all(task.done() for task in getattr(subscriber, "tasks", [])):
+                checks[f"{name}_consumer"] = "consume loop is not running"
+            elif self.broker_connected:
+                checks[f"{name}_consumer"] = self._external_consumers[name].monitor.problem(None) or "ok"
         relay_problem = self._relay.problem(self.settings.liveness_stall_seconds) if self._relay else "not started"
         checks["outbox_relay"] = relay_problem or "ok"
         return checks
+
+
+def _undecoded(message: Any) -> Any:
+    # The consumer reads each record itself (from_kafka). FastStream would otherwise decode the body as its
+    # content-type header claims, and a body that is not what the header says (no JSON under application/json)
+    # would fail there, before the consumer could dead-letter it, and be redelivered for ever.
+    return message.body
 
 
 async def _bounded(name: str, step: Callable[[], Awaitable[object]], deadline: float) -> bool:

@@ -2,6 +2,7 @@
 
     signpost-token --ods B82005
     signpost-token --ods A81001 --scope "referrals:write referrals:read" --ttl-hours 1
+    signpost-token --sub sam-at-leeds-mind --org leeds-mind --scope "referrals:write referrals:read"
     signpost-token --sub ice-hub --scope referrals:write-on-behalf --on-behalf-of A81001 --on-behalf-of B82005
 
 The token is printed alone on the last line of standard output, so `TOKEN=$(signpost-token ...)`
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog="\n".join((__doc__ or "").split("\n")[1:]),
     )
     parser.add_argument("--ods", metavar="CODE", help="ODS code of the caller's organisation (`ods` claim)")
+    parser.add_argument(
+        "--org", metavar="PARTNER", help="a partner organisation's id in intake's PARTNERS_FILE (`org` claim)"
+    )
     parser.add_argument("--sub", default="local-developer", metavar="ID", help="who the token is for")
     parser.add_argument(
         "--scope",
@@ -100,13 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         scopes=scopes,
         ods_code=args.ods,
         on_behalf_of=on_behalf_of,
+        partner_id=args.org,
         audience=args.audience,
         issuer=args.issuer,
         ttl_seconds=int(args.ttl_hours * 3600),
     )
     sending = "any organisation" if on_behalf_of is None else ", ".join(on_behalf_of)
     print(
-        f"token for {args.sub} (organisation {args.ods or 'none'}), valid {args.ttl_hours:g} h, scopes: "
+        f"token for {args.sub} (organisation {args.ods or 'none'}"
+        + (f", partner {args.org}" if args.org else "")
+        + f"), valid {args.ttl_hours:g} h, scopes: "
         f"{' '.join(scopes)}" + (f"; may send for {sending}" if Scope.REFERRALS_WRITE_ON_BEHALF in scopes else ""),
         file=sys.stderr,
     )

@@ -29,7 +29,7 @@ from notifications.service import Notifier
 from notifications.unit import NotificationsUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, ContactRecorded, MeasuresRecorded, ReferralWithdrawn
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
     ReferralAssignedFromWaitlist,
@@ -44,7 +44,7 @@ from signpost_contracts.registry import (
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
     REFERRAL_LINKED,
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
     REFERRAL_WITHDRAWN,
@@ -68,7 +68,7 @@ def _outcome_handler(notifier: Notifier, model: type[PayloadT], to_outcome: ToOu
 
 def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[str, EventHandler]:
     async def on_received(unit: NotificationsUnit, event: EventEnvelope) -> None:
-        await notifier.contact_received(unit, contact_of(read_data(ReferralReceived, event.data)), event.id)
+        await notifier.contact_received(unit, contact_of(read_data(ReferralReceivedV2, event.data)), event.id)
 
     def first_contact(event_id: str, event_type: str, contact: ContactRecorded) -> Outcome | None:
         return outcome_of_contact(event_id, event_type, contact, tell_first_contact=settings.notify_first_contact)
@@ -87,7 +87,7 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
     scores = {MEASURES_RECORDED.name: on_measures} if notifier.closure_includes_scores else {}
     return {
         **scores,
-        REFERRAL_RECEIVED.name: on_received,
+        **{version.name: on_received for version in REFERRAL_RECEIVED_VERSIONS},
         REFERRAL_TRIAGED.name: outcome(ReferralTriaged, outcome_of_triage),
         REFERRAL_ASSIGNED.name: outcome(ReferralAssigned, outcome_of_assignment),
         REFERRAL_WAITLISTED.name: outcome(ReferralWaitlisted, outcome_of_waitlisting),

@@ -10,15 +10,29 @@ from __future__ import annotations
 import logging
 
 from referral_intake.domain.case import Case
-from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral
+from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral, partner_requester
 from signpost_contracts.vocabulary import Scope
 from signpost_runtime.auth import AuthError, Principal
 
 log = logging.getLogger(__name__)
 
 
+# The doors through which a person's own referral comes: the public form (nobody signs in) and outreach
+# (the route itself requires a connector's or coordinator's scope). No other door makes a referral of no
+# organisation's, so one arriving by another is refused.
+_OWN_REFERRAL_CHANNELS = frozenset({"self-referral", "outreach"})
+
+
 def authorise_sender(principal: Principal, submission: ReferralSubmission) -> None:
-    requester = submission.referrer.ods_code
+    referrer = submission.referrer
+    if referrer.partner_id is not None:
+        _authorise_partner(principal, referrer.partner_id)
+        return
+    if referrer.ods_code is None:
+        if submission.channel not in _OWN_REFERRAL_CHANNELS:
+            raise AuthError(403, "a referral must name the referring organisation")
+        return
+    requester = referrer.ods_code
     if principal.may_send_for(requester):
         return
     if principal.is_intermediary:
@@ -36,9 +50,26 @@ def authorise_sender(principal: Principal, submission: ReferralSubmission) -> No
     )
 
 
+def _authorise_partner(principal: Principal, partner_id: str) -> None:
+    if principal.may_send_for_partner(partner_id):
+        return
+    yours = f"is for partner {principal.partner_id}" if principal.partner_id else "names no partner organisation"
+    raise AuthError(
+        403,
+        f"your token {yours} but the referral's requester is partner {partner_id}; a partner's staff send with a "
+        "token carrying the referrals:write scope and the partner's id as its `org` claim",
+    )
+
+
 def sender_of(principal: Principal, submission: ReferralSubmission) -> Sender | None:
-    """The sending system, recorded when it is not the requester sending for itself."""
-    if principal.ods_code == submission.referrer.ods_code and not principal.is_intermediary:
+    """The sending system, recorded when it is not the requester sending for itself: an integration engine, or the
+    connector who recorded an outreach referral (the public form has no sender to record)."""
+    referrer = submission.referrer
+    if submission.channel == "self-referral":
+        return None
+    if referrer.partner_id is not None and principal.partner_id == referrer.partner_id:
+        return None
+    if referrer.ods_code is not None and principal.ods_code == referrer.ods_code and not principal.is_intermediary:
         return None
     return Sender(system=principal.subject, ods_code=principal.ods_code)
 
@@ -53,12 +84,25 @@ def readable(referral: StoredReferral | None, principal: Principal) -> StoredRef
 
 def may_read(principal: Principal, referral: StoredReferral) -> bool:
     # An integration engine follows the referrals it sent, whichever organisation they were for.
-    return sent_by(principal, referral) or principal.may_read_organisation(referral.requester_ods)
+    return (
+        sent_by(principal, referral)
+        or principal.may_read_organisation(referral.requester_ods)
+        or _partners_own(principal, referral)
+    )
 
 
 def may_withdraw(principal: Principal, referral: StoredReferral) -> bool:
     """The requesting organisation (or an intermediary allowed to send for it), or the intermediary that sent it."""
-    return principal.may_send_for(referral.requester_ods) or sent_by(principal, referral)
+    partner = principal.partner_id is not None and principal.may_send_for_partner(principal.partner_id)
+    return (
+        principal.may_send_for(referral.requester_ods)
+        or (partner and _partners_own(principal, referral))
+        or sent_by(principal, referral)
+    )
+
+
+def _partners_own(principal: Principal, referral: StoredReferral) -> bool:
+    return principal.partner_id is not None and referral.requester_ods == partner_requester(principal.partner_id)
 
 
 def sent_by(principal: Principal, referral: StoredReferral) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import SecretStr, model_validator
@@ -31,6 +32,23 @@ class IntakeSettings(ServiceSettings):
     # Mark the connector pages' token cookie Secure. Off for http://localhost; on wherever TLS is served
     # (behind a TLS-terminating proxy the request itself arrives as http, so say so here).
     pages_cookie_secure: bool = False
+
+    # Who may send referrals on the inbound topic (inbound/producers.py): a TOML file. Unset, nobody may, and
+    # every message on it is refused and dead-lettered. `make run` sets it to examples/inbound-producers.toml.
+    inbound_producers: Path | None = None
+
+    # The partner register: organisations without ODS codes whose staff refer (their tokens' `org` claim).
+    # Unset, the demo register in the package (referral_intake/demo/partners.toml). Read and checked at start.
+    partners_file: Path | None = None
+
+    # The public self-referral form's abuse controls: at most this many submissions per client per window
+    # (counted per replica), and the largest form body accepted.
+    form_rate_limit: int = 5
+    form_rate_window_seconds: int = 3600
+    form_max_bytes: int = 16_384
+    # Behind a reverse proxy: the header it sets to the client's address (e.g. X-Forwarded-For). Only its last
+    # address is used, the one the proxy appended. Unset, the connection's own address is the client.
+    form_client_ip_header: str | None = None
 
     # `production` refuses to start with development defaults for secrets (the manifests set it).
     environment: Literal["development", "production"] = "development"

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from referral_intake.triage_facts import TriageFacts
 from referral_intake.unit import IntakeUnit
-from signpost_contracts import EventEnvelope
+from signpost_contracts import EventEnvelope, read_data
+from signpost_contracts.events.triage import ServiceStatus
 from signpost_contracts.registry import (
     HANDOVER_REFUSED,
     REASSIGNMENT_REFUSED,
@@ -17,6 +18,7 @@ from signpost_contracts.registry import (
     REFERRAL_REASSIGNED,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
+    SERVICE_STATUS,
 )
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
@@ -44,6 +46,9 @@ def event_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
     async def on_linked(unit: IntakeUnit, event: EventEnvelope) -> None:
         await facts.record_link(unit, event)
 
+    async def on_service_status(unit: IntakeUnit, event: EventEnvelope) -> None:
+        await unit.service_status.keep_if_newer(read_data(ServiceStatus, event.data))
+
     return {
         REFERRAL_TRIAGED.name: on_triaged,
         REFERRAL_ASSIGNED.name: on_assigned,
@@ -54,4 +59,5 @@ def event_handlers(runtime: ServiceRuntime) -> Mapping[str, EventHandler]:
         HANDOVER_REFUSED.name: on_refused,
         REASSIGNMENT_REFUSED.name: on_refused,
         REFERRAL_LINKED.name: on_linked,
+        SERVICE_STATUS.name: on_service_status,
     }

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from referral_intake import access
 from referral_intake.adapters import events
 from referral_intake.domain.case_events import ReferralWithdrawn
+from referral_intake.domain.partner import PartnerRegister, UnknownPartner
 from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET, person_key
 from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
 from referral_intake.domain.task_status import TaskState, task_state
@@ -69,10 +70,14 @@ RequestedChange = Callable[[dict[str, Any]], WithdrawalStatus]
 
 class IntakeService:
     def __init__(
-        self, clock: Callable[[], datetime] | None = None, person_key_secret: str = DEVELOPMENT_PERSON_KEY_SECRET
+        self,
+        clock: Callable[[], datetime] | None = None,
+        person_key_secret: str = DEVELOPMENT_PERSON_KEY_SECRET,
+        partners: PartnerRegister | None = None,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._person_key_secret = person_key_secret.encode()
+        self.partners = partners or PartnerRegister()
 
     async def submit(
         self,
@@ -82,13 +87,15 @@ class IntakeService:
         correlation_id: str | None,
         request_id: str | None = None,
     ) -> Submitted:
-        """Store a new referral and announce it, in the unit's one transaction.
+        """Store a new referral and announce it (with the door it came by, `submission.channel`), in the unit's
+        one transaction.
 
         A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first
         referral. Raises AlreadyClaimedError when a concurrent request claimed the same key first: the
         unit must then roll back, and `resolve_race` in a new unit finds what the winner stored.
         """
         access.authorise_sender(principal, submission)
+        submission = self._as_registered(submission)
         earlier = await _earlier(unit, submission, request_id)
         if earlier is not None:
             return Submitted(earlier, created=False)
@@ -103,8 +110,20 @@ class IntakeService:
         )
         key = person_key(submission.nhs_number, self._person_key_secret) if submission.nhs_number else None
         unit.publish(events.referral_received(accepted(submission, stored, key), correlation_id or stored.id))
-        log.info("referral %s received from %s", stored.id, stored.requester_ods)
+        log.info("referral %s received from %s by %s", stored.id, stored.requester_ods, submission.channel)
         return Submitted(stored, created=True)
+
+    def _as_registered(self, submission: ReferralSubmission) -> ReferralSubmission:
+        """A partner's referral carries the partner's registered name, kind and reply address, whatever was sent:
+        replies go to the address the service agreed with the partner, not to one typed into a request."""
+        partner_id = submission.referrer.partner_id
+        if partner_id is None:
+            return submission
+        try:
+            partner = self.partners.get(partner_id)
+        except UnknownPartner as unknown:
+            raise AuthError(403, str(unknown)) from None
+        return replace(submission, referrer=partner.as_referrer())
 
     async def resolve_race(self, unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> Submitted:
         """After losing a race with the same request or referral sent twice at once: the winner's referral."""
@@ -188,7 +207,7 @@ class IntakeService:
 async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id: str | None) -> StoredReferral | None:
     """The referral this request repeats: DuplicateRequestError for its X-Request-ID, else by identifier."""
     if request_id is not None:
-        referral_id = await unit.referrals.find_by_request(submission.referrer.ods_code, request_id)
+        referral_id = await unit.referrals.find_by_request(submission.referrer.requester, request_id)
         if referral_id is not None:
             raise DuplicateRequestError(request_id, referral_id)
     return await unit.referrals.find_by_identifiers(submission)
@@ -200,12 +219,12 @@ async def _replaced(unit: IntakeWork, submission: ReferralSubmission) -> str | N
     organisation's is never told."""
     for referral_id in submission.replaces:
         earlier = await unit.referrals.get(referral_id)
-        if earlier is not None and earlier.requester_ods == submission.referrer.ods_code:
+        if earlier is not None and earlier.requester_ods == submission.referrer.requester:
             return earlier.id
     if submission.replaces:
         log.info(
             "ServiceRequest.replaces names %s, none of them a referral %s sent here: the link is ignored",
             ", ".join(submission.replaces),
-            submission.referrer.ods_code,
+            submission.referrer.requester,
         )
     return None

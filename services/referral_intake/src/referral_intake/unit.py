@@ -7,6 +7,7 @@ import asyncpg
 from referral_intake.adapters.case_store import CaseRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
+from referral_intake.adapters.service_status_store import ServiceStatusRepository
 from signpost_runtime.unit_of_work import Unit
 
 
@@ -16,3 +17,4 @@ class IntakeUnit(Unit):
         self.referrals = ReferralRepository(connection)
         self.progress = ProgressRepository(connection)
         self.cases = CaseRepository(connection)
+        self.service_status = ServiceStatusRepository(connection)

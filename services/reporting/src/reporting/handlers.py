@@ -12,7 +12,7 @@ from reporting.unit import ReportingUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
     ReferralAssignedFromWaitlist,
@@ -28,7 +28,7 @@ from signpost_contracts.registry import (
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
     REFERRAL_LINKED,
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
     REFERRAL_WITHDRAWN,
@@ -59,8 +59,9 @@ async def _on_measures(unit: ReportingUnit, event: EventEnvelope) -> None:
 
 def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
     """Every event type reporting reads; the kit ignores any other type it meets on these topics."""
+    received = _referral_handler(ReferralReceivedV2, events.received)  # every version, read as the newest
     return {
-        REFERRAL_RECEIVED.name: _referral_handler(ReferralReceived, events.received),
+        **{version.name: received for version in REFERRAL_RECEIVED_VERSIONS},
         REFERRAL_TRIAGED.name: _referral_handler(ReferralTriaged, events.triaged),
         REFERRAL_ASSIGNED.name: _referral_handler(ReferralAssigned, events.assigned),
         REFERRAL_WAITLISTED.name: _referral_handler(ReferralWaitlisted, events.waitlisted),

@@ -19,6 +19,7 @@ from signpost_contracts.registry import (
     REFERRAL_REASSIGNED,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
+    SERVICE_STATUS,
 )
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
@@ -29,6 +30,7 @@ from triage.config import TriageSettings
 from triage.handlers import event_handlers
 from triage.routes import router
 from triage.service import TriageService
+from triage.status_publisher import ServiceStatusPublisher
 from triage.unit import TriageUnit
 
 
@@ -38,6 +40,7 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)
     roster = load_roster(settings.roster_file)
     triage = TriageService(policy.value)
+    status = ServiceStatusPublisher(policy.value, settings.service_status_every_seconds)
 
     async def load_roster_into_database(runtime: ServiceRuntime) -> None:
         # As a reload: a connector back from leave or given more room takes waiting people at once.
@@ -58,10 +61,12 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
             REFERRAL_REASSIGNED,
             REASSIGNMENT_REFUSED,
             REFERRAL_LINKED,
+            SERVICE_STATUS,
         ],
         handlers=lambda runtime: event_handlers(triage),
         unit=TriageUnit,
-        on_start=[load_roster_into_database],
+        on_start=[load_roster_into_database, status.start],
+        on_stop=[status.stop],
     )
     app = build_app(ServiceRuntime(definition), [router], title="Signpost triage")
     app.state.policy = policy.value

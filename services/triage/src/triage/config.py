@@ -14,3 +14,5 @@ class TriageSettings(ServiceSettings):
     # Unset: the demo files shipped in the package (triage/demo/*.toml), for the local stack.
     policy_file: Path | None = None
     roster_file: Path | None = None
+    # How often each process checks whether the service status (capacity, waiting) changed and publishes it.
+    service_status_every_seconds: float = 5.0

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 from signpost_contracts import EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, HandoverRequested, ReassignmentRequested, ReferralWithdrawn
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.registry import (
     CASE_CLOSED,
     HANDOVER_REQUESTED,
     REASSIGNMENT_REQUESTED,
-    REFERRAL_RECEIVED,
+    REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_WITHDRAWN,
 )
 from signpost_runtime.consumer import EventHandler
@@ -22,7 +22,7 @@ from triage.service import TriageService
 from triage.unit import TriageUnit
 
 
-def facts_of(received: ReferralReceived) -> ReferralFacts:
+def facts_of(received: ReferralReceivedV2) -> ReferralFacts:
     person = received.person
     return ReferralFacts.of(
         referral_id=received.referral_id,
@@ -37,6 +37,7 @@ def facts_of(received: ReferralReceived) -> ReferralFacts:
         requester_ods=received.referrer.ods_code,
         person_key=received.person_key,
         replaces_referral_id=received.replaces_referral_id,
+        referrer_kind=received.referrer.kind,
     )
 
 
@@ -46,7 +47,7 @@ def _cause(event: EventEnvelope) -> Cause:
 
 def event_handlers(triage: TriageService) -> Mapping[str, EventHandler]:
     async def on_referral_received(unit: TriageUnit, event: EventEnvelope) -> None:
-        received = read_data(ReferralReceived, event.data)
+        received = read_data(ReferralReceivedV2, event.data)
         await triage.triage(unit, facts_of(received), _cause(event))
 
     async def on_case_closed(unit: TriageUnit, event: EventEnvelope) -> None:
@@ -72,7 +73,7 @@ def event_handlers(triage: TriageService) -> Mapping[str, EventHandler]:
         await triage.change_requested(unit, request, _cause(event))
 
     return {
-        REFERRAL_RECEIVED.name: on_referral_received,
+        **{version.name: on_referral_received for version in REFERRAL_RECEIVED_VERSIONS},
         CASE_CLOSED.name: on_case_closed,
         REFERRAL_WITHDRAWN.name: on_referral_withdrawn,
         HANDOVER_REQUESTED.name: on_handover_requested,

@@ -8,6 +8,7 @@ from signpost_runtime.unit_of_work import Unit
 from triage.adapters.case_store import CaseStore
 from triage.adapters.decision_store import DecisionStore
 from triage.adapters.roster_store import RosterStore
+from triage.adapters.status_store import ServiceStatusStore
 from triage.adapters.waitlist_store import WaitlistStore
 
 
@@ -18,3 +19,4 @@ class TriageUnit(Unit):
         self.roster = RosterStore(connection)
         self.waitlist = WaitlistStore(connection)
         self.cases = CaseStore(connection)
+        self.status = ServiceStatusStore(connection)

@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from signpost_contracts import DEFAULT_NAMESPACE, EVENT_TYPES, EventType, Stream, dead_letter_topic, topic
+from signpost_contracts import (
+    DEFAULT_NAMESPACE,
+    EVENT_TYPES,
+    INBOUND_REFERRAL_TYPE,
+    EventType,
+    Stream,
+    dead_letter_topic,
+    topic,
+)
 from signpost_contracts.vocabulary import SERVICES
 from signpost_runtime.runtime import ServiceDefinition
 
@@ -34,6 +42,21 @@ CE_HEADERS = {
         "ce_correlationid": {"type": "string"},
         "ce_causationid": {"type": "string", "description": "id of the event that caused this one"},
         "content-type": {"type": "string", "const": "application/json"},
+    },
+}
+
+# What an integration engine sends on the inbound topic: not a Signpost event, but a FHIR resource.
+INBOUND_REFERRAL = {
+    "name": INBOUND_REFERRAL_TYPE,
+    "title": "Inbound referral",
+    "summary": "A referral from an integration engine listed in intake's INBOUND_PRODUCERS (by ce_source)",
+    "contentType": "application/fhir+json",
+    "headers": {**CE_HEADERS, "required": ["ce_id", "ce_type", "ce_source", "ce_time", "ce_subject"]},
+    "payload": {
+        "type": "object",
+        "description": "a self-contained FHIR R4 ServiceRequest, as POST /fhir/ServiceRequest takes it",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"const": "ServiceRequest"}},
     },
 }
 
@@ -84,7 +107,14 @@ def _operations(name: str, definition: ServiceDefinition, namespace: str) -> dic
             "summary": "types it does not handle are acknowledged and ignored",
             "bindings": {"kafka": {"groupId": {"type": "string", "enum": [group]}}},
         }
-    if definition.consumes:
+    for external in definition.external:
+        operations[f"{name}.receive.{external.stream.value}"] = {
+            "action": "receive",
+            "channel": _ref("channels", external.stream.value),
+            "summary": "every record is answered on the replies topic; a refused one is dead-lettered too",
+            "bindings": {"kafka": {"groupId": {"type": "string", "enum": [f"{group}.{external.name}"]}}},
+        }
+    if definition.consumes or definition.external:
         operations[f"{name}.send.dlq"] = {"action": "send", "channel": _ref("channels", f"dlq-{name}")}
     return operations
 
@@ -99,8 +129,9 @@ def document(definitions: dict[str, ServiceDefinition], namespace: str = DEFAULT
         }
         for stream in Stream
     }
+    channels[Stream.INBOUND_REFERRALS.value]["messages"] = {INBOUND_REFERRAL_TYPE: INBOUND_REFERRAL}
     for name, definition in definitions.items():
-        if definition.consumes:
+        if definition.consumes or definition.external:
             channels[f"dlq-{name}"] = {
                 "address": dead_letter_topic(name, namespace),
                 "description": "messages this service gave up on, whole, with dlq_* headers saying why",

@@ -35,14 +35,14 @@ def _jwt_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _triage_files() -> dict[str, str]:
-    """POLICY_FILE and ROSTER_FILE from the environment, made absolute and checked before anything starts.
+def _service_files(*variables: str) -> dict[str, str]:
+    """Files named in the environment, made absolute and checked before anything starts.
 
-    Unset, triage uses the demo files in its package. A missing file stops `make run` here, with its
-    name, rather than as a triage crash among four services' start-up logs.
+    Unset, the service uses its demo file. A missing file stops `make run` here, with its name, rather
+    than as a crash among four services' start-up logs.
     """
     files = {}
-    for variable in ("POLICY_FILE", "ROSTER_FILE"):
+    for variable in variables:
         value = os.environ.get(variable)
         if not value:
             continue
@@ -83,6 +83,11 @@ def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
         f'    -H "Authorization: Bearer $(cat {token_file})" \\',
         '    -H "Content-Type: application/fhir+json" -d @examples/gp-referral.json',
         "",
+        "Or send it on the inbound Kafka topic, as an integration engine (the answer is printed):",
+        "  .venv/bin/python -m signpost_devstack.send_inbound examples/gp-referral.json "
+        f"--bootstrap {stack.config.kafka_bootstrap_servers}",
+        f"  (producers: {stack.services['referral_intake'].env.get('INBOUND_PRODUCERS')})",
+        "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
@@ -105,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_interrupt)
 
-    triage_files = _triage_files()
+    triage_files = _service_files("POLICY_FILE", "ROSTER_FILE")
+    intake_files = _service_files("INBOUND_PRODUCERS")
     print("Starting infrastructure...", flush=True)
     ports = {"broker_port": preferred_port(9092), "postgres_port": preferred_port(55432)}
     with provide(state_dir, durable=True, allow_docker=False, **ports) as infra:
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 postgres_url=infra.postgres_url,
                 jwt_secret=_jwt_secret(state_dir),
                 log_dir=state_dir / "logs",
-                service_env={"triage": triage_files},
+                service_env={"triage": triage_files, "referral_intake": intake_files},
             )
         )
         print("Starting the SMTP sink and the four services...", flush=True)

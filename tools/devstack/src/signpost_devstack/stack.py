@@ -34,6 +34,8 @@ SERVICES = tuple(
 # any practice a newcomer brings is accepted by `make run`, whatever its requester's ODS code.
 ALL_SCOPES = [scope.value for scope in Scope]
 DEMO_ODS_CODE = "B82005"
+# Who may send on the inbound topic in a local stack: the example producer, which sends for the demo practice.
+EXAMPLE_INBOUND_PRODUCERS = Path(__file__).resolve().parents[4] / "examples" / "inbound-producers.toml"
 
 
 @dataclass
@@ -103,6 +105,7 @@ class LocalStack:
             "SMTP_PORT": str(config.smtp_port),
             "KAFKA_SESSION_TIMEOUT_MS": str(config.kafka_session_timeout_ms),
             "KAFKA_HEARTBEAT_INTERVAL_MS": str(max(config.kafka_session_timeout_ms // 4, 250)),
+            **({"INBOUND_PRODUCERS": str(EXAMPLE_INBOUND_PRODUCERS)} if spec.name == "referral_intake" else {}),
             **config.service_env.get(spec.name, {}),
         }
         return ManagedProcess(

@@ -33,14 +33,15 @@ class ReferralRepository:
     async def save_contact(self, contact: ReferrerContact, event_id: str) -> None:
         await self.connection.execute(
             "INSERT INTO referrer_contacts"
-            " (referral_id, email, organisation_name, ods_code, referrer_reference, received_event_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (referral_id) DO NOTHING",
+            " (referral_id, email, organisation_name, ods_code, referrer_reference, received_event_id, referrer_kind)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (referral_id) DO NOTHING",
             contact.referral_id,
             contact.email,
             contact.organisation_name,
             contact.ods_code,
             contact.reference,
             event_id,
+            contact.kind,
         )
         await self.connection.execute(
             "UPDATE outcomes SET awaiting_referral = false WHERE referral_id = $1 AND awaiting_referral",
@@ -49,7 +50,7 @@ class ReferralRepository:
 
     async def contact(self, referral_id: str) -> ReferrerContact | None:
         row = await self.connection.fetchrow(
-            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference"
+            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference, referrer_kind"
             " FROM referrer_contacts WHERE referral_id = $1",
             referral_id,
         )
@@ -61,6 +62,7 @@ class ReferralRepository:
             organisation_name=row["organisation_name"],
             ods_code=row["ods_code"],
             reference=row["referrer_reference"],
+            kind=row["referrer_kind"],
         )
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:

@@ -36,7 +36,10 @@ class EmailTemplates:
         )
 
     def render(self, outcome: Outcome, contact: ReferrerContact) -> EmailContent:
-        template = self.environment.get_template(f"{outcome.kind}.txt.j2")
+        # A person who referred themselves reads about their own request (templates/self/); a message with no
+        # such version would talk about "the person" to the person, so every outcome kind has one.
+        folder = "self/" if contact.kind == "self" else ""
+        template = self.environment.get_template(f"{folder}{outcome.kind}.txt.j2")
         context: dict[str, Any] = {
             "outcome": outcome,
             "referral_id": outcome.referral_id,

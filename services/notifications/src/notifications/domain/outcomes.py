@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 OutcomeKind = Literal[
@@ -87,6 +87,7 @@ class ReferrerContact(BaseModel):
     organisation_name: str | None = None
     ods_code: str | None = None
     reference: str | None = None
+    kind: str | None = None  # referrer.kind: "self" is the person themselves
 
 
 class AwaitingOutcome(BaseModel):
@@ -102,7 +103,7 @@ class AwaitingOutcome(BaseModel):
     waiting_seconds: float
 
 
-def contact_of(received: ReferralReceived) -> ReferrerContact:
+def contact_of(received: ReferralReceivedV2) -> ReferrerContact:
     """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
     return ReferrerContact(
@@ -111,6 +112,7 @@ def contact_of(received: ReferralReceived) -> ReferrerContact:
         organisation_name=display_text(received.referrer.organisation_name, ORGANISATION_NAME_LIMIT),
         ods_code=received.referrer.ods_code,
         reference=display_text(reference, REFERENCE_LIMIT),
+        kind=received.referrer.kind,
     )
 
 

@@ -10,6 +10,11 @@ SNOMED = "http://snomed.info/sct"
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_ORGANISATION = "https://fhir.nhs.uk/Id/ods-organization-code"
 BARS_USE_CASES = "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars"
+# Partner organisations without an ODS code, by their id in this service's partner register (PARTNERS_FILE).
+# Signpost's own system: the ids mean something only to the service that registered the partner.
+PARTNER_ORGANISATION = "https://signpost.dev/fhir/Id/partner-organisation"
+INTERPRETER_REQUIRED = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
+BCP47 = "urn:ietf:bcp:47"
 
 NEED_CATEGORY = "https://signpost.dev/fhir/CodeSystem/need-category"
 RISK_FLAG = "https://signpost.dev/fhir/CodeSystem/risk-flag"

@@ -10,9 +10,7 @@ from referral_intake.domain.referral import ReferralAccepted
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.cases import ReferralWithdrawn
 from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer, ReferrerContact, Sender
-
-CHANNEL = "fhir-rest"
+from signpost_contracts.events.referrals import PersonSummary, ReferralReceivedV2, ReferrerContact, ReferrerV2, Sender
 
 
 def _fits(value: str | None, limit: int) -> str | None:
@@ -22,16 +20,17 @@ def _fits(value: str | None, limit: int) -> str | None:
 
 def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnvelope:
     referrer = event.referrer
-    payload = ReferralReceived(
+    payload = ReferralReceivedV2(
         referral_id=event.referral_id,
         received_at=event.received_at,
-        channel=CHANNEL,
+        channel=event.channel,
         referrer_reference=(
             Identifier(system=event.reference.system or None, value=event.reference.value) if event.reference else None
         ),
-        referrer=Referrer(
+        referrer=ReferrerV2(
             kind=referrer.kind,
             ods_code=referrer.ods_code,
+            partner_id=referrer.partner_id,
             organisation_name=clip(referrer.organisation_name, NAME_LIMIT),
             contact=ReferrerContact(email=_fits(referrer.email, EMAIL_LIMIT), phone=_fits(referrer.phone, PHONE_LIMIT)),
         ),

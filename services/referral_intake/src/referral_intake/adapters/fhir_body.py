@@ -51,17 +51,22 @@ def parse_json(body: bytes, max_depth: int) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise _too_deep(max_depth) from None
+        raise _too_deep(max_depth, "request body") from None
     except json.JSONDecodeError as exc:
         raise FhirError.single(
             400, "invalid", f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except ValueError as exc:
         raise FhirError.single(400, "invalid", f"request body is not valid JSON: {exc}") from None
+    return check_document(data, max_depth, "request body")
+
+
+def check_document(data: Any, max_depth: int, what: str) -> dict[str, Any]:
+    """Parsed JSON (a request body, an inbound message's data) that Signpost can take as a FHIR resource."""
     if _depth_exceeds(data, max_depth):
-        raise _too_deep(max_depth)
+        raise _too_deep(max_depth, what)
     if not isinstance(data, dict):
-        raise FhirError.single(400, "structure", "request body must be a JSON object (a FHIR resource)")
+        raise FhirError.single(400, "structure", f"{what} must be a JSON object (a FHIR resource)")
     problems = unstorable_text(data)
     if problems:
         raise FhirError(problems)
@@ -72,9 +77,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON; FHIR decimals must be finite numbers")
 
 
-def _too_deep(max_depth: int) -> FhirError:
+def _too_deep(max_depth: int, what: str) -> FhirError:
     return FhirError.single(
-        400, "structure", f"request body nests JSON more than {max_depth} levels deep; no FHIR resource needs that"
+        400, "structure", f"{what} nests JSON more than {max_depth} levels deep; no FHIR resource needs that"
     )
 
 

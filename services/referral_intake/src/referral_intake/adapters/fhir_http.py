@@ -25,15 +25,17 @@ def base_url(request: Request) -> str:
 
 
 def _referral_sender(request: Request) -> Principal:
-    """A token that may send referrals: its organisation's own, or others' as an intermediary."""
+    """A token that may send referrals: its organisation's own (by ODS code, or a partner's by `org`), or others'
+    as an intermediary."""
     principal = scope_required(Scope.REFERRALS_WRITE, Scope.REFERRALS_WRITE_ON_BEHALF)(request)
     # A referral is sent on behalf of an organisation; a plain writer that names none could claim any.
-    if not principal.is_intermediary and not principal.ods_code:
+    if not principal.is_intermediary and not principal.ods_code and not principal.partner_id:
         raise AuthError(
             403,
             "this token has the referrals:write scope but names no organisation: a token that sends "
             "referrals must carry the caller's ODS code (`ods` claim), the same code as the referral's "
-            "requester. Ask your identity provider for a token with your organisation's `ods` claim, or, "
+            "requester, or a registered partner organisation's id (`org` claim). Ask your identity provider for a "
+            "token with your organisation's `ods` claim, or, "
             "for an integration engine sending for several organisations, the referrals:write-on-behalf scope",
         )
     return principal

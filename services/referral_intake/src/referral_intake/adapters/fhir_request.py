@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 from fastapi import Request
 
@@ -32,7 +33,11 @@ async def read_referral(request: Request, settings: IntakeSettings, *, request_i
 def submission_from_body(
     body: bytes, *, max_depth: int, today: date, request_id_sent: bool = False
 ) -> ReferralSubmission:
-    data = parse_json(body, max_depth)
+    return submission_from_resource(parse_json(body, max_depth), today=today, request_id_sent=request_id_sent)
+
+
+def submission_from_resource(data: dict[str, Any], *, today: date, request_id_sent: bool) -> ReferralSubmission:
+    """A checked JSON object, validated as an R4 ServiceRequest and read into a referral: every door's one way."""
     validate_service_request(data)
     return read_submission(data, today, request_id_sent=request_id_sent)
 

@@ -1,7 +1,9 @@
 """ServiceRequest.requester: the referring organisation (by ODS code) and how to reach the referrer.
 
 Accepted shapes: requester.identifier with an ODS code; a reference to a contained Organization;
-or a reference to a contained PractitionerRole whose organization carries the ODS code. The
+or a reference to a contained PractitionerRole whose organization carries the ODS code. A partner
+organisation without an ODS code is identified the same ways with system PARTNER_ORGANISATION and
+its id in the partner register; the use case then gives it the registered name, kind and contact. The
 contact (email, phone) comes from the PractitionerRole's telecom, then the Organization's:
 notifications write to the referrer, never to the person.
 """
@@ -11,7 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from referral_intake.adapters.codes import GENERAL_MEDICAL_PRACTICE, GP_PRACTICE_ODS_PATTERN, ODS_ORGANISATION, SNOMED
+from referral_intake.adapters.codes import (
+    GENERAL_MEDICAL_PRACTICE,
+    GP_PRACTICE_ODS_PATTERN,
+    ODS_ORGANISATION,
+    PARTNER_ORGANISATION,
+    SNOMED,
+)
 from referral_intake.adapters.fhir_json import Contained, JsonObject, codings, first_telecom, identifiers, same_system
 from referral_intake.adapters.outcome import Issue
 from referral_intake.domain.referral import Referrer
@@ -39,6 +47,10 @@ def read_requester(resource: JsonObject, contained: Contained, issues: list[Issu
     if not requester:
         issues.append(Issue("required", f"{REQUESTER} is missing: say which organisation refers; {_HOW}", REQUESTER))
         return None
+    partner = _partner_id(requester, contained)
+    if partner is not None:
+        # A placeholder kind: the use case replaces the whole referrer with the registered partner's.
+        return Referrer(ods_code=None, kind="other", organisation_name=requester.get("display"), partner_id=partner)
     found = _find(requester, contained, issues)
     if found is None:
         return None
@@ -58,6 +70,17 @@ def read_requester(resource: JsonObject, contained: Contained, issues: list[Issu
         email=first_telecom("email", found.role, found.organisation),
         phone=first_telecom("phone", found.role, found.organisation),
     )
+
+
+def _partner_id(requester: JsonObject, contained: Contained) -> str | None:
+    identifier = requester.get("identifier") or {}
+    if same_system(identifier.get("system"), PARTNER_ORGANISATION) and identifier.get("value"):
+        return str(identifier["value"]).strip()
+    target = contained.resolve(requester.get("reference"))
+    if target is not None and target.type == "Organization":
+        found = next(identifiers(target.resource, PARTNER_ORGANISATION, target.path), None)
+        return str(found[0]).strip() if found and found[0] else None
+    return None
 
 
 def _find(requester: JsonObject, contained: Contained, issues: list[Issue]) -> _Found | None:

@@ -101,16 +101,21 @@ def _display(code: str) -> str:
     return f"{name} {item.replace('-', ' ')} at {stage}"
 
 
-def searchset(tasks: list[dict[str, Any]], base_url: str, self_url: str) -> dict[str, Any]:
+def searchset(resources: list[dict[str, Any]], base_url: str, self_url: str) -> dict[str, Any]:
+    """A searchset Bundle of the resources found (Tasks, HealthcareServices), each with its full URL."""
     bundle = Bundle.model_validate(
         {
             "resourceType": "Bundle",
             "type": "searchset",
-            "total": len(tasks),
+            "total": len(resources),
             "link": [{"relation": "self", "url": self_url}],
             "entry": [
-                {"fullUrl": f"{base_url}/fhir/Task/{task['id']}", "resource": task, "search": {"mode": "match"}}
-                for task in tasks
+                {
+                    "fullUrl": f"{base_url}/fhir/{found['resourceType']}/{found['id']}",
+                    "resource": found,
+                    "search": {"mode": "match"},
+                }
+                for found in resources
             ],
         }
     )

@@ -64,8 +64,10 @@ def patched(stored: dict[str, Any], patch: jsonpatch.JsonPatch) -> dict[str, Any
     return cast(dict[str, Any], result)
 
 
-def replaced(stored: dict[str, Any], sent: dict[str, Any], referral_id: str) -> dict[str, Any]:
-    """A whole ServiceRequest sent with PUT, checked to be this one."""
+def replaced(sent: dict[str, Any], referral_id: str) -> dict[str, Any]:
+    """A whole ServiceRequest sent with PUT, checked to be this one: before If-Match is compared, so that a body
+    that is no ServiceRequest is a 400 whatever version it names (the content is wrong whichever version is
+    current)."""
     if sent.get("resourceType") != "ServiceRequest":
         raise FhirError.single(
             400, "invalid", f"resourceType is {sent.get('resourceType')!r}; send the ServiceRequest", "resourceType"

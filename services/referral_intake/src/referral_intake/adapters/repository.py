@@ -52,7 +52,7 @@ class ReferralRepository:
             " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $8, $9, $10, $11)",
             referral_id,
             task_id,
-            submission.referrer.ods_code,
+            submission.referrer.requester,
             submission.nhs_number,
             first.system if first else None,
             first.value if first else None,
@@ -69,7 +69,7 @@ class ReferralRepository:
             claimed = await self.connection.fetchval(
                 "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at)"
                 " VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-                submission.referrer.ods_code,
+                submission.referrer.requester,
                 request_id,
                 referral_id,
                 now,
@@ -80,7 +80,7 @@ class ReferralRepository:
             claimed = await self.connection.fetchval(
                 "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
                 " ON CONFLICT DO NOTHING RETURNING true",
-                submission.referrer.ods_code,
+                submission.referrer.requester,
                 identifier.system,
                 identifier.value,
                 referral_id,
@@ -90,7 +90,7 @@ class ReferralRepository:
         return StoredReferral(
             id=referral_id,
             task_id=task_id,
-            requester_ods=submission.referrer.ods_code,
+            requester_ods=submission.referrer.requester,
             resource=resource,
             received_at=now,
             last_updated=now,
@@ -106,7 +106,7 @@ class ReferralRepository:
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ("
             " SELECT referral_id FROM referral_identifiers"
             " WHERE requester_ods = $1 AND (system, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) LIMIT 1)",
-            submission.referrer.ods_code,
+            submission.referrer.requester,
             [i.system for i in submission.identifiers],
             [i.value for i in submission.identifiers],
         )

@@ -26,18 +26,16 @@ from referral_intake.cases import views
 from referral_intake.cases.edge import case_service, case_units
 from referral_intake.cases.page_actions import FORMS
 from referral_intake.cases.page_forms import TIME_HINT, ActionForm, FormUnreadable
-from referral_intake.config import IntakeSettings
 from referral_intake.domain.case_rules import AllowanceUsedUp
 from referral_intake.domain.refusals import CaseConflict, Refused
 from referral_intake.ports import WORKLIST_STATUSES, WorklistStatus
-from signpost_contracts.vocabulary import Scope
+from referral_intake.staff_session import SESSION, WORKLIST, require_case_worker
 from signpost_runtime.auth import AuthError, Principal
 from signpost_runtime.openapi import page_responses, problem_responses
 from signpost_web import FormErrors, Pages
-from signpost_web.sign_in import FORM_MEDIA_TYPE, PageSession, form_fields
+from signpost_web.sign_in import FORM_MEDIA_TYPE, form_fields
 
 SERVICE_NAME = "Signpost connector pages"
-WORKLIST = "/worklist"
 WORKLIST_LIMIT = 500
 PAGES = Pages("referral_intake", service_name=SERVICE_NAME, service_href=WORKLIST)
 # The NHS.UK header's account area: signing out is a POST, so no link or prefetch can sign anyone out.
@@ -46,21 +44,6 @@ HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 PROBLEM_400 = problem_responses(400)[400]["content"]
 
 router = APIRouter(tags=["Connector pages"])
-
-
-def _secure_cookie(request: Request) -> bool:
-    settings: IntakeSettings = request.app.state.runtime.settings
-    return settings.pages_cookie_secure or request.url.scheme == "https"
-
-
-SESSION = PageSession(
-    scope=Scope.CASES_WRITE,
-    alternative_scopes=(Scope.CASES_COORDINATE,),
-    cookie_name="signpost_cases_token",
-    title=SERVICE_NAME,
-    secure_cookie=_secure_cookie,
-    home=WORKLIST,
-)
 
 
 @router.get(
@@ -77,7 +60,7 @@ async def worklist(
     status: Annotated[WorklistStatus, Query(description="open (the default): assigned or in progress")] = "open",
 ) -> Response:
     try:
-        principal = await SESSION.principal(request)
+        principal = require_case_worker(await SESSION.principal(request))
     except AuthError as error:
         return _turned_away(request, error)
     async with case_units(request)(readonly=True) as unit:
@@ -110,7 +93,7 @@ async def case_page(
     done: Annotated[str | None, Query(description="the form just sent, for the banner saying it was recorded")] = None,
 ) -> Response:
     try:
-        principal = await SESSION.principal(request)
+        principal = require_case_worker(await SESSION.principal(request))
     except AuthError as error:
         return _turned_away(request, error)
     return await _case(request, referral_id, principal, done=done if done in FORMS else None)
@@ -152,7 +135,7 @@ _REFUSALS = {
 
 async def _submitted(request: Request, referral_id: str, form: ActionForm) -> Response:
     try:
-        principal = await SESSION.principal_of_form(request)
+        principal = require_case_worker(await SESSION.principal_of_form(request))
         posted = await form_fields(request)
     except AuthError as error:
         if error.status_code == 401:

@@ -8,7 +8,7 @@ from typing import Any
 
 from referral_intake.domain.person import MAX_AGE_YEARS, age_on
 from referral_intake.domain.task_outcome import Withdrawal
-from signpost_contracts.events.referrals import age_band
+from signpost_contracts.events.referrals import ChannelV2, age_band
 from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
 
 
@@ -24,13 +24,33 @@ class BusinessIdentifier:
     value: str
 
 
+# The requester key of a referral nobody's organisation sent: a person's own, from the public form or met
+# through outreach. No ODS code or partner key can take this form (neither contains a colon).
+SELF_REQUESTER = "self:person"
+
+
+def partner_requester(partner_id: str) -> str:
+    return f"partner:{partner_id}"
+
+
 @dataclass(frozen=True)
 class Referrer:
-    ods_code: str
+    """Who referred: an organisation with an ODS code, a registered partner organisation, or the person themselves."""
+
+    ods_code: str | None
     kind: ReferrerKind
     organisation_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    partner_id: str | None = None  # a partner in PARTNERS_FILE (no ODS code)
+
+    @property
+    def requester(self) -> str:
+        """The key the referral is held under: who may read and withdraw it, and whose identifiers and
+        X-Request-IDs it is deduplicated among (stored as referrals.requester_ods)."""
+        if self.ods_code is not None:
+            return self.ods_code
+        return partner_requester(self.partner_id) if self.partner_id is not None else SELF_REQUESTER
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,8 @@ class Person:
     postcode: str | None = None
     preferred_language: str | None = None
     interpreter_needed: bool = False
+    # An age the person told us instead of a date of birth (the forms ask for either).
+    stated_age: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,7 @@ class ReferralSubmission:
     # The ids of the referrals it says it replaces (ServiceRequest.replaces, each a ServiceRequest/<id>);
     # the use case keeps the first that is one of this organisation's referrals.
     replaces: tuple[str, ...] = ()
+    channel: ChannelV2 = "fhir-rest"  # the door it came in by
 
 
 @dataclass(frozen=True)
@@ -114,10 +137,11 @@ class ReferralAccepted:
     sender: Sender | None = None
     person_key: str | None = None
     replaces_referral_id: str | None = None
+    channel: ChannelV2 = "fhir-rest"  # the door it came in by
 
 
 def summarise_person(person: Person, on: date) -> PersonSummary:
-    age = age_on(person.birth_date, on) if person.birth_date else None
+    age = age_on(person.birth_date, on) if person.birth_date else person.stated_age
     if age is not None and not 0 <= age <= MAX_AGE_YEARS:
         age = None  # the adapter rejects such dates; never publish an impossible age
     return PersonSummary(
@@ -129,7 +153,11 @@ def summarise_person(person: Person, on: date) -> PersonSummary:
     )
 
 
-def accepted(submission: ReferralSubmission, stored: StoredReferral, person_key: str | None = None) -> ReferralAccepted:
+def accepted(
+    submission: ReferralSubmission,
+    stored: StoredReferral,
+    person_key: str | None = None,
+) -> ReferralAccepted:
     return ReferralAccepted(
         referral_id=stored.id,
         received_at=stored.received_at,
@@ -142,4 +170,5 @@ def accepted(submission: ReferralSubmission, stored: StoredReferral, person_key:
         sender=stored.sender,
         person_key=person_key,
         replaces_referral_id=stored.replaces_referral_id,
+        channel=submission.channel,
     )

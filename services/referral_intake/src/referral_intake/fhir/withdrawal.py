@@ -63,9 +63,10 @@ async def patch_service_request(referral_id: str, request: Request, principal: W
 async def put_service_request(referral_id: str, request: Request, principal: Writer) -> Response:
     check_media_type(request.headers.get("content-type"))
     sent = parse_json(await request.body(), request.app.state.runtime.settings.max_json_depth)
+    proposed = withdrawal.replaced(sent, referral_id)
 
     def change(stored: dict[str, Any]) -> WithdrawalStatus:
-        return withdrawal.requested_withdrawal(stored, withdrawal.replaced(stored, sent, referral_id))
+        return withdrawal.requested_withdrawal(stored, proposed)
 
     return await _withdraw(request, referral_id, principal, change)
 

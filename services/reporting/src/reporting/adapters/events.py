@@ -23,7 +23,7 @@ from reporting.domain.minimise import age_band, need_categories, postcode_distri
 from reporting.domain.status import Decision
 from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
-from signpost_contracts.events.referrals import ReferralReceived
+from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
     ReferralAssignedFromWaitlist,
@@ -33,7 +33,7 @@ from signpost_contracts.events.triage import (
 )
 
 
-def received(event: ReferralReceived) -> Received:
+def received(event: ReferralReceivedV2) -> Received:
     return Received(
         referral_id=event.referral_id,
         received_at=event.received_at,

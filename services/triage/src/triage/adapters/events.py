@@ -20,10 +20,13 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    ServiceStatus,
 )
+from signpost_contracts.registry import SERVICE_SUBJECT
 from signpost_contracts.vocabulary import Complexity
 from triage.domain.assignment import Assignment, ConnectorLoad, Placement
 from triage.domain.decision import Decision
+from triage.domain.service_status import ServiceStatusView
 from triage.domain.terms import Terms
 from triage.domain.waitlist import WaitingEntry
 
@@ -159,3 +162,21 @@ def reassigned(
 def change_refused(kind: str, referral_id: str, reason: str, at: datetime, cause: Cause) -> EventEnvelope:
     model = HandoverRefused if kind == "handover" else ReassignmentRefused
     return _envelope(model(referral_id=referral_id, refused_at=at, reason=_text(reason)), referral_id, cause)
+
+
+def service_status_event(view: ServiceStatusView, at: datetime, cause: Cause) -> EventEnvelope:
+    status = ServiceStatus(
+        as_of=at,
+        policy_version=view.policy_version,
+        area_name=view.area_name,
+        postcode_prefixes=list(view.postcode_prefixes),
+        age_minimum=view.age_minimum,
+        age_maximum=view.age_maximum,
+        cohorts=[_text(text) for text in view.cohorts],
+        exclusions=[_text(text) for text in view.exclusions],
+        capacity=view.capacity,
+        places_free=view.places_free,
+        waiting=view.waiting,
+        typical_wait_days=view.typical_wait_days,
+    )
+    return _envelope(status, SERVICE_SUBJECT, cause)

@@ -1,5 +1,6 @@
-"""The policy, as read from its file: service area, minimum age, redirects, complexity, and the terms a
-case is given (sessions, contact) and how new work is shared between paid staff and volunteers.
+"""The policy, as read from its file: service area, age range, who the service is for (cohorts), decline
+rules, redirects, complexity, and the terms a case is given (sessions, contact) and how new work is
+shared between paid staff and volunteers.
 
 Models forbid unknown fields so a misspelt key in the file fails at startup instead of being ignored.
 The `[sessions]`, `[contact]` and `[assignment]` tables are optional, and so is each key in them: a
@@ -13,8 +14,8 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from signpost_contracts.events.common import CODE_LIMIT, NAME_LIMIT, TEXT_LIMIT
-from signpost_contracts.vocabulary import Priority
-from triage.domain.postcodes import normalise_prefix
+from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
+from triage.domain.postcodes import any_covers, normalise_prefix
 from triage.domain.referral import ReferralFacts
 
 # The limits of the event fields these values travel in (signpost_contracts.events.common), checked here
@@ -26,7 +27,16 @@ Prefix = Annotated[str, AfterValidator(normalise_prefix)]
 Tag = Annotated[str, AfterValidator(lambda value: value.strip().lower())]
 
 # Built-in rules the decision itself may fire; policy rules may not reuse these ids.
-BUILT_IN_RULES = frozenset({"postcode-unknown", "outside-service-area", "below-minimum-age", "age-unknown"})
+BUILT_IN_RULES = frozenset(
+    {
+        "postcode-unknown",
+        "outside-service-area",
+        "below-minimum-age",
+        "above-maximum-age",
+        "age-unknown",
+        "not-in-cohort",
+    }
+)
 
 
 class _Strict(BaseModel):
@@ -42,6 +52,9 @@ class Condition(_Strict):
     interpreter_needed: bool | None = None
     priority_in: list[Priority] = []
     age_below: int | None = Field(default=None, ge=1, le=130)
+    age_at_least: int | None = Field(default=None, ge=0, le=130)
+    referrer_kind_in: list[ReferrerKind] = []
+    postcode_prefixes_any: list[Prefix] = []
 
     @model_validator(mode="after")
     def _not_empty(self) -> Condition:
@@ -52,6 +65,9 @@ class Condition(_Strict):
             self.interpreter_needed is not None,
             self.priority_in,
             self.age_below is not None,
+            self.age_at_least is not None,
+            self.referrer_kind_in,
+            self.postcode_prefixes_any,
         )
         if not any(given):
             raise ValueError(f"give at least one condition: {', '.join(Condition.model_fields)}")
@@ -64,10 +80,18 @@ class Condition(_Strict):
             self.needs_at_least is None or len(facts.needs) >= self.needs_at_least,
             self.interpreter_needed is None or facts.interpreter_needed == self.interpreter_needed,
             not self.priority_in or facts.priority in self.priority_in,
-            # An unknown age is never "below" anything: nobody is redirected on a guess.
+            # An unknown age is never "below" or "at least" anything: no rule fires on a guess.
             self.age_below is None or (facts.age_years is not None and facts.age_years < self.age_below),
+            self.age_at_least is None or (facts.age_years is not None and facts.age_years >= self.age_at_least),
+            not self.referrer_kind_in or facts.referrer_kind in self.referrer_kind_in,
+            not self.postcode_prefixes_any or _in_area(self.postcode_prefixes_any, facts.postcode_district),
         ]
         return all(checks)
+
+
+def _in_area(prefixes: list[str], raw_district: str | None) -> bool:
+    district = postcode_district(raw_district)
+    return district is not None and any_covers(prefixes, district)
 
 
 class _Rule(_Strict):
@@ -87,6 +111,20 @@ class ComplexityRule(_Rule):
     level: Literal["medium", "high"]
 
 
+class DeclineRule(_Rule):
+    """A referral the service cannot take (an exclusion), with the reason the referrer is told."""
+
+    reason: Text = Field(description="what the referrer is told, in plain words: why, and where else to go")
+
+
+class Cohort(_Rule):
+    """One group of people the service is for (e.g. people who are bereaved; carers; people over 50).
+
+    `description` is said to referrers in plain words ("people caring for someone"); when the policy
+    names cohorts, an accepted referral must fit at least one of them.
+    """
+
+
 class ServiceArea(_Strict):
     name: Name
     postcode_prefixes: list[Prefix] = Field(min_length=1)
@@ -94,8 +132,15 @@ class ServiceArea(_Strict):
 
 class AgeRule(_Strict):
     minimum: int = Field(ge=0, le=130)
+    maximum: int | None = Field(default=None, ge=0, le=130, description="the oldest age supported, if any")
     # Unknown age: "accept" (the connector confirms it at first contact) or "decline" (ask the referrer).
     when_unknown: Literal["accept", "decline"] = "accept"
+
+    @model_validator(mode="after")
+    def _a_range(self) -> AgeRule:
+        if self.maximum is not None and self.maximum < self.minimum:
+            raise ValueError(f"maximum ({self.maximum}) is below minimum ({self.minimum})")
+        return self
 
 
 class Sessions(_Strict):
@@ -128,12 +173,15 @@ class Policy(_Strict):
     service_area: ServiceArea
     age: AgeRule
     redirect_rules: list[RedirectRule] = Field(min_length=1)
+    # Who the service is for: none listed, everyone in the area and age range; otherwise one of these.
+    cohorts: list[Cohort] = []
+    decline_rules: list[DeclineRule] = []
     complexity_rules: list[ComplexityRule] = []
     sessions: Sessions = Sessions()
     contact: ContactRules = ContactRules()
     assignment: AssignmentRules = AssignmentRules()
 
-    @field_validator("redirect_rules", "complexity_rules")
+    @field_validator("redirect_rules", "complexity_rules", "decline_rules", "cohorts")
     @classmethod
     def _ids_are_free(cls, rules: list[RuleT]) -> list[RuleT]:
         for rule in rules:
@@ -143,7 +191,8 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> Policy:
-        ids = [rule.id for rule in [*self.redirect_rules, *self.complexity_rules]]
+        rules: list[_Rule] = [*self.redirect_rules, *self.cohorts, *self.decline_rules, *self.complexity_rules]
+        ids = [rule.id for rule in rules]
         repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if repeated:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(repeated)}")

@@ -37,6 +37,8 @@ class ReferralFacts:
     # A keyed hash of the NHS number (never the number): the same person has the same key.
     person_key: str | None = None
     replaces_referral_id: str | None = None
+    # gp, social-worker, community-organisation, self or other: policy rules may depend on it.
+    referrer_kind: str | None = None
 
     @classmethod
     def of(
@@ -54,6 +56,7 @@ class ReferralFacts:
         requester_ods: str | None = None,
         person_key: str | None = None,
         replaces_referral_id: str | None = None,
+        referrer_kind: str | None = None,
     ) -> ReferralFacts:
         return cls(
             referral_id=referral_id,
@@ -68,6 +71,7 @@ class ReferralFacts:
             requester_ods=requester_ods or None,
             person_key=person_key or None,
             replaces_referral_id=replaces_referral_id or None,
+            referrer_kind=referrer_kind or None,
         )
 
     @property

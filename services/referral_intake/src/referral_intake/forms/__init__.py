@@ -1,0 +1,1 @@
+"""The referral forms: the public self-referral, partner organisations' /refer and connectors' outreach."""
