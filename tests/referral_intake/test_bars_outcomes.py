@@ -18,6 +18,7 @@ import pytest
 from referral_intake.adapters.outcome import ERROR_CODES
 from referral_intake.service import IntakeService
 from support.auth import bearer
+from support.bars import NHS_MESSAGES, PROCESS_MESSAGE, bars_headers, follow_up, social_prescribing_message
 from support.services import database_gone
 
 pytestmark = pytest.mark.integration
@@ -136,6 +137,39 @@ CASES: dict[str, Callable[..., Awaitable[httpx.Response]]] = {
 }
 
 
+async def _message(intake, body, headers: dict[str, str]) -> httpx.Response:
+    return await intake.client.post(PROCESS_MESSAGE, json=body, headers=headers)
+
+
+async def _message_without_correlation_id(intake, make) -> httpx.Response:
+    return await _message(intake, social_prescribing_message(), bars_headers(**{"X-Correlation-ID": None}))
+
+
+async def _message_sent_twice(intake, make) -> httpx.Response:
+    body, headers = social_prescribing_message(), bars_headers()
+    assert (await _message(intake, body, headers)).status_code == 200
+    return await _message(intake, body, headers)
+
+
+async def _message_for_another_service(intake, make) -> httpx.Response:
+    body = json.loads((NHS_MESSAGES / "REFREQ01-Referral-Service-Request-New-Full-111-to-ED.json").read_text())
+    return await _message(intake, body, bars_headers())
+
+
+async def _update_of_an_unknown_referral(intake, make) -> httpx.Response:
+    update = follow_up(social_prescribing_message(), "update", "revoked")
+    return await _message(intake, update, bars_headers())
+
+
+# The same comparison for $process-message, the door BaRS senders use.
+BARS_CASES: dict[str, Callable[..., Awaitable[httpx.Response]]] = {
+    "400-REC_BAD_REQUEST-required": _message_without_correlation_id,
+    "404-REC_NOT_FOUND-not-found": _update_of_an_unknown_referral,
+    "409-REC_CONFLICT-duplicate": _message_sent_twice,
+    "422-REC_UNPROCESSABLE_ENTITY-not-supported": _message_for_another_service,
+}
+
+
 def test_every_status_intake_answers_with_that_has_a_bars_example_is_compared():
     assert EXAMPLES.is_dir(), f"the BaRS OperationOutcome examples are missing from {EXAMPLES}"
     published = {int(path.name[:3]) for path in EXAMPLES.glob("*.json")}
@@ -151,3 +185,11 @@ async def test_each_error_has_the_shape_of_the_bars_example_for_its_status(intak
         assert response.status_code == int(name[:3]), (name, response.text)
         assert response.headers["content-type"].startswith("application/fhir+json"), name
         assert _shape(response.json()) == _shape(example), name
+
+
+async def test_each_process_message_error_has_the_shape_of_the_bars_example_for_its_status(intake, make):
+    for name, send in BARS_CASES.items():
+        response = await send(intake, make)
+        assert response.status_code == int(name[:3]), (name, response.text)
+        assert response.headers["content-type"].startswith("application/fhir+json"), name
+        assert _shape(response.json()) == _shape(_example(name)), name

@@ -55,31 +55,40 @@ async def test_the_openapi_document_lists_what_each_route_answers_fhir_json_unde
     assert_truthful(document, found, error_media_type="application/fhir+json")
 
     assert {path for path, _ in found.protected} == {"/fhir/ServiceRequest", "/fhir/ServiceRequest/{referral_id}",
-                                                    "/fhir/Task", "/fhir/Task/{task_id}"}  # fmt: skip
+                                                    "/fhir/Task", "/fhir/Task/{task_id}",
+                                                    "/fhir/$process-message"}  # fmt: skip
     for path, method, operation in operations(document):
         if path.startswith("/fhir"):
             for status, response in operation["responses"].items():
                 assert list(response["content"]) == ["application/fhir+json"], (method, path, status)
             assert "406" in operation["responses"], (method, path)
     create = document["paths"]["/fhir/ServiceRequest"]["post"]
-    assert set(create["responses"]) == {"200", "201", "400", "401", "403", "406", "409", "413", "415", "422", "503"}
+    assert set(create["responses"]) == {
+        "200", "201", "400", "401", "403", "406", "409", "412", "413", "415", "422", "503"
+    }  # fmt: skip
     schema = create["requestBody"]["content"]["application/fhir+json"]["schema"]
     assert schema["properties"]["resourceType"]["enum"] == ["ServiceRequest"]
     assert schema["required"] == ["resourceType", "status", "intent", "subject"]
     assert create["requestBody"]["required"] is True
     headers = {p["name"]: p["schema"] for p in create["parameters"] if p["in"] == "header"}
     assert headers == {"X-Request-ID": {"type": "string", "format": "uuid"},
-                       "X-Correlation-ID": {"type": "string", "maxLength": 200}}  # fmt: skip
-    [focus] = document["paths"]["/fhir/Task"]["get"]["parameters"]
-    assert (focus["name"], focus["required"]) == ("focus", True)
+                       "X-Correlation-ID": {"type": "string", "maxLength": 200},
+                       "If-None-Exist": {"type": "string"}}  # fmt: skip
+    task_search = document["paths"]["/fhir/Task"]["get"]["parameters"]
+    assert [(p["name"], p.get("required", False)) for p in task_search] == [
+        ("focus", False), ("owner:identifier", False), ("status", False), ("_lastUpdated", False),
+        ("_count", False), ("_cursor", False), ("Prefer", False),
+    ]  # fmt: skip
+    [identifier, _] = document["paths"]["/fhir/ServiceRequest"]["get"]["parameters"]
+    assert (identifier["name"], identifier["required"]) == ("identifier", True)
 
 
-async def test_a_task_search_without_focus_says_how_to_search(intake):
-    response = await intake.client.get("/fhir/Task", headers=WRITER)
+async def test_a_referral_search_without_identifier_says_how_to_search(intake):
+    response = await intake.client.get("/fhir/ServiceRequest", headers=WRITER)
     assert response.status_code == 400
     [issue] = response.json()["issue"]
-    assert (issue["code"], issue["expression"]) == ("required", ["focus"])
-    assert "GET /fhir/Task?focus=ServiceRequest/<id>" in issue["diagnostics"]
+    assert (issue["code"], issue["expression"]) == ("required", ["identifier"])
+    assert "GET /fhir/ServiceRequest?identifier=<system>|<value>" in issue["diagnostics"]
 
 
 async def test_the_case_api_documents_what_each_route_answers_all_errors_as_problems(intake):

@@ -9,8 +9,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from referral_intake.adapters.fhir_openapi import FOCUS
+from referral_intake.adapters.fhir_search import referral_of_focus as _referral_id
 from referral_intake.adapters.outcome import FhirError
-from referral_intake.fhir.routes import _referral_id
 from signpost_runtime.request_checks import NO_CONTROLS
 
 pytestmark = pytest.mark.unit

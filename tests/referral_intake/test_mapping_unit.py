@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from referral_intake.adapters.events import referral_received
+from referral_intake.adapters.fhir_contact import contact_card
 from referral_intake.adapters.fhir_referral import read_submission
 from referral_intake.adapters.fhir_validation import validate_service_request
 from referral_intake.domain.person import age_on
@@ -79,6 +80,32 @@ def test_risk_flags_and_priority_travel_on_the_event():
     data = _event_data(resource)
     assert data["risk_flags"] == ["self-harm-risk"]
     assert data["priority"] == "urgent"
+
+
+def _snomed(code: str, text: str) -> dict:
+    return {"coding": [{"system": "http://snomed.info/sct", "code": code}], "text": text}
+
+
+def test_a_gps_ordinary_snomed_coding_of_risks_and_needs_reaches_triage_as_flags_and_categories():
+    resource = gp_referral(needs=["loneliness"], rng=random.Random(6), today=TODAY)
+    resource["reasonCode"] += [
+        _snomed("6471006", "Suicidal thoughts"),
+        _snomed("248062006", "Self-injurious behaviour"),
+        _snomed("1076171000000104", "Carer behaviour is cause for safeguarding concern"),
+        _snomed("32911000", "Homeless"),
+        _snomed("224484003", "Patient themselves providing care"),
+    ]
+    data = _event_data(resource)
+    assert data["risk_flags"] == ["suicide-risk", "self-harm-risk", "safeguarding-concern"]
+    assert data["needs"] == ["loneliness", "housing", "carer-support"]
+
+
+def test_an_unknown_snomed_reason_maps_to_nothing_but_is_kept_as_text_for_the_connector():
+    resource = gp_referral(needs=[], rng=random.Random(7), today=TODAY)
+    resource["reasonCode"] = [_snomed("22298006", "Worried about her neighbour")]
+    submission = _read(resource)
+    assert (submission.needs, submission.risk_flags) == ((), ())
+    assert contact_card(submission.resource).reasons == ("Worried about her neighbour",)
 
 
 def test_language_and_interpreter_come_from_patient_communication():

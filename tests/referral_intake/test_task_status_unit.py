@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fhir.resources.R4B.task import Task
 
-from referral_intake.adapters.fhir_task import searchset, task_resource
+from referral_intake.adapters.fhir_searchset import searchset
+from referral_intake.adapters.fhir_task import task_resource
 from referral_intake.domain.referral import StoredReferral
 from referral_intake.domain.task_status import Assignment, ReferralProgress, Triage, Waitlisting, task_state
 

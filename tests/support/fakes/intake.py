@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
+from referral_intake.access import ReadScope
 from referral_intake.adapters.repository import stored_resource
 from referral_intake.domain.case import Case
-from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
-from referral_intake.domain.task_status import ReferralProgress
+from referral_intake.domain.referral import (
+    AlreadyClaimedError,
+    BusinessIdentifier,
+    ReferralSubmission,
+    RequestAction,
+    Sender,
+    StoredReferral,
+)
+from referral_intake.domain.search import AnyOf, TaskPosition, TaskQuery
+from referral_intake.domain.task_status import ReferralProgress, TaskStatus
 from referral_intake.ports import WorklistStatus
 from signpost_contracts import EventEnvelope
 
@@ -52,12 +61,31 @@ class FakeReferrals:
             self.requests[(ods, request_id)] = referral_id
         return stored
 
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
-        ods = submission.referrer.requester
-        for identifier in submission.identifiers:
-            if (found := self.identifiers.get((ods, identifier.system, identifier.value))) is not None:
+    async def find_by_identifiers(
+        self, requester_ods: str, identifiers: Sequence[BusinessIdentifier]
+    ) -> StoredReferral | None:
+        for identifier in identifiers:
+            if (found := self.identifiers.get((requester_ods, identifier.system, identifier.value))) is not None:
                 return self.by_id[found]
         return None
+
+    async def search_by_identifier(
+        self, conditions: Sequence[AnyOf], scope: ReadScope, *, limit: int
+    ) -> tuple[int, list[StoredReferral]]:
+        def identified(referral_id: str, any_of: AnyOf) -> bool:
+            held = [(system, value) for (_, system, value), rid in self.identifiers.items() if rid == referral_id]
+            return any(token.matches(system, value) for token in any_of for system, value in held)
+
+        found = [r for r in self.by_id.values() if scope.covers(r) and all(identified(r.id, c) for c in conditions)]
+        found.sort(key=lambda r: (r.received_at, r.id))
+        return len(found), found[:limit]
+
+    async def claim_request(
+        self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
+    ) -> None:
+        if (requester_ods, request_id) in self.requests:
+            raise AlreadyClaimedError("claimed")
+        self.requests[(requester_ods, request_id)] = referral_id
 
     async def find_by_request(self, requester_ods: str, request_id: str) -> str | None:
         return self.requests.get((requester_ods, request_id))
@@ -136,6 +164,46 @@ class FakeCases:
         return found[offset : offset + limit]
 
 
+class FakeTaskIndex:
+    """The SQL of adapters/task_index_store.py, over the fake referrals."""
+
+    def __init__(self, referrals: FakeReferrals) -> None:
+        self.rows: dict[str, tuple[TaskStatus, datetime]] = {}
+        self.referrals = referrals
+
+    async def lock(self, referral_id: str, task_id: str) -> None:
+        self.rows.setdefault(referral_id, ("requested", datetime.min.replace(tzinfo=UTC)))
+
+    async def record(self, referral_id: str, *, status: TaskStatus, last_updated: datetime) -> None:
+        self.rows[referral_id] = (status, max(self.rows[referral_id][1], last_updated))
+
+    async def last_updated(self, referral_id: str) -> datetime | None:
+        return self.rows[referral_id][1] if referral_id in self.rows else None
+
+    async def search(
+        self, query: TaskQuery, scope: ReadScope, *, limit: int, after: TaskPosition | None
+    ) -> tuple[int, list[str]]:
+        def matches(referral_id: str) -> bool:
+            referral, (status, updated) = self.referrals.by_id[referral_id], self.rows[referral_id]
+            return (
+                scope.covers(referral)
+                and not query.owner_is_elsewhere
+                and query.referral_id in (None, referral_id)
+                and (query.statuses is None or status in query.statuses)
+                and all(interval.holds(updated) for interval in query.updated)
+            )
+
+        def position(referral_id: str) -> tuple[datetime, str]:
+            return self.rows[referral_id][1], self.referrals.by_id[referral_id].task_id
+
+        found = sorted((r for r in self.rows if matches(r)), key=position)
+        page = [r for r in found if after is None or position(r) > (after.last_updated, after.task_id)]
+        return len(found), page[:limit]
+
+    async def unindexed(self, limit: int) -> list[str]:
+        return [r for r in self.referrals.by_id if r not in self.rows][:limit]
+
+
 class FakeIntakeUnit:
     """Keeps its state across uses, like the database: each test makes one and uses it for every call."""
 
@@ -143,6 +211,7 @@ class FakeIntakeUnit:
         self.referrals = FakeReferrals()
         self.progress = FakeProgress()
         self.cases = FakeCases(self.referrals)
+        self.tasks = FakeTaskIndex(self.referrals)
         self.events: list[EventEnvelope] = []
 
     def publish(self, *events: EventEnvelope) -> None:

@@ -79,6 +79,15 @@ class Sender(ContractModel):
     ods_code: Code | None = Field(default=None, description="the sending system's own ODS code, when it has one")
 
 
+class BarsOrigin(ContractModel):
+    """Where a referral sent as a BaRS message came from: what a `servicerequest-response` back needs."""
+
+    message_id: Name = Field(description="the sender's MessageHeader.id (or its Bundle entry's urn:uuid)")
+    source_endpoint: Uri = Field(description="MessageHeader.source.endpoint: where responses go")
+    sender_ods: Code | None = Field(default=None, description="ODS code of MessageHeader.sender, when it names one")
+    correlation_id: Name = Field(description="the X-Correlation-ID of the conversation, echoed on the response")
+
+
 class PersonSummary(ContractModel):
     age_years: int | None = Field(default=None, ge=0, le=130)
     age_band: Code | None = Field(default=None, description="e.g. '65-74'; reporting keeps only this")
@@ -126,3 +135,6 @@ class ReferralReceivedV2(ReferralReceived):
     # Widening a field's type is safe for these frozen models, which are built from data, never assigned.
     channel: ChannelV2  # type: ignore[assignment]
     referrer: ReferrerV2
+    bars: BarsOrigin | None = Field(
+        default=None, description="set when the referral came as a BaRS message (channel bars-message)"
+    )

@@ -8,6 +8,7 @@ which referral ids another holds.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 from referral_intake.domain.case import Case
 from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral, partner_requester
@@ -82,13 +83,41 @@ def readable(referral: StoredReferral | None, principal: Principal) -> StoredRef
     return referral
 
 
-def may_read(principal: Principal, referral: StoredReferral) -> bool:
-    # An integration engine follows the referrals it sent, whichever organisation they were for.
-    return (
-        sent_by(principal, referral)
-        or principal.may_read_organisation(referral.requester_ods)
-        or _partners_own(principal, referral)
+@dataclass(frozen=True)
+class ReadScope:
+    """The referrals a principal may read, as a filter a search can run in SQL (adapters/repository.py) and
+    `may_read` runs on one referral: the same rule both ways."""
+
+    every_organisation: bool
+    organisations: frozenset[str]
+    sent_by_system: str | None  # an integration engine follows the referrals it sent, whoever they were for
+
+    def covers(self, referral: StoredReferral) -> bool:
+        sender = referral.sender.system if referral.sender else None
+        return (
+            self.every_organisation
+            or referral.requester_ods in self.organisations
+            or (self.sent_by_system is not None and sender == self.sent_by_system)
+        )
+
+    def and_organisation(self, ods_code: str) -> ReadScope:
+        return replace(self, organisations=self.organisations | {ods_code})
+
+
+def read_scope(principal: Principal) -> ReadScope:
+    # A partner's staff read their own organisation's referrals, held under the partner's requester key.
+    own = {principal.ods_code} if principal.ods_code else set()
+    if principal.partner_id is not None:
+        own.add(partner_requester(principal.partner_id))
+    return ReadScope(
+        every_organisation=principal.may_read_organisation(None),
+        organisations=frozenset(own),
+        sent_by_system=principal.subject if principal.is_intermediary else None,
     )
+
+
+def may_read(principal: Principal, referral: StoredReferral) -> bool:
+    return read_scope(principal).covers(referral)
 
 
 def may_withdraw(principal: Principal, referral: StoredReferral) -> bool:

@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from referral_intake import directory_page
 from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.adapters.partners_file import load_partners
+from referral_intake.bars.headers import EchoBarsHeaders
+from referral_intake.bars.routes import router as bars_router
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
 from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
+from referral_intake.fhir.search import router as search_router
 from referral_intake.fhir.withdrawal import router as withdrawal_router
 from referral_intake.forms import pages as form_pages
 from referral_intake.forms.abuse import RateLimiter
@@ -25,6 +28,7 @@ from referral_intake.inbound.producers import load_producers
 from referral_intake.inbound.receive import InboundIntake
 from referral_intake.service import IntakeService
 from referral_intake.staff_session import SESSION
+from referral_intake.task_index import index_unindexed
 from referral_intake.unit import IntakeUnit
 from signpost_contracts import Stream
 from signpost_contracts.registry import (
@@ -83,6 +87,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         # At start, once logging is set up: every line the service logs is JSON.
         settings.warn_about_development_defaults()
 
+    async def index_unindexed_tasks(runtime: ServiceRuntime) -> None:
+        # After the migrations: referrals stored before the task index existed become searchable.
+        indexed = await index_unindexed(runtime.units(IntakeUnit))
+        if indexed:
+            log.info("indexed the Tasks of %d referrals stored before the task index", indexed)
+
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
@@ -90,15 +100,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         handlers=event_handlers,
         unit=IntakeUnit,
-        on_start=[warn_about_development_defaults],
+        on_start=[warn_about_development_defaults, index_unindexed_tasks],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
         external=[ExternalTopic(Stream.INBOUND_REFERRALS, "inbound", inbound)],
     )
     routers = [
         fhir_router,
+        search_router,
         directory_router,
         withdrawal_router,
+        bars_router,
         case_router,
         case_pages.router,
         form_pages.router,
@@ -115,6 +127,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.cases = CaseService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
+    app.add_middleware(EchoBarsHeaders)
     mount_static(app)
     return app
 

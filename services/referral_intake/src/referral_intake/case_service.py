@@ -25,6 +25,7 @@ from referral_intake.domain.measures import Ons4
 from referral_intake.domain.person import ContactCard
 from referral_intake.domain.referral import StoredReferral
 from referral_intake.ports import IntakeWork, WorklistStatus
+from referral_intake.task_index import refresh_task
 from signpost_contracts.vocabulary import ClosureReason, ContactMode, ContactOutcome, MeasureStage, OnsLoneliness
 from signpost_runtime.auth import AuthError, Principal
 
@@ -220,6 +221,7 @@ class CaseService:
         moment = CaseContext(self.clock(), referral.received_at, withdrawal.status if withdrawal else None)
         changed = transition(case or Case(referral_id), moment)
         await unit.cases.save(changed.case)
+        await refresh_task(unit, referral_id, moment.now)
         unit.publish(*(case_event(event, referral_id) for event in changed.events))
         log.info(
             "case %s: %s by %s", referral_id, ", ".join(type(e).__name__ for e in changed.events), principal.subject

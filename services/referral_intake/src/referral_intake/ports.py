@@ -10,9 +10,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
+from referral_intake.access import ReadScope
 from referral_intake.domain.case import Case
-from referral_intake.domain.referral import ReferralSubmission, Sender, StoredReferral
-from referral_intake.domain.task_status import ReferralProgress
+from referral_intake.domain.referral import (
+    BusinessIdentifier,
+    ReferralSubmission,
+    RequestAction,
+    Sender,
+    StoredReferral,
+)
+from referral_intake.domain.search import AnyOf, TaskPosition, TaskQuery
+from referral_intake.domain.task_status import ReferralProgress, TaskStatus
 from signpost_contracts import EventEnvelope
 
 # Which cases a worklist shows: `open` (assigned or in progress, not withdrawn) unless asked otherwise.
@@ -33,7 +41,23 @@ class Referrals(Protocol):
         replaces_referral_id: str | None = None,
     ) -> StoredReferral: ...
 
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None: ...
+    async def find_by_identifiers(
+        self, requester_ods: str, identifiers: Sequence[BusinessIdentifier]
+    ) -> StoredReferral | None:
+        """The referral of `requester_ods` that holds any of these identifiers."""
+        ...
+
+    async def search_by_identifier(
+        self, conditions: Sequence[AnyOf], scope: ReadScope, *, limit: int
+    ) -> tuple[int, list[StoredReferral]]:
+        """How many referrals in `scope` match every condition, and the first `limit` of them, oldest first."""
+        ...
+
+    async def claim_request(
+        self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
+    ) -> None:
+        """Spend an X-Request-ID; raises AlreadyClaimedError when it was spent before."""
+        ...
 
     async def find_by_request(self, requester_ods: str, request_id: str) -> str | None: ...
 
@@ -76,6 +100,26 @@ class Cases(Protocol):
         ...
 
 
+class TaskIndex(Protocol):
+    """Each referral's Task status and the time of its latest recorded change, kept for searches."""
+
+    async def lock(self, referral_id: str, task_id: str) -> None:
+        """Its row (made when there is none), locked until the unit's transaction ends."""
+        ...
+
+    async def record(self, referral_id: str, *, status: TaskStatus, last_updated: datetime) -> None: ...
+
+    async def last_updated(self, referral_id: str) -> datetime | None: ...
+
+    async def search(
+        self, query: TaskQuery, scope: ReadScope, *, limit: int, after: TaskPosition | None
+    ) -> tuple[int, list[str]]:
+        """How many Tasks in `scope` match, and the referral ids of the page after `after` (last_updated, task_id)."""
+        ...
+
+    async def unindexed(self, limit: int) -> list[str]: ...
+
+
 class IntakeWork(Protocol):
     """What a use case may touch: the referral store, the Task facts, the cases, and the events it announces."""
 
@@ -87,5 +131,8 @@ class IntakeWork(Protocol):
 
     @property
     def cases(self) -> Cases: ...
+
+    @property
+    def tasks(self) -> TaskIndex: ...
 
     def publish(self, *events: EventEnvelope) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +20,10 @@ from referral_intake.domain.case_events import ReferralWithdrawn
 from referral_intake.domain.partner import PartnerRegister, UnknownPartner
 from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET, person_key
 from referral_intake.domain.referral import ReferralSubmission, StoredReferral, accepted
-from referral_intake.domain.task_status import TaskState, task_state
+from referral_intake.domain.search import AnyOf
 from referral_intake.ports import IntakeWork
+from referral_intake.search_service import existing_match
+from referral_intake.task_index import TaskView, refresh_task, task_view
 from signpost_contracts.vocabulary import WithdrawalStatus
 from signpost_runtime.auth import AuthError, Principal
 
@@ -86,28 +88,36 @@ class IntakeService:
         principal: Principal,
         correlation_id: str | None,
         request_id: str | None = None,
+        condition: Sequence[AnyOf] | None = None,
     ) -> Submitted:
         """Store a new referral and announce it (with the door it came by, `submission.channel`), in the unit's
         one transaction.
 
-        A repeated X-Request-ID raises DuplicateRequestError; a repeated identifier returns the first
-        referral. Raises AlreadyClaimedError when a concurrent request claimed the same key first: the
-        unit must then roll back, and `resolve_race` in a new unit finds what the winner stored.
+        With a `condition` (If-None-Exist), the one referral it matches is returned and nothing is stored
+        (search_service.existing_match, which raises for more than one). A repeated X-Request-ID raises
+        DuplicateRequestError; a repeated identifier returns the first referral. Raises AlreadyClaimedError
+        when a concurrent request claimed the same key first: the unit must then roll back, and
+        `resolve_race` in a new unit finds what the winner stored.
         """
         access.authorise_sender(principal, submission)
         submission = self._as_registered(submission)
+        matched = await existing_match(unit, condition, submission, principal) if condition is not None else None
+        if matched is not None:
+            return Submitted(matched, created=False)
         earlier = await _earlier(unit, submission, request_id)
         if earlier is not None:
             return Submitted(earlier, created=False)
+        now = self.clock()
         stored = await unit.referrals.insert(
             submission,
             referral_id=str(uuid.uuid4()),
             task_id=str(uuid.uuid4()),
-            now=self.clock(),
+            now=now,
             request_id=request_id,
             sender=access.sender_of(principal, submission),
             replaces_referral_id=await _replaced(unit, submission),
         )
+        await refresh_task(unit, stored.id, now)
         key = person_key(submission.nhs_number, self._person_key_secret) if submission.nhs_number else None
         unit.publish(events.referral_received(accepted(submission, stored, key), correlation_id or stored.id))
         log.info("referral %s received from %s by %s", stored.id, stored.requester_ods, submission.channel)
@@ -135,25 +145,13 @@ class IntakeService:
     async def referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> StoredReferral | None:
         return access.readable(await unit.referrals.get(referral_id), principal)
 
-    async def task_for_referral(
-        self, unit: IntakeWork, referral_id: str, principal: Principal
-    ) -> tuple[StoredReferral, TaskState] | None:
+    async def task_for_referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> TaskView | None:
         referral = access.readable(await unit.referrals.get(referral_id), principal)
-        return (referral, await self._task(unit, referral, principal)) if referral else None
+        return await task_view(unit, referral, principal) if referral else None
 
-    async def task(
-        self, unit: IntakeWork, task_id: str, principal: Principal
-    ) -> tuple[StoredReferral, TaskState] | None:
+    async def task(self, unit: IntakeWork, task_id: str, principal: Principal) -> TaskView | None:
         referral = access.readable(await unit.referrals.get_by_task(task_id), principal)
-        return (referral, await self._task(unit, referral, principal)) if referral else None
-
-    async def _task(self, unit: IntakeWork, referral: StoredReferral, principal: Principal) -> TaskState:
-        progress = await unit.progress.load(referral.id)
-        # The open referral a linked one follows is named only to a reader who may read that one too.
-        linked = progress.linked
-        visible = linked is not None and access.readable(await unit.referrals.get(linked.linked_to), principal)
-        case = await unit.cases.load(referral.id)
-        return task_state(progress, case, referral.withdrawal, linked_visible=bool(visible))
+        return await task_view(unit, referral, principal) if referral else None
 
     async def withdraw(
         self,
@@ -195,6 +193,7 @@ class IntakeService:
                 "to revoke; if it was sent in error, set its status to entered-in-error"
             )
         withdrawn = await unit.referrals.withdraw(referral_id, status=status, now=self.clock())
+        await refresh_task(unit, referral_id, withdrawn.last_updated)
         unit.publish(
             events.referral_withdrawn(
                 ReferralWithdrawn(referral_id, status, withdrawn.last_updated), correlation_id or referral_id
@@ -210,7 +209,7 @@ async def _earlier(unit: IntakeWork, submission: ReferralSubmission, request_id:
         referral_id = await unit.referrals.find_by_request(submission.referrer.requester, request_id)
         if referral_id is not None:
             raise DuplicateRequestError(request_id, referral_id)
-    return await unit.referrals.find_by_identifiers(submission)
+    return await unit.referrals.find_by_identifiers(submission.referrer.requester, submission.identifiers)
 
 
 async def _replaced(unit: IntakeWork, submission: ReferralSubmission) -> str | None:

@@ -8,6 +8,7 @@ from referral_intake.adapters.case_store import CaseRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
 from referral_intake.adapters.service_status_store import ServiceStatusRepository
+from referral_intake.adapters.task_index_store import TaskIndexRepository
 from signpost_runtime.unit_of_work import Unit
 
 
@@ -18,3 +19,4 @@ class IntakeUnit(Unit):
         self.progress = ProgressRepository(connection)
         self.cases = CaseRepository(connection)
         self.service_status = ServiceStatusRepository(connection)
+        self.tasks = TaskIndexRepository(connection)

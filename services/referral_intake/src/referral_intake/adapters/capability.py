@@ -10,6 +10,16 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 SERVICE_REQUEST_PROFILE = "http://hl7.org/fhir/StructureDefinition/ServiceRequest"
 
 
+_PROCESS_MESSAGE = (
+    "BaRS message Bundles whose MessageHeader.eventCoding is servicerequest-request "
+    "(https://fhir.nhs.uk/CodeSystem/message-events-bars), reason new (a social prescribing referral: the focal "
+    "ServiceRequest and the Patient and requester it references, by fullUrl), update (the ServiceRequest now revoked "
+    "or entered-in-error: a withdrawal) or delete (entered in error). X-Request-ID and X-Correlation-ID are required "
+    "and echoed; a repeated X-Request-ID is 409 duplicate. A message for another BaRS use case is 422 naming it. The "
+    "200 answer is a response message (MessageHeader.response.code ok) whose focus is Signpost's ServiceRequest."
+)
+
+
 def capability_statement(base_url: str, version: str) -> dict[str, Any]:
     statement = CapabilityStatement.model_validate(
         {
@@ -48,6 +58,34 @@ def capability_statement(base_url: str, version: str) -> dict[str, Any]:
                         ),
                     },
                     "resource": [_service_request(), _task()],
+                    "operation": [
+                        {
+                            "name": "process-message",
+                            "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
+                            "documentation": _PROCESS_MESSAGE,
+                        }
+                    ],
+                }
+            ],
+            # BaRS: referral requests arrive as messages on $process-message, answered synchronously.
+            "messaging": [
+                {
+                    "endpoint": [
+                        {
+                            "protocol": {
+                                "system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                                "code": "http",
+                            },
+                            "address": f"{base_url}/fhir/$process-message",
+                        }
+                    ],
+                    "documentation": _PROCESS_MESSAGE,
+                    "supportedMessage": [
+                        {
+                            "mode": "receiver",
+                            "definition": "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral",
+                        }
+                    ],
                 }
             ],
         }
@@ -69,15 +107,32 @@ def _service_request() -> dict[str, Any]:
             "and nothing else may change (422 naming the element); a referral that is not active is answered 409. "
             "If-Match is honoured when sent (a stale ETag is 412); a withdrawn referral is version 2. "
             "ServiceRequest.replaces may name an earlier referral of the same organisation (ServiceRequest/<id>); "
-            "any other reference there is ignored."
+            "any other reference there is ignored. Conditional create: If-None-Exist takes identifier "
+            "(system|value); one match is answered 200 with it and nothing stored, more than one 412, and a match "
+            "among the requester's referrals that the caller may not read 412 naming none. Searches show only "
+            "referrals the caller may read; unsupported parameters are 400 unless Prefer: handling=lenient."
         ),
-        "interaction": [{"code": "create"}, {"code": "read"}, {"code": "update"}, {"code": "patch"}],
+        "interaction": [
+            {"code": "create"},
+            {"code": "read"},
+            {"code": "update"},
+            {"code": "patch"},
+            {"code": "search-type"},
+        ],
         # meta.versionId and the ETag follow each version; an update or patch takes If-Match when it is sent.
         "versioning": "versioned-update",
         "readHistory": False,
         "updateCreate": False,
-        "conditionalCreate": False,
+        "conditionalCreate": True,
         "conditionalUpdate": False,
+        "searchParam": [
+            {
+                "name": "identifier",
+                "definition": "http://hl7.org/fhir/SearchParameter/clinical-identifier",
+                "type": "token",
+                "documentation": "system|value, value (any system), |value or system|; ',' is OR",
+            }
+        ],
     }
 
 
@@ -88,10 +143,14 @@ def _task() -> dict[str, Any]:
             "One Task per referral (Gravity SDOH referral management), kept current as the referral is triaged, "
             "assigned, supported and closed: requested, accepted, in-progress, completed (outputs: goals, sessions "
             "used, UCLA-3 and ONS4 at baseline and closing, onward connections), or rejected, failed, cancelled, "
-            "entered-in-error, each with statusReason."
+            "entered-in-error, each with statusReason. Search pages are in meta.lastUpdated order (oldest change "
+            "first), _count Tasks each (default 50, at most 100), with a next link: poll with _lastUpdated=ge<the "
+            "start of your last poll, less a minute>, as a change is stamped just before its transaction commits. "
+            "Only the caller's organisation's Tasks, unless referrals:read-all."
         ),
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         # A Task changes as the referral moves on, but is derived afresh on each read: it has no versionId.
+        # meta.lastUpdated is when intake recorded its latest change (the task index), what _lastUpdated searches.
         "versioning": "no-version",
         "searchParam": [
             {
@@ -99,6 +158,27 @@ def _task() -> dict[str, Any]:
                 "definition": "http://hl7.org/fhir/SearchParameter/Task-focus",
                 "type": "reference",
                 "documentation": "ServiceRequest/<id>: the Task following that referral",
-            }
+            },
+            {
+                "name": "owner",
+                "definition": "http://hl7.org/fhir/SearchParameter/Task-owner",
+                "type": "reference",
+                "documentation": (
+                    "Only with the :identifier modifier (Task.owner carries an identifier, not a reference): every "
+                    "Task is owned by this service, https://signpost.dev/fhir/Id/service|signpost-community-connectors"
+                ),
+            },
+            {
+                "name": "status",
+                "definition": "http://hl7.org/fhir/SearchParameter/Task-status",
+                "type": "token",
+                "documentation": "Task status codes; ',' is OR",
+            },
+            {
+                "name": "_lastUpdated",
+                "definition": "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated",
+                "type": "date",
+                "documentation": "Prefixes eq, gt, ge, lt, le; any precision (a date is a UTC day); repeated, AND",
+            },
         ],
     }

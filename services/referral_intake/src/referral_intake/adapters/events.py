@@ -10,7 +10,14 @@ from referral_intake.domain.referral import ReferralAccepted
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.cases import ReferralWithdrawn
 from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
-from signpost_contracts.events.referrals import PersonSummary, ReferralReceivedV2, ReferrerContact, ReferrerV2, Sender
+from signpost_contracts.events.referrals import (
+    BarsOrigin,
+    PersonSummary,
+    ReferralReceivedV2,
+    ReferrerContact,
+    ReferrerV2,
+    Sender,
+)
 
 
 def _fits(value: str | None, limit: int) -> str | None:
@@ -49,8 +56,21 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
         else None,
         person_key=event.person_key,
         replaces_referral_id=event.replaces_referral_id,
+        bars=_bars(event),
     )
     return new_event(payload, subject=event.referral_id, correlation_id=correlation_id)
+
+
+def _bars(event: ReferralAccepted) -> BarsOrigin | None:
+    origin = event.bars
+    if origin is None:
+        return None
+    return BarsOrigin(
+        message_id=origin.message_id,
+        source_endpoint=origin.source_endpoint,
+        sender_ods=origin.sender_ods,
+        correlation_id=origin.correlation_id,
+    )
 
 
 def referral_withdrawn(event: Withdrawn, correlation_id: str) -> EventEnvelope:

@@ -18,6 +18,7 @@ from referral_intake.adapters.codes import (
     RISK_FLAGS,
     SNOMED,
     SNOMED_NEEDS,
+    SNOMED_RISKS,
     SOCIAL_PRESCRIBING_REFERRAL,
 )
 from referral_intake.adapters.fhir_json import Contained, JsonObject, codings
@@ -53,7 +54,7 @@ def read_submission(data: dict[str, Any], today: date, *, request_id_sent: bool 
     if not identifiers and not request_id_sent:
         issues.append(_NO_RETRY_KEY)
     _check_status(data, issues)
-    _check_scope(data, issues)
+    check_scope(data, issues)
     check_nhs_numbers(data, contained, issues)
     person, nhs_number = read_subject(data, contained, today, issues)
     referrer = read_requester(data, contained, issues)
@@ -98,7 +99,8 @@ def _check_status(data: JsonObject, issues: list[Issue]) -> None:
         )
 
 
-def _check_scope(data: JsonObject, issues: list[Issue]) -> None:
+def check_scope(data: JsonObject, issues: list[Issue]) -> None:
+    """Refuse (422) a ServiceRequest for another service: its SNOMED code, or a BaRS use case in its category."""
     code = data.get("code")
     if code:
         accepted = any(
@@ -132,6 +134,8 @@ def _reasons(data: JsonObject, issues: list[Issue]) -> tuple[tuple[str, ...], tu
             _collect(code, RISK_FLAGS, risks, f"{path}.code", "risk flag", issues)
         elif system == SNOMED and code in SNOMED_NEEDS and SNOMED_NEEDS[code] not in needs:
             needs.append(SNOMED_NEEDS[code])
+        elif system == SNOMED and code in SNOMED_RISKS and SNOMED_RISKS[code] not in risks:
+            risks.append(SNOMED_RISKS[code])
     return tuple(needs), tuple(risks)
 
 

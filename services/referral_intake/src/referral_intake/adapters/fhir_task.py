@@ -13,11 +13,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.task import Task
 
-from referral_intake.adapters.codes import BUSINESS_STATUS, CASE_OUTPUT, NHS_NUMBER, ODS_ORGANISATION
+from referral_intake.adapters.codes import (
+    BUSINESS_STATUS,
+    CASE_OUTPUT,
+    NHS_NUMBER,
+    ODS_ORGANISATION,
+    SERVICE_IDENTIFIER,
+    SERVICE_IDENTIFIER_SYSTEM,
+)
 from referral_intake.domain.referral import StoredReferral
+from referral_intake.domain.task import last_modified
 from referral_intake.domain.task_status import TaskOutput, TaskState
 
 TASK_CODES = "http://hl7.org/fhir/CodeSystem/task-code"
@@ -42,12 +49,14 @@ _OUTPUTS = {
 }
 
 
-def task_resource(referral: StoredReferral, state: TaskState) -> dict[str, Any]:
-    modified = max(filter(None, (state.last_changed, referral.received_at)))
+def task_resource(referral: StoredReferral, state: TaskState, last_updated: datetime | None = None) -> dict[str, Any]:
+    """meta.lastUpdated is when intake last recorded a change to the Task (what _lastUpdated searches: the task index);
+    lastModified is when the latest thing that changed it happened. Without `last_updated`, both are the latter."""
+    modified = last_modified(state, referral.received_at)
     task: dict[str, Any] = {
         "resourceType": "Task",
         "id": referral.task_id,
-        "meta": {"lastUpdated": _instant(modified)},
+        "meta": {"lastUpdated": _instant(last_updated or modified)},
         "status": state.status,
         "intent": "order",
         "code": {"coding": [{"system": TASK_CODES, "code": "fulfill", "display": "Fulfill the focal request"}]},
@@ -56,7 +65,10 @@ def task_resource(referral: StoredReferral, state: TaskState) -> dict[str, Any]:
         "authoredOn": _instant(referral.received_at),
         "lastModified": _instant(modified),
         "requester": {"identifier": {"system": ODS_ORGANISATION, "value": referral.requester_ods}},
-        "owner": {"display": "Signpost community connector service"},
+        "owner": {
+            "identifier": {"system": SERVICE_IDENTIFIER_SYSTEM, "value": SERVICE_IDENTIFIER},
+            "display": "Signpost community connector service",
+        },
     }
     if state.business_status:
         coding = {"system": BUSINESS_STATUS, "code": state.business_status, "display": _DISPLAY[state.business_status]}
@@ -99,28 +111,6 @@ def _display(code: str) -> str:
     scale, _, item = measure.partition("-")
     name = {"ucla3": "UCLA-3 loneliness", "ons": "ONS", "ons4": "ONS4"}.get(scale, scale)
     return f"{name} {item.replace('-', ' ')} at {stage}"
-
-
-def searchset(resources: list[dict[str, Any]], base_url: str, self_url: str) -> dict[str, Any]:
-    """A searchset Bundle of the resources found (Tasks, HealthcareServices), each with its full URL."""
-    bundle = Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(resources),
-            "link": [{"relation": "self", "url": self_url}],
-            "entry": [
-                {
-                    "fullUrl": f"{base_url}/fhir/{found['resourceType']}/{found['id']}",
-                    "resource": found,
-                    "search": {"mode": "match"},
-                }
-                for found in resources
-            ],
-        }
-    )
-    result: dict[str, Any] = bundle.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return result
 
 
 def _patient(referral: StoredReferral) -> dict[str, Any]:

@@ -9,7 +9,17 @@ from typing import Any
 
 import asyncpg
 
-from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, Sender, StoredReferral
+from referral_intake.access import ReadScope
+from referral_intake.adapters.search_sql import Where
+from referral_intake.domain.referral import (
+    AlreadyClaimedError,
+    BusinessIdentifier,
+    ReferralSubmission,
+    RequestAction,
+    Sender,
+    StoredReferral,
+)
+from referral_intake.domain.search import AnyOf
 
 _COLUMNS = (
     "id, task_id, requester_ods, nhs_number, resource, received_at, last_updated, sender_system, sender_ods,"
@@ -66,16 +76,7 @@ class ReferralRepository:
         # claimed in one global order (the request id, then identifiers sorted) so that two requests sharing
         # keys wait for each other in the same order and can never deadlock, whatever order they listed them.
         if request_id is not None:
-            claimed = await self.connection.fetchval(
-                "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at)"
-                " VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-                submission.referrer.requester,
-                request_id,
-                referral_id,
-                now,
-            )
-            if not claimed:
-                raise AlreadyClaimedError(f"X-Request-ID {request_id}")
+            await self.claim_request(submission.referrer.requester, request_id, referral_id, now, "create")
         for identifier in sorted(submission.identifiers, key=lambda i: (i.system, i.value)):
             claimed = await self.connection.fetchval(
                 "INSERT INTO referral_identifiers (requester_ods, system, value, referral_id) VALUES ($1, $2, $3, $4)"
@@ -87,6 +88,17 @@ class ReferralRepository:
             )
             if not claimed:
                 raise AlreadyClaimedError(f"{identifier.system}|{identifier.value}")
+        if submission.bars is not None:
+            origin = submission.bars
+            await self.connection.execute(
+                "INSERT INTO referral_bars_origin"
+                " (referral_id, message_id, source_endpoint, sender_ods, correlation_id) VALUES ($1, $2, $3, $4, $5)",
+                referral_id,
+                origin.message_id,
+                origin.source_endpoint,
+                origin.sender_ods,
+                origin.correlation_id,
+            )
         return StoredReferral(
             id=referral_id,
             task_id=task_id,
@@ -99,18 +111,49 @@ class ReferralRepository:
             replaces_referral_id=replaces_referral_id,
         )
 
-    async def find_by_identifiers(self, submission: ReferralSubmission) -> StoredReferral | None:
-        if not submission.identifiers:
+    async def find_by_identifiers(
+        self, requester_ods: str, identifiers: Sequence[BusinessIdentifier]
+    ) -> StoredReferral | None:
+        if not identifiers:
             return None
         row = await self.connection.fetchrow(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ("
             " SELECT referral_id FROM referral_identifiers"
             " WHERE requester_ods = $1 AND (system, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) LIMIT 1)",
-            submission.referrer.requester,
-            [i.system for i in submission.identifiers],
-            [i.value for i in submission.identifiers],
+            requester_ods,
+            [i.system for i in identifiers],
+            [i.value for i in identifiers],
         )
         return _referral(row) if row else None
+
+    async def search_by_identifier(
+        self, conditions: Sequence[AnyOf], scope: ReadScope, *, limit: int
+    ) -> tuple[int, list[StoredReferral]]:
+        where = Where()
+        where.identified_by(conditions)
+        where.readable_by(scope)
+        total = await self.connection.fetchval(f"SELECT count(*) FROM referrals r WHERE {where.sql}", *where.args)
+        rows = await self.connection.fetch(
+            f"SELECT {_COLUMNS} FROM referrals r WHERE {where.sql} ORDER BY received_at, id LIMIT {where.arg(limit)}",
+            *where.args,
+        )
+        return int(total), [_referral(row) for row in rows]
+
+    async def claim_request(
+        self, requester_ods: str, request_id: str, referral_id: str, now: datetime, action: RequestAction
+    ) -> None:
+        """Spend an X-Request-ID; AlreadyClaimedError when it was spent (the caller's transaction must roll back)."""
+        claimed = await self.connection.fetchval(
+            "INSERT INTO referral_requests (requester_ods, request_id, referral_id, received_at, action)"
+            " VALUES ($1, $2::uuid, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+            requester_ods,
+            request_id,
+            referral_id,
+            now,
+            action,
+        )
+        if not claimed:
+            raise AlreadyClaimedError(f"X-Request-ID {request_id}")
 
     async def find_by_request(self, requester_ods: str, request_id: str) -> str | None:
         """The id of the referral an earlier request with this X-Request-ID created, if any."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from referral_intake.domain.person import MAX_AGE_YEARS, age_on
 from referral_intake.domain.task_outcome import Withdrawal
 from signpost_contracts.events.referrals import ChannelV2, age_band
 from signpost_contracts.vocabulary import Priority, ReferrerKind, postcode_district
+
+# What a spent X-Request-ID did: created a referral, or withdrew one (a BaRS update or delete).
+RequestAction = Literal["create", "withdraw"]
 
 
 class AlreadyClaimedError(Exception):
@@ -75,6 +78,16 @@ class PersonSummary:
 
 
 @dataclass(frozen=True)
+class BarsOrigin:
+    """Where a referral sent as a BaRS message came from, so that status can go back as servicerequest-response."""
+
+    message_id: str  # the sender's MessageHeader.id: a response names it in MessageHeader.response.identifier
+    source_endpoint: str  # MessageHeader.source.endpoint: the sender's own $process-message
+    correlation_id: str  # X-Correlation-ID: the conversation, echoed on every message of it
+    sender_ods: str | None = None  # MessageHeader.sender's ODS code, when it names one
+
+
+@dataclass(frozen=True)
 class ReferralSubmission:
     """A valid referral, ready to store. `resource` is the FHIR JSON exactly as it will be kept."""
 
@@ -90,6 +103,7 @@ class ReferralSubmission:
     # the use case keeps the first that is one of this organisation's referrals.
     replaces: tuple[str, ...] = ()
     channel: ChannelV2 = "fhir-rest"  # the door it came in by
+    bars: BarsOrigin | None = None  # set when it came as a BaRS message rather than by REST
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,7 @@ class ReferralAccepted:
     person_key: str | None = None
     replaces_referral_id: str | None = None
     channel: ChannelV2 = "fhir-rest"  # the door it came in by
+    bars: BarsOrigin | None = None
 
 
 def summarise_person(person: Person, on: date) -> PersonSummary:
@@ -171,4 +186,5 @@ def accepted(
         person_key=person_key,
         replaces_referral_id=stored.replaces_referral_id,
         channel=submission.channel,
+        bars=submission.bars,
     )

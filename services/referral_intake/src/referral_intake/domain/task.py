@@ -46,3 +46,8 @@ class TaskState:
     last_changed: datetime | None = None
     outputs: tuple[TaskOutput, ...] = ()
     linked_to: str | None = None  # the open referral this one follows, when its reader may see that one
+
+
+def last_modified(state: TaskState, received_at: datetime) -> datetime:
+    """Task.lastModified: when the latest fact about the referral happened, or its arrival before any."""
+    return max(filter(None, (state.last_changed, received_at)))

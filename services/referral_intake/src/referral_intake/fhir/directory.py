@@ -14,7 +14,7 @@ from referral_intake.adapters.fhir_healthcare_service import HEALTHCARE_SERVICE_
 from referral_intake.adapters.fhir_http import FhirResponse, base_url
 from referral_intake.adapters.fhir_negotiation import negotiate
 from referral_intake.adapters.fhir_openapi import fhir_success, outcome_responses
-from referral_intake.adapters.fhir_task import searchset
+from referral_intake.adapters.fhir_searchset import searchset
 from referral_intake.fhir.routes import not_found, units_of
 from signpost_contracts.events.triage import ServiceStatus
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from importlib.metadata import version
 
@@ -13,17 +14,21 @@ from referral_intake.adapters.fhir_http import FhirResponse, Reader, Writer, bas
 from referral_intake.adapters.fhir_negotiation import negotiate
 from referral_intake.adapters.fhir_openapi import (
     BARS_HEADERS,
-    FOCUS,
+    CONDITION_FAILED,
+    IF_NONE_EXIST,
     READ_ERRORS,
     fhir_request_body,
     fhir_success,
     outcome_responses,
 )
 from referral_intake.adapters.fhir_request import correlation_id, read_referral, request_id
-from referral_intake.adapters.fhir_task import searchset, task_resource
+from referral_intake.adapters.fhir_search import if_none_exist
+from referral_intake.adapters.fhir_task import task_resource
 from referral_intake.adapters.outcome import FhirError
 from referral_intake.config import IntakeSettings
 from referral_intake.domain.referral import AlreadyClaimedError, ReferralSubmission, StoredReferral
+from referral_intake.domain.search import AnyOf
+from referral_intake.search_service import ConditionMatchesMany, ConditionMatchesUnreadable
 from referral_intake.service import DuplicateRequestError, IntakeService, ReferralConflictError, Submitted
 from referral_intake.unit import IntakeUnit
 from signpost_runtime.auth import Principal
@@ -49,7 +54,7 @@ def units_of(request: Request) -> UnitOfWork[IntakeUnit]:
     return runtime.units(IntakeUnit)
 
 
-def _settings(request: Request) -> IntakeSettings:
+def settings_of(request: Request) -> IntakeSettings:
     return request.app.state.runtime.settings  # type: ignore[no-any-return]
 
 
@@ -61,23 +66,46 @@ async def metadata(request: Request) -> Response:
 @router.post(
     "/ServiceRequest",
     status_code=201,
-    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": BARS_HEADERS},
+    openapi_extra={**fhir_request_body("ServiceRequest"), "parameters": [*BARS_HEADERS, IF_NONE_EXIST]},
     responses={
         **fhir_success(201, "The referral was stored; Location names it", "ServiceRequest"),
-        **fhir_success(200, "The same referral (same identifier) was stored before: that one", "ServiceRequest"),
+        **fhir_success(
+            200,
+            "The same referral (same identifier) was stored before, or If-None-Exist matched one: that one",
+            "ServiceRequest",
+        ),
         **outcome_responses(400, 401, 403, 409, 413, 415, 422, 503),
+        **CONDITION_FAILED,
     },
 )
 async def create_service_request(request: Request, principal: Writer) -> Response:
     sent_request_id = request_id(request)
-    submission = await read_referral(request, _settings(request), request_id=sent_request_id)
-    service, unit_of_work = service_of(request), units_of(request)
+    # The condition is read first: an unsupported parameter in it is a 400 whatever the body holds.
+    header = request.headers.get("If-None-Exist")
+    condition = if_none_exist(header) if header is not None else None
+    submission = await read_referral(request, settings_of(request), request_id=sent_request_id)
     try:
-        submitted = await _submit(
-            service, unit_of_work, submission, principal, correlation_id(request), sent_request_id
+        submitted = await submit_referral(
+            request, submission, principal, correlation_id(request), sent_request_id, condition=condition
         )
-    except DuplicateRequestError as duplicate:
-        raise _duplicate(duplicate, base_url(request)) from None
+    except ConditionMatchesMany:
+        raise FhirError.single(
+            412,
+            "multiple-matches",
+            "If-None-Exist matches more than one referral your organisation may read: nothing was created; "
+            "make the condition select one (identifier=<system>|<value>)",
+            "If-None-Exist",
+        ) from None
+    except ConditionMatchesUnreadable:
+        raise FhirError.single(
+            412,
+            "conflict",
+            f"If-None-Exist matches a referral of {submission.referrer.requester} that your token may not read, so it "
+            "cannot be returned and none was created beside it; ask that organisation for its status",
+            "If-None-Exist",
+        ) from None
+    except DuplicateRequestError as repeated:
+        raise duplicate(repeated, base_url(request)) from None
     except ReferralConflictError:
         raise FhirError.single(
             409, "conflict", "the same referral is being created by another request; retry"
@@ -87,17 +115,20 @@ async def create_service_request(request: Request, principal: Writer) -> Respons
     return FhirResponse(referral.resource, status_code=201 if submitted.created else 200, headers=headers)
 
 
-async def _submit(
-    service: IntakeService,
-    unit_of_work: UnitOfWork[IntakeUnit],
+async def submit_referral(
+    request: Request,
     submission: ReferralSubmission,
     principal: Principal,
     correlation: str | None,
     sent_request_id: str | None,
+    *,
+    condition: Sequence[AnyOf] | None = None,
 ) -> Submitted:
+    """Take a referral in (REST or BaRS), in one unit of work; a lost race is resolved in a second."""
+    service, unit_of_work = service_of(request), units_of(request)
     try:
         async with unit_of_work() as unit:
-            return await service.submit(unit, submission, principal, correlation, sent_request_id)
+            return await service.submit(unit, submission, principal, correlation, sent_request_id, condition)
     except AlreadyClaimedError:
         # Lost a race with the same request or referral sent twice at once; the winner has committed.
         async with unit_of_work() as unit:
@@ -116,30 +147,6 @@ async def read_service_request(referral_id: str, request: Request, principal: Re
     return FhirResponse(referral.resource, headers=version_headers(referral))
 
 
-@router.get(
-    "/Task",
-    # `focus` is read here rather than by FastAPI, so that leaving it out is answered with how to search.
-    openapi_extra={"parameters": [FOCUS]},
-    responses={
-        **fhir_success(200, "A searchset Bundle with the referral's Task, or none", "Bundle"),
-        **outcome_responses(400, 401, 403, 503),
-    },
-)
-async def search_tasks(request: Request, principal: Reader) -> Response:
-    focus = request.query_params.get("focus")
-    if not focus:
-        raise FhirError.single(
-            400,
-            "required",
-            "search Tasks by the referral they follow: GET /fhir/Task?focus=ServiceRequest/<id>",
-            "focus",
-        )
-    async with units_of(request)() as unit:
-        found = await service_of(request).task_for_referral(unit, _referral_id(focus), principal)
-    tasks = [task_resource(*found)] if found else []
-    return FhirResponse(searchset(tasks, base_url(request), str(request.url)))
-
-
 @router.get("/Task/{task_id}", responses={**fhir_success(200, "Where the referral has got to", "Task"), **READ_ERRORS})
 async def read_task(task_id: str, request: Request, principal: Reader) -> Response:
     async with units_of(request)() as unit:
@@ -147,16 +154,6 @@ async def read_task(task_id: str, request: Request, principal: Reader) -> Respon
     if found is None:
         raise not_found("Task", task_id)
     return FhirResponse(task_resource(*found))
-
-
-def _referral_id(focus: str) -> str:
-    # Accept 'ServiceRequest/<id>', an absolute URL ending in it, or the bare id.
-    parts = focus.rstrip("/").split("/")
-    if len(parts) > 1 and parts[-2] != "ServiceRequest":
-        raise FhirError.single(
-            400, "value", f"focus '{focus}' is not a ServiceRequest; use focus=ServiceRequest/<id>", "focus"
-        )
-    return parts[-1]
 
 
 def not_found(resource_type: str, resource_id: str) -> FhirError:
@@ -169,14 +166,15 @@ def not_found(resource_type: str, resource_id: str) -> FhirError:
     )
 
 
-def _duplicate(duplicate: DuplicateRequestError, base: str) -> FhirError:
-    # BaRS: a repeated X-Request-ID is answered 409 with issue code `duplicate`, and not processed again.
+def duplicate(repeated: DuplicateRequestError, base: str) -> FhirError:
+    # BaRS: a repeated X-Request-ID is answered 409 with issue code `duplicate` (senders take it as success), and
+    # is not processed again, whether it created the referral or withdrew it.
     return FhirError.single(
         409,
         "duplicate",
-        f"X-Request-ID {duplicate.request_id} was already sent by your organisation, and that request created "
-        f"{base}/fhir/ServiceRequest/{duplicate.referral_id}; this one was not processed again. To send a new "
-        "referral, give it a new X-Request-ID",
+        f"X-Request-ID {repeated.request_id} was already sent by your organisation and has been processed (the "
+        f"referral is {base}/fhir/ServiceRequest/{repeated.referral_id}); this one was not processed again. To send "
+        "a new request, give it a new X-Request-ID",
     )
 
 

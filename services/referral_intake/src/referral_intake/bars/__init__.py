@@ -1,0 +1,1 @@
+"""BaRS (NHS Booking and Referral Standard): POST /fhir/$process-message, its mapping and its answers."""
