@@ -135,29 +135,21 @@ class ServiceRuntime:
 
     def _register_subscriber(self) -> Any:
         topics = [topic(stream, self.settings.topic_namespace) for stream in self.definition.consumes]
-        subscriber = self.broker.subscriber(
-            *topics,
-            group_id=self.settings.consumer_group,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
-            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-            decoder=_undecoded,
-        )
-
-        @subscriber
-        async def on_record(message: KafkaMessage) -> None:
-            if self._consumer is None:
-                raise RuntimeError("message arrived before the consumer was ready")
-            await self._consumer.handle(ReceivedRecord.from_consumer_record(message.raw_message))
-
-        return subscriber
+        return self._new_subscriber(topics, self.settings.consumer_group, lambda: self._consumer)
 
     def _subscribe_external(self, external: ExternalTopic) -> Any:
+        return self._new_subscriber(
+            [topic(external.stream, self.settings.topic_namespace)],
+            f"{self.settings.consumer_group}.{external.name}",
+            lambda: self._external_consumers.get(external.name),
+        )
+
+    def _new_subscriber(self, topics: list[str], group_id: str, consumer: Callable[[], EventConsumer | None]) -> Any:
+        """A subscriber of `topics` in `group_id` whose records go, undecoded, to the consumer `consumer()`
+        gives once the service has started (the stream consumer, or an external topic's own)."""
         subscriber = self.broker.subscriber(
-            topic(external.stream, self.settings.topic_namespace),
-            group_id=f"{self.settings.consumer_group}.{external.name}",
+            *topics,
+            group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
@@ -168,10 +160,10 @@ class ServiceRuntime:
 
         @subscriber
         async def on_record(message: KafkaMessage) -> None:
-            consumer = self._external_consumers.get(external.name)
-            if consumer is None:
+            ready = consumer()
+            if ready is None:
                 raise RuntimeError("message arrived before the consumer was ready")
-            await consumer.handle(ReceivedRecord.from_consumer_record(message.raw_message))
+            await ready.handle(ReceivedRecord.from_consumer_record(message.raw_message))
 
         return subscriber
 
