@@ -3,11 +3,9 @@ the case's use cases, and how a refusal comes back (the NHS.UK error summary and
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -16,15 +14,14 @@ import httpx
 import pytest
 
 from referral_intake.adapters.fhir_request import submission_from_body
-from referral_intake.app import create_app
-from referral_intake.config import IntakeSettings
 from referral_intake.service import IntakeService
 from referral_intake.triage_facts import TriageFacts
 from signpost_devstack.synthetic import gp_referral
 from signpost_runtime.auth import Principal
-from support.auth import TEST_JWT_SECRET, token
+from support.auth import token
 from support.events import TERMS, referral_assigned
 from support.fakes.intake import FakeIntakeUnit
+from support.intake_app import client_on_fake
 
 pytestmark = pytest.mark.unit
 
@@ -32,17 +29,6 @@ AMIRA, BILAL = "leeds-north-amira", "leeds-north-bilal"
 WRITER = Principal(subject="gp-system", scopes=frozenset({"referrals:write"}), ods_code="B82005")
 ONE_SESSION = TERMS.model_copy(update={"session_allowance": 1})
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class FakeUnits:
-    """The app's unit of work, on the fake: every request sees the same in-memory stores."""
-
-    def __init__(self, unit: FakeIntakeUnit) -> None:
-        self.unit = unit
-
-    @contextlib.asynccontextmanager
-    async def __call__(self, *, isolation: str | None = None, readonly: bool = False) -> AsyncIterator[FakeIntakeUnit]:
-        yield self.unit
 
 
 @pytest.fixture
@@ -53,10 +39,7 @@ def unit() -> FakeIntakeUnit:
 @pytest.fixture
 async def pages(unit):
     """A client on intake's own app (its routers, sign-in and assets), with its unit of work on the fake."""
-    app = create_app(IntakeSettings(jwt_secret=TEST_JWT_SECRET))
-    app.state.runtime.units = lambda kind: FakeUnits(unit)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_on_fake(unit) as client:
         yield client
 
 

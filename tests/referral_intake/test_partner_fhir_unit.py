@@ -3,31 +3,18 @@ by its partner id (system https://signpost.dev/fhir/Id/partner-organisation), an
 
 from __future__ import annotations
 
-import contextlib
 import random
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from referral_intake.adapters.codes import PARTNER_ORGANISATION
-from referral_intake.app import create_app
-from referral_intake.config import IntakeSettings
 from signpost_devstack.synthetic import gp_referral
-from support.auth import TEST_JWT_SECRET, token
+from support.auth import token
 from support.fakes.intake import FakeIntakeUnit
+from support.intake_app import client_on_fake
 
 pytestmark = pytest.mark.unit
 FHIR = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
-
-
-class FakeUnits:
-    def __init__(self, unit: FakeIntakeUnit) -> None:
-        self.unit = unit
-
-    @contextlib.asynccontextmanager
-    async def __call__(self, *, isolation: str | None = None, readonly: bool = False) -> AsyncIterator[FakeIntakeUnit]:
-        yield self.unit
 
 
 @pytest.fixture
@@ -37,9 +24,7 @@ def unit() -> FakeIntakeUnit:
 
 @pytest.fixture
 async def client(unit):
-    app = create_app(IntakeSettings(jwt_secret=TEST_JWT_SECRET))
-    app.state.runtime.units = lambda kind: FakeUnits(unit)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+    async with client_on_fake(unit) as client:
         yield client
 
 

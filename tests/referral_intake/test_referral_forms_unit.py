@@ -4,20 +4,17 @@ controls (rate limit, honeypot, size limit)."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
 import pytest
 
 from referral_intake.adapters.fhir_contact import contact_card
-from referral_intake.app import create_app
-from referral_intake.config import IntakeSettings
-from support.auth import TEST_JWT_SECRET, token
+from support.auth import token
 from support.fakes.intake import FakeIntakeUnit
+from support.intake_app import client_on_fake
 
 pytestmark = pytest.mark.unit
 
@@ -39,29 +36,14 @@ ANN = {
 }
 
 
-class FakeUnits:
-    def __init__(self, unit: FakeIntakeUnit) -> None:
-        self.unit = unit
-
-    @contextlib.asynccontextmanager
-    async def __call__(self, *, isolation: str | None = None, readonly: bool = False) -> AsyncIterator[FakeIntakeUnit]:
-        yield self.unit
-
-
 @pytest.fixture
 def unit() -> FakeIntakeUnit:
     return FakeIntakeUnit()
 
 
-def _client(unit: FakeIntakeUnit, **settings: object) -> httpx.AsyncClient:
-    app = create_app(IntakeSettings(jwt_secret=TEST_JWT_SECRET, **settings))
-    app.state.runtime.units = lambda kind: FakeUnits(unit)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
 @pytest.fixture
 async def pages(unit):
-    async with _client(unit) as client:
+    async with client_on_fake(unit) as client:
         yield client
 
 
@@ -203,7 +185,7 @@ async def test_a_filled_honeypot_is_answered_like_success_and_stores_nothing(pag
 
 
 async def test_past_the_rate_limit_a_client_is_told_when_to_try_again(unit):
-    async with _client(unit, form_rate_limit=2, form_rate_window_seconds=600) as pages:
+    async with client_on_fake(unit, form_rate_limit=2, form_rate_window_seconds=600) as pages:
         answers = [await pages.post("/self-referral", data=ANN) for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 429]
@@ -213,7 +195,7 @@ async def test_past_the_rate_limit_a_client_is_told_when_to_try_again(unit):
 
 async def test_a_forwarded_address_is_believed_only_when_the_deployment_names_its_header(unit):
     async def statuses(**settings: object) -> list[int]:
-        async with _client(unit, form_rate_limit=1, **settings) as pages:
+        async with client_on_fake(unit, form_rate_limit=1, **settings) as pages:
             return [
                 (
                     await pages.post("/self-referral", data=ANN, headers={"X-Forwarded-For": f"203.0.113.{n}"})
@@ -226,7 +208,7 @@ async def test_a_forwarded_address_is_believed_only_when_the_deployment_names_it
 
 
 async def test_a_form_larger_than_any_real_answer_is_refused_unread(unit):
-    async with _client(unit, form_max_bytes=2048) as pages:
+    async with client_on_fake(unit, form_max_bytes=2048) as pages:
         refused = await pages.post("/self-referral", data={**ANN, "help-other": "x" * 4000})
 
     assert refused.status_code == 413
