@@ -10,13 +10,11 @@ import re
 from typing import Any
 
 from referral_intake.adapters.outcome import FhirError, Issue
+from referral_intake.domain.text import UNSTORABLE
 
 ACCEPTED_MEDIA_TYPES = ("application/fhir+json", "application/json")
 _R4_VERSIONS = ("4.0", "4.0.1")
 _ELEMENT_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
-# NUL, which PostgreSQL cannot store in text or jsonb, and UTF-16 surrogates, which JSON's \u escapes
-# can produce but no UTF-8 text may hold. Both would otherwise fail only when the referral is stored.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _MAX_TEXT_ISSUES = 20
 
 
@@ -108,12 +106,12 @@ def unstorable_text(data: dict[str, Any]) -> list[Issue]:
         if isinstance(node, dict):
             for key, child in reversed(node.items()):
                 child_path = f"{path}{_step(key)}"
-                if found := _UNSTORABLE.search(key):
+                if found := UNSTORABLE.search(key):
                     issues.append(_unstorable(child_path, found, "property name"))
                 stack.append((child, child_path))
         elif isinstance(node, list):
             stack.extend((child, f"{path}[{index}]") for index, child in reversed(list(enumerate(node))))
-        elif isinstance(node, str) and (found := _UNSTORABLE.search(node)):
+        elif isinstance(node, str) and (found := UNSTORABLE.search(node)):
             issues.append(_unstorable(path, found, "value"))
     return issues
 

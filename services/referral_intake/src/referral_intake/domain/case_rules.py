@@ -42,6 +42,7 @@ from referral_intake.domain import case_events as happened
 from referral_intake.domain.case import Case, ChangeRequest, Closure, Contact, Extension, Session
 from referral_intake.domain.measures import Measures, Ons4, as_ucla3, measure_problems
 from referral_intake.domain.refusals import CaseConflict, CaseInvalid, FieldProblem
+from referral_intake.domain.text import UNSTORABLE
 from signpost_contracts.events.cases import GOAL_LIMIT, MAX_ONWARD
 from signpost_contracts.events.common import CODE_LIMIT, NAME_LIMIT, TEXT_LIMIT
 from signpost_contracts.vocabulary import ClosureReason, ContactMode, ContactOutcome, MeasureStage, OnsLoneliness
@@ -326,15 +327,13 @@ def _text_problems(field: str, text: str, limit: int, *, may_be_blank: bool = Fa
 
 
 def _not_text(text: str) -> str | None:
-    """What in `text` no database or email can carry: NUL (PostgreSQL text refuses it) or half of a UTF-16
-    surrogate pair (JSON can carry one as an escape; it has no UTF-8 form). Found by schemathesis (a 500)."""
-    for char in text:
-        code = ord(char)
-        if code == 0:
-            return "a NUL character (U+0000)"
-        if 0xD800 <= code <= 0xDFFF:
-            return f"half a surrogate pair (U+{code:04X})"
-    return None
+    """What in `text` no database or email can carry (domain/text.py), said for a person. Found by
+    schemathesis (a 500 from PostgreSQL)."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    return "a NUL character (U+0000)" if code == 0 else f"half a surrogate pair (U+{code:04X})"
 
 
 def _check(problems: Sequence[FieldProblem]) -> None:
