@@ -13,10 +13,10 @@ import json
 import random
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from signpost_devstack.synthetic import gp_referral
+from support.fhir_examples import fhir_examples
 
 JsonObject = dict[str, Any]
 
@@ -29,16 +29,6 @@ SOCIAL_PRESCRIBING = {"system": SNOMED, "code": "871731000000106", "display": "R
 ODS = "B82005"  # the organisation of the practice tokens; the synthetic referrals come from it
 BARS_SENDER_ODS = "Y03641"  # given to a BaRS sender's organisation that has no ODS code in the example
 SEED_DAY = date(2025, 3, 14)  # fixed, so every seed (authoredOn included) is the same on every run
-
-
-def _examples_directory() -> Path:
-    """shared/fhir-examples/bars-messages beside the repository (or beside one of its parents, for a worktree)."""
-    repository = Path(__file__).resolve().parents[2]
-    for parent in repository.parents:
-        candidate = parent / "shared" / "fhir-examples" / "bars-messages"
-        if candidate.is_dir():
-            return candidate
-    raise AssertionError(f"no shared/fhir-examples/bars-messages beside {repository} or any of its parents")
 
 
 def synthetic_referrals() -> list[JsonObject]:
@@ -62,8 +52,8 @@ def synthetic_referrals() -> list[JsonObject]:
 @cache
 def bars_service_requests() -> tuple[JsonObject, ...]:
     """Each BaRS REFREQ message's ServiceRequest, standalone as sent by REST."""
-    paths = sorted(_examples_directory().glob("REFREQ*.json"))
-    assert len(paths) >= 9, f"expected the BaRS REFREQ examples in {_examples_directory()}"
+    paths = sorted(fhir_examples("bars-messages").glob("REFREQ*.json"))
+    assert len(paths) >= 9, f"expected the BaRS REFREQ examples in {fhir_examples('bars-messages')}"
     return tuple(standalone(json.loads(path.read_text(encoding="utf-8"))) for path in paths)
 
 

@@ -19,12 +19,11 @@ import pytest
 
 from referral_intake.adapters.fhir_request import submission_from_body
 from referral_intake.adapters.outcome import FhirError, operation_outcome
+from support.fhir_examples import fhir_examples
 
 pytestmark = pytest.mark.unit
 
-EXAMPLES = Path("/work/shared/fhir-examples/bars-messages")
-if not EXAMPLES.is_dir():  # CI clones main beside a copy of shared/
-    EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fhir-examples" / "bars-messages"
+EXAMPLES = fhir_examples("bars-messages")
 REQUESTS = sorted(EXAMPLES.glob("REFREQ*.json"))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +18,12 @@ from referral_intake.adapters.outcome import ERROR_CODES
 from referral_intake.service import IntakeService
 from support.auth import bearer
 from support.bars import NHS_MESSAGES, PROCESS_MESSAGE, bars_headers, follow_up, social_prescribing_message
+from support.fhir_examples import fhir_examples
 from support.services import database_gone
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = Path("/work/shared/fhir-examples/bars-operation-outcomes")
-if not EXAMPLES.is_dir():  # CI clones main beside a copy of shared/
-    EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fhir-examples" / "bars-operation-outcomes"
+EXAMPLES = fhir_examples("bars-operation-outcomes")
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 WRITER = {**bearer("referrals:write", "referrals:read", ods="B82005"), **FHIR_JSON}

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from signpost_contracts import Stream, topic
 from support.auth import bearer
+from support.fhir_examples import fhir_examples
 from support.infra import read_topic
 
 pytestmark = pytest.mark.integration
 
-BARS = Path("/work/shared/fhir-examples/bars-messages")
-if not BARS.is_dir():
-    BARS = Path(__file__).resolve().parents[3] / "shared" / "fhir-examples" / "bars-messages"
+BARS = fhir_examples("bars-messages")
 
 
 def _bad_requests(make) -> dict[str, tuple[dict, bytes, int, str | None]]:

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from support.auth import bearer
+from support.fhir_examples import fhir_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "bars-social-prescribing-referral.json"
-NHS_MESSAGES = Path("/work/shared/fhir-examples/bars-messages")
-if not NHS_MESSAGES.is_dir():  # CI clones main beside a copy of shared/
-    NHS_MESSAGES = ROOT.parent / "shared" / "fhir-examples" / "bars-messages"
+NHS_MESSAGES = fhir_examples("bars-messages")
 PROCESS_MESSAGE = "/fhir/$process-message"
 REQUESTER_ODS = "G82080"  # the surgery that refers in the example
 SENDER = bearer("referrals:write", "referrals:read", ods=REQUESTER_ODS)
