@@ -41,3 +41,14 @@ async def test_an_organisation_name_near_the_body_limit_gives_a_small_event_that
     assert len(name) == NAME_LIMIT
     assert name.endswith("\u2026")
     assert name.startswith("\u793e" * 100)
+
+
+async def test_a_language_tag_too_long_to_be_real_is_left_out_of_the_event_not_a_500(intake, make):
+    """Found by the FHIR fuzzer: a 65-character language code failed the event's code limit (a 500)."""
+    referral = make.referral()
+    patient = next(r for r in referral["contained"] if r["resourceType"] == "Patient")
+    patient["communication"] = [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "x" * 65}]}}]
+    created = await intake.post(referral)
+    assert created.status_code == 201, created.text
+    [received] = await intake.published(created.json()["id"])
+    assert received["person"]["preferred_language"] is None

@@ -9,7 +9,7 @@ from referral_intake.domain.case_events import ReferralWithdrawn as Withdrawn
 from referral_intake.domain.referral import ReferralAccepted
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.cases import ReferralWithdrawn
-from signpost_contracts.events.common import EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
+from signpost_contracts.events.common import CODE_LIMIT, EMAIL_LIMIT, NAME_LIMIT, PHONE_LIMIT, Identifier, clip
 from signpost_contracts.events.referrals import (
     BarsOrigin,
     PersonSummary,
@@ -45,7 +45,8 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
             age_years=event.person.age_years,
             age_band=event.person.age_band,
             postcode_district=event.person.postcode_district,
-            preferred_language=event.person.preferred_language,
+            # A tag too long to be real is left out, like an address: one cut short would be another language.
+            preferred_language=_fits(event.person.preferred_language, CODE_LIMIT),
             interpreter_needed=event.person.interpreter_needed,
         ),
         needs=list(event.needs),
