@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, model_validator
 
@@ -56,14 +58,57 @@ class NotificationsSettings(ServiceSettings):
     # service's policy allows; when off, case.measures-recorded.v1 is not read or kept at all.
     closure_message_includes_scores: bool = False
 
+    # Who to tell, and how: a JSON list of referrers (ODS code or partner id), each with its channels in
+    # order and their addresses (domain/routing.py). Unset: only what arrives on each referral is used.
+    referrer_directory_file: Path | None = None
+
+    # Email goes by SMTP (e.g. an NHSmail relay) or by GOV.UK Notify.
+    email_provider: Literal["smtp", "notify"] = "smtp"
+    # GOV.UK Notify: set the API key to send SMS (and email, with EMAIL_PROVIDER=notify). The templates
+    # file maps each message's name to its Notify template id (notify-templates.json describes the templates
+    # to create in Notify; the local fake loads the same file).
+    notify_api_key: SecretStr | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_templates_file: Path = Path(__file__).resolve().parent / "notify-templates.json"
+    notify_timeout_seconds: float = 10.0
+    notify_email_reply_to_id: str | None = None
+    notify_sms_sender_id: str | None = None
+
+    # BaRS: set the proxy's base URL to answer referrals that came by BaRS with servicerequest-response messages.
+    bars_proxy_url: str | None = None
+    bars_token: SecretStr | None = None
+    bars_timeout_seconds: float = 10.0
+    # Who Signpost is in a BaRS response: its own endpoint identifier, ODS code and name.
+    bars_source_endpoint: str = "https://signpost.dev/fhir/Id/service|signpost"
+    bars_service_ods_code: str | None = None
+    bars_service_name: str = "Signpost community connector service"
+
+    # Receipts are asked for this often while awaited, and no longer after the second value (Notify keeps 7 days).
+    receipt_poll_seconds: float = 30.0
+    receipt_give_up_seconds: float = 7 * 24 * 3600.0
+    # An urgent message (an urgent redirect) not confirmed delivered within this many seconds goes to the
+    # next channel, then to the duty coordinator, and stays listed (GET /urgent) until acknowledged.
+    urgent_confirm_seconds: float = 900.0
+    follow_up_every_seconds: float = 5.0
+    duty_coordinator_email: str | None = None
+    duty_coordinator_sms: str | None = None
+
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationsSettings:
-        # A lease shorter than one SMTP exchange would let a second dispatcher send the same email.
-        if self.dispatcher_lease_seconds <= self.smtp_timeout_seconds:
-            raise ValueError(
-                f"DISPATCHER_LEASE_SECONDS ({self.dispatcher_lease_seconds}) must be longer than "
-                f"SMTP_TIMEOUT_SECONDS ({self.smtp_timeout_seconds}); raise the lease or lower the timeout"
-            )
+        # A lease shorter than one send would let a second dispatcher send the same message.
+        timeouts = [("SMTP_TIMEOUT_SECONDS", self.smtp_timeout_seconds)]
+        if self.notify_api_key is not None:
+            timeouts.append(("NOTIFY_TIMEOUT_SECONDS", self.notify_timeout_seconds))
+        if self.bars_proxy_url is not None:
+            timeouts.append(("BARS_TIMEOUT_SECONDS", self.bars_timeout_seconds))
+        for name, timeout in timeouts:
+            if self.dispatcher_lease_seconds <= timeout:
+                raise ValueError(
+                    f"DISPATCHER_LEASE_SECONDS ({self.dispatcher_lease_seconds}) must be longer than "
+                    f"{name} ({timeout}); raise the lease or lower the timeout"
+                )
+        if self.email_provider == "notify" and self.notify_api_key is None:
+            raise ValueError("EMAIL_PROVIDER=notify needs NOTIFY_API_KEY")
         if self.delivery_max_attempts < 1:
             raise ValueError(f"DELIVERY_MAX_ATTEMPTS must be at least 1, got {self.delivery_max_attempts}")
         if self.delivery_max_unrecorded_claims < 1:
