@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from notifications.adapters.bars import BarsSender, request_id
-from notifications.domain.bars_reply import BarsReply, SignpostIdentity, as_json, servicerequest_response
+from notifications.adapters.bars_reply import BarsReply, SignpostIdentity, as_json, servicerequest_response
 from notifications.domain.deliveries import ProviderUnavailableError, SendError
 from notifications.domain.messages import BARS, OutgoingMessage, Sent
 from signpost_devstack.fake_bars import PROXY_PREFIX, FakeBars

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from notifications.domain.bars_reply import (
+from notifications.adapters.bars_reply import (
     NOTE_LIMIT,
     REFERRAL_IDENTIFIER,
     REJECTED_REASONS,

@@ -104,7 +104,9 @@ def test_a_line_break_in_the_reference_cannot_add_a_mail_header():
     assert "\r" not in email.subject
     assert "Bcc: someone@" not in email.text
     message = SmtpSender(NotificationsSettings()).compose(
-        OutgoingMessage("email", "gp@example.nhs.uk", email.subject, email.text, "<m@signpost.local>", "k", "ref-0001", "c")
+        OutgoingMessage(
+            "email", "gp@example.nhs.uk", email.subject, email.text, "<m@signpost.local>", "k", "ref-0001", "c"
+        )
     )
     assert message["Bcc"] is None
 

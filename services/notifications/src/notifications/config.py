@@ -107,6 +107,8 @@ class NotificationsSettings(ServiceSettings):
                     f"DISPATCHER_LEASE_SECONDS ({self.dispatcher_lease_seconds}) must be longer than "
                     f"{name} ({timeout}); raise the lease or lower the timeout"
                 )
+        if self.bars_proxy_url is not None and not self.bars_service_ods_code:
+            raise ValueError("BARS_PROXY_URL needs BARS_SERVICE_ODS_CODE: BaRS names the sending organisation by it")
         if self.email_provider == "notify" and self.notify_api_key is None:
             raise ValueError("EMAIL_PROVIDER=notify needs NOTIFY_API_KEY")
         if self.delivery_max_attempts < 1:

@@ -6,12 +6,16 @@ BaRS responses when BARS_PROXY_URL is set. A channel without a provider is left 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
+from notifications.adapters.bars import BarsSender
+from notifications.adapters.bars_reply import SignpostIdentity, compose_response
 from notifications.adapters.smtp import SmtpSender
 from notifications.adapters.templates import EmailTemplates
 from notifications.config import NotificationsSettings
-from notifications.domain.messages import EMAIL, Channel, MessageSender, ReceiptReader
+from notifications.domain.messages import BARS, EMAIL, Channel, MessageSender, ReceiptReader
+from notifications.domain.outcomes import Outcome, ReferrerContact
 from notifications.domain.routing import ReferrerDirectory
 from notifications.service import Channels, Notifier
 
@@ -31,9 +35,25 @@ class Providers:
         )
         senders: dict[Channel, MessageSender] = {EMAIL: SmtpSender(settings)}
         receipts: dict[Channel, ReceiptReader] = {}
+        bars_composer = None
+        if settings.bars_proxy_url:
+            senders[BARS] = BarsSender(
+                settings.bars_proxy_url,
+                organisation_ods=settings.bars_service_ods_code or "",
+                organisation_name=settings.bars_service_name,
+                token=settings.bars_token,
+                timeout_seconds=settings.bars_timeout_seconds,
+            )
+            identity = SignpostIdentity(
+                service_name=settings.bars_service_name,
+                endpoint=settings.bars_source_endpoint,
+                ods_code=settings.bars_service_ods_code,
+            )
+            bars_composer = functools.partial(_bars_response, identity)
         channels = Channels(
             available=frozenset(senders),
             directory=directory,
+            bars=bars_composer,
             duty_email=settings.duty_coordinator_email,
             duty_sms=settings.duty_coordinator_sms,
             urgent_confirm_seconds=settings.urgent_confirm_seconds,
@@ -44,7 +64,14 @@ class Providers:
         return cls(notifier, senders, receipts)
 
     async def aclose(self) -> None:
+        """Close the providers' HTTP clients (BaRS)."""
         for sender in self.senders.values():
             close = getattr(sender, "aclose", None)
             if close is not None:
                 await close()
+
+
+def _bars_response(
+    identity: SignpostIdentity, outcome: Outcome, contact: ReferrerContact, key: str, destination: str
+) -> str:
+    return compose_response(outcome, contact, key, destination, identity)

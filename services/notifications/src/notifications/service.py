@@ -107,7 +107,8 @@ class NotificationsWork(Protocol):
     def publish(self, *events: EventEnvelope) -> None: ...
 
 
-BarsComposer = Callable[[Outcome, ReferrerContact, str], str]
+# (outcome, contact, idempotency key, destination endpoint) -> the servicerequest-response Bundle as JSON
+BarsComposer = Callable[[Outcome, ReferrerContact, str, str], str]
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,9 @@ class Notifier:
         key = idempotency_key(outcome.event_id, channel, audience)
         if channel == BARS:
             assert self.channels.bars is not None  # checked in __init__
-            content = Composed("bars/servicerequest-response", "", self.channels.bars(outcome, contact, key))
+            assert route is not None  # BaRS is only ever a route, never the no-address fallback
+            body = self.channels.bars(outcome, contact, key, route.recipient)
+            content = Composed("bars/servicerequest-response", "", body)
             # The BaRS conversation's own correlation id goes back with the response.
             correlation_id = contact.bars.correlation_id if contact.bars else correlation_id
         else:

@@ -141,7 +141,9 @@ def referrer_routes(
         person = [(EMAIL, _email(contact.email)), (SMS, uk_mobile(contact.phone))]
         return [Route(channel, address) for channel, address in person if address and channel in available]
     addresses: dict[Channel, str | None] = {
-        BARS: contact.bars_endpoint or (entry.bars_endpoint if entry else None),
+        # Only a referral that came by BaRS has a request to respond to; the directory may name where responses
+        # to that organisation go instead of the endpoint its message gave.
+        BARS: ((entry.bars_endpoint if entry else None) or contact.bars_endpoint) if contact.bars else None,
         EMAIL: _email(contact.email, entry.email if entry else None),
         SMS: entry.urgent_sms if entry else None,
     }

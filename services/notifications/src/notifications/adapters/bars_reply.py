@@ -33,7 +33,9 @@ from typing import Any, Literal
 
 from fhir.resources.R4B.bundle import Bundle
 
+from notifications.domain.deliveries import notification_id
 from notifications.domain.free_text import display_text
+from notifications.domain.outcomes import Outcome, ReferrerContact
 
 BarsStatus = Literal["accepted", "rejected", "completed"]
 RejectionCode = Literal["RRNA", "FC", "OTH"]
@@ -233,3 +235,81 @@ def _instant(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("timestamps in a BaRS message must be timezone-aware")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# What each outcome tells a BaRS referrer. Waiting for a connector is still an acceptance: the referral is
+# Signpost's now. Later news about an accepted referral is an `update` of the first answer.
+_STATUS_OF_OUTCOME: dict[str, tuple[BarsStatus, MessageReason]] = {
+    "assigned": ("accepted", "new"),
+    "waitlisted": ("accepted", "new"),
+    "linked": ("accepted", "new"),
+    "declined": ("rejected", "new"),
+    "redirected": ("rejected", "new"),
+    "assigned-from-waitlist": ("accepted", "update"),
+    "first-contact": ("accepted", "update"),
+    "closed": ("completed", "update"),
+}
+_CLOSURE_WORDS = {
+    "goals-met": "the person met the goals they set",
+    "connected-onward": "the person was connected to community groups or services",
+    "disengaged": "the person stopped taking part",
+    "declined": "the person decided not to go on",
+    "moved-away": "the person moved out of the area",
+    "other": "another reason",
+}
+
+
+def _note(outcome: Outcome) -> str:
+    """One plain line saying what happened, built from Signpost's own words (bounded again by BarsReply)."""
+    if outcome.kind == "assigned":
+        return f"Accepted: a {outcome.connector_kind or 'community'} connector is assigned and will contact the person."
+    if outcome.kind == "waitlisted":
+        return "Accepted: the person is waiting for a connector to be free; a further update will follow."
+    if outcome.kind == "assigned-from-waitlist":
+        return "A connector is now assigned and will contact the person."
+    if outcome.kind == "first-contact":
+        return "The connector has reached the person and support has started."
+    if outcome.kind == "linked":
+        return "The person is already supported by the service; this referral has been added to their support."
+    if outcome.kind == "redirected":
+        where = outcome.redirect_service or "another service"
+        contact = f" ({outcome.redirect_contact})" if outcome.redirect_contact else ""
+        urgent = "URGENT: " if outcome.urgent else ""
+        return f"{urgent}Not for this service: please refer to {where}{contact}. {outcome.summary or ''}".strip()
+    if outcome.kind == "declined":
+        reasons = "; ".join(outcome.reasons)
+        return f"Declined: {outcome.summary or 'not eligible for this service'}. {reasons}".strip()
+    if outcome.kind == "closed":
+        sessions = f"{outcome.sessions_used} session(s)" if outcome.reached else "the person could not be reached"
+        why = _CLOSURE_WORDS.get(outcome.closure_reason or "other", "another reason")
+        onward = f" Connected to: {', '.join(outcome.onward)}." if outcome.onward else ""
+        return f"Support has ended because {why}; {sessions}.{onward}"
+    return outcome.summary or outcome.kind
+
+
+def compose_response(
+    outcome: Outcome, contact: ReferrerContact, key: str, destination: str, signpost: SignpostIdentity
+) -> str:
+    """The servicerequest-response Bundle (JSON) answering `contact`'s BaRS referral about `outcome`, to `destination`.
+
+    Composed once when its delivery is created, with the delivery's notification id as the message id, so
+    every retry sends the same bytes.
+    """
+    conversation = contact.bars
+    if conversation is None or outcome.kind not in _STATUS_OF_OUTCOME:
+        raise ValueError(f"referral {outcome.referral_id}: no BaRS response for a {outcome.kind} outcome")
+    status, reason = _STATUS_OF_OUTCOME[outcome.kind]
+    reply = BarsReply(
+        status=status,
+        referral_id=outcome.referral_id,
+        request_message_id=conversation.message_id,
+        source_endpoint=destination,
+        correlation_id=conversation.correlation_id,
+        at=outcome.occurred_at,
+        signpost=signpost,
+        sender_ods=conversation.sender_ods,
+        rejection_code="OTH" if status == "rejected" else None,
+        note=_note(outcome),
+        reason=reason,
+    )
+    return as_json(servicerequest_response(reply, message_id=str(notification_id(key)), now=outcome.occurred_at))
