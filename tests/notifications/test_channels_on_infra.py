@@ -139,7 +139,8 @@ async def test_an_urgent_redirect_nobody_confirms_goes_to_the_duty_coordinator_a
         assert emails[0].rcpt_tos == ["referrals@leedsroad.example.nhs.uk"]
         assert emails[0].subject.startswith("URGENT")
         assert emails[1].rcpt_tos == [DUTY_EMAIL]
-        assert referral_id in emails[1].text and "acknowledge" in emails[1].text
+        assert referral_id in emails[1].text
+        assert "acknowledge" in emails[1].text
 
         listed = (await service.client.get("/urgent", headers=STAFF)).json()["alerts"]
         assert [alert["outcome_event_id"] for alert in listed] == [redirect.id]
