@@ -198,9 +198,7 @@ def _message_id(bundle: JsonObject, header: JsonObject, entry: Entry) -> str:
     # headers guidance, and the NHS examples: REFRESP01 answers REFREQ01's Bundle.id); a message without one
     # is named by its MessageHeader.id, as FHIR R4 messaging has it, else by the header entry's urn:uuid.
     found = str(
-        bundle.get("id")
-        or header.get("id")
-        or entry.full_url.removeprefix("urn:uuid:").rstrip("/").rsplit("/", 1)[-1]
+        bundle.get("id") or header.get("id") or entry.full_url.removeprefix("urn:uuid:").rstrip("/").rsplit("/", 1)[-1]
     )
     if not _FHIR_ID.match(found):
         raise FhirError.single(
