@@ -59,7 +59,7 @@ def with_bars(bars: FakeBars, **more: Any) -> dict[str, Any]:
 async def test_a_bars_referrals_acceptance_reaches_its_sender_as_a_servicerequest_response_naming_the_request(
     start_notifications, bars, referral_id
 ):
-    async with start_notifications(**with_bars(bars)) as service:
+    async with start_notifications(**with_bars(bars, follow_up_every_seconds=0.2)) as service:
         assignment = assigned(referral_id)
         await service.publish(bars_referral(referral_id), assignment, assignment)  # the assignment delivered twice
 
@@ -84,6 +84,12 @@ async def test_a_bars_referrals_acceptance_reaches_its_sender_as_a_servicereques
         await wait_until(confirmed, message="the BaRS delivery confirmed")
         assert service.sink.messages == [], "answered by BaRS first: no email as well"
         assert len(bars.messages) == 1, "one outcome delivered twice is one message"
+
+        async def counted() -> bool:
+            metrics = (await service.client.get("/metrics")).text
+            return 'signpost_notification_deliveries{channel="bars",state="delivered"} 1.0' in metrics
+
+        await wait_until(counted, message="the delivery counted as delivered on the bars channel")
 
 
 async def test_a_bars_receiver_refusing_the_response_for_good_sends_the_referrer_an_email_instead(

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from notifications import service
 from notifications.domain.deliveries import ProviderUnavailableError
 from notifications.domain.messages import Channel, ReceiptReader
-from notifications.metrics import URGENT_UNCONFIRMED
+from notifications.metrics import DELIVERIES, URGENT_UNCONFIRMED
 from notifications.service import Notifier
 from notifications.unit import NotificationsUnit
 from signpost_runtime.unit_of_work import UnitOfWork
@@ -90,6 +90,10 @@ class FollowUp:
             escalations = await self.notifier.escalate_due(unit)
         async with self.units() as unit:
             URGENT_UNCONFIRMED.set(len(await unit.deliveries.open_urgent()))
+            counts = await unit.deliveries.counts()
+        for channel in ("email", "sms", "bars"):
+            for state in ("pending", "sent", "delivered", "failed", "suppressed"):
+                DELIVERIES.labels(channel, state).set(counts.get((channel, state), 0))
         return len(escalations)
 
     async def _run(self) -> None:

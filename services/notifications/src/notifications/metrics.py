@@ -44,3 +44,9 @@ URGENT_UNCONFIRMED = Gauge(
     "Urgent messages (urgent redirects) not yet confirmed delivered to the referrer nor acknowledged by staff;"
     " list them with GET /urgent",
 )
+DELIVERIES = Gauge(
+    "signpost_notification_deliveries",
+    "Deliveries held, per channel and state (pending, sent, delivered, failed, suppressed); sent means taken by"
+    " the provider with no confirmation yet, delivered means confirmed (a receipt, or a BaRS receiver's answer)",
+    ["channel", "state"],
+)

@@ -209,6 +209,14 @@ class DeliveryRepository:
         )
         return int(result.split()[-1])
 
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """Deliveries per (channel, state); state is the status, with confirmed sends counted as 'delivered'."""
+        rows = await self.connection.fetch(
+            "SELECT channel, CASE WHEN status = 'sent' AND confirmed_at IS NOT NULL THEN 'delivered' ELSE status END"
+            " AS state, count(*) AS n FROM deliveries GROUP BY 1, 2"
+        )
+        return {(row["channel"], row["state"]): row["n"] for row in rows}
+
     async def keys_of_outcome(self, outcome_event_id: str) -> set[str]:
         rows = await self.connection.fetch(
             "SELECT idempotency_key FROM deliveries WHERE outcome_event_id = $1", outcome_event_id
