@@ -481,11 +481,13 @@ async def deliveries_visible_to(
     """A referral's deliveries, or None when `principal` may not know the referral exists.
 
     One rule, so that another organisation's referral looks exactly like one that does not exist:
-    the referrer's own organisation (the token's `ods` claim) sees it, and staff with
+    the referrer's own organisation (the token's `ods` claim, or `org` for a partner) sees it, and staff with
     `referrals:read-all` see every referral, including one whose referral details have not arrived yet.
     """
     contact = await unit.referrals.contact(referral_id)
-    if not principal.may_read_organisation(contact.ods_code if contact else None):
+    if contact is None and not principal.may_read_organisation(None):
+        return None
+    if contact is not None and not principal.may_read_referrer(contact.ods_code, contact.partner_id):
         return None
     if contact is None and not await unit.referrals.has_outcomes(referral_id):
         return None  # nothing is known about it at all
