@@ -14,7 +14,8 @@ from triage.domain.referral import ReferralFacts
 
 _DECISION = """
 SELECT d.referral_id, d.outcome, d.complexity, d.reasons, d.summary, d.redirect, d.postcode_district,
-       d.policy_version, d.decided_at, d.correlation_id, d.requester_ods, d.requester_partner, d.priority, d.replaces_referral_id,
+       d.policy_version, d.decided_at, d.correlation_id, d.requester_ods, d.requester_partner, d.priority,
+       d.replaces_referral_id,
        a.connector_id, a.connector_kind, a.reason AS assignment_reason, a.assigned_at, a.state, a.ended_at,
        a.end_reason, a.terms, a.waiting_since,
        w.required_kind, w.reason AS waitlist_reason, w.waitlisted_at,
