@@ -65,14 +65,15 @@ class NotificationsSettings(ServiceSettings):
     # Email goes by SMTP (e.g. an NHSmail relay) or by GOV.UK Notify.
     email_provider: Literal["smtp", "notify"] = "smtp"
     # GOV.UK Notify: set the API key to send SMS (and email, with EMAIL_PROVIDER=notify). The templates
-    # file maps each message's name to its Notify template id (notify-templates.json describes the templates
-    # to create in Notify; the local fake loads the same file).
-    notify_api_key: SecretStr | None = None
-    notify_base_url: str = "https://api.notifications.service.gov.uk"
-    notify_templates_file: Path = Path(__file__).resolve().parent / "notify-templates.json"
-    notify_timeout_seconds: float = 10.0
-    notify_email_reply_to_id: str | None = None
-    notify_sms_sender_id: str | None = None
+    # file lists the service's Notify templates ({id, type, name, subject, body}); a message is sent with the
+    # template whose type is its channel and whose name is the message's (e.g. "self/assigned"). The file
+    # shipped (notify-templates.json) describes the templates to create; the local fake Notify loads it.
+    govuk_notify_api_key: SecretStr | None = None
+    govuk_notify_base_url: str = "https://api.notifications.service.gov.uk"
+    govuk_notify_templates_file: Path = Path(__file__).resolve().parent / "notify-templates.json"
+    govuk_notify_timeout_seconds: float = 10.0
+    govuk_notify_email_reply_to_id: str | None = None
+    govuk_notify_sms_sender_id: str | None = None
 
     # BaRS: set the proxy's base URL to answer referrals that came by BaRS with servicerequest-response messages.
     bars_proxy_url: str | None = None
@@ -97,8 +98,8 @@ class NotificationsSettings(ServiceSettings):
     def _lease_outlives_a_send(self) -> NotificationsSettings:
         # A lease shorter than one send would let a second dispatcher send the same message.
         timeouts = [("SMTP_TIMEOUT_SECONDS", self.smtp_timeout_seconds)]
-        if self.notify_api_key is not None:
-            timeouts.append(("NOTIFY_TIMEOUT_SECONDS", self.notify_timeout_seconds))
+        if self.govuk_notify_api_key is not None:
+            timeouts.append(("GOVUK_NOTIFY_TIMEOUT_SECONDS", self.govuk_notify_timeout_seconds))
         if self.bars_proxy_url is not None:
             timeouts.append(("BARS_TIMEOUT_SECONDS", self.bars_timeout_seconds))
         for name, timeout in timeouts:
@@ -109,8 +110,8 @@ class NotificationsSettings(ServiceSettings):
                 )
         if self.bars_proxy_url is not None and not self.bars_service_ods_code:
             raise ValueError("BARS_PROXY_URL needs BARS_SERVICE_ODS_CODE: BaRS names the sending organisation by it")
-        if self.email_provider == "notify" and self.notify_api_key is None:
-            raise ValueError("EMAIL_PROVIDER=notify needs NOTIFY_API_KEY")
+        if self.email_provider == "notify" and self.govuk_notify_api_key is None:
+            raise ValueError("EMAIL_PROVIDER=notify needs GOVUK_NOTIFY_API_KEY")
         if self.delivery_max_attempts < 1:
             raise ValueError(f"DELIVERY_MAX_ATTEMPTS must be at least 1, got {self.delivery_max_attempts}")
         if self.delivery_max_unrecorded_claims < 1:

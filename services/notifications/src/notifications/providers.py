@@ -7,14 +7,17 @@ BaRS responses when BARS_PROXY_URL is set. A channel without a provider is left 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from notifications.adapters.bars import BarsSender
 from notifications.adapters.bars_reply import SignpostIdentity, compose_response
+from notifications.adapters.notify import NotifyEmailSender, NotifyReceipts, NotifySmsSender
 from notifications.adapters.smtp import SmtpSender
 from notifications.adapters.templates import EmailTemplates
 from notifications.config import NotificationsSettings
-from notifications.domain.messages import BARS, EMAIL, Channel, MessageSender, ReceiptReader
+from notifications.domain.messages import BARS, EMAIL, SMS, Channel, MessageSender, ReceiptReader
 from notifications.domain.outcomes import Outcome, ReferrerContact
 from notifications.domain.routing import ReferrerDirectory
 from notifications.service import Channels, Notifier
@@ -35,6 +38,27 @@ class Providers:
         )
         senders: dict[Channel, MessageSender] = {EMAIL: SmtpSender(settings)}
         receipts: dict[Channel, ReceiptReader] = {}
+        if settings.govuk_notify_api_key is not None:
+            key, url = settings.govuk_notify_api_key, settings.govuk_notify_base_url
+            timeout = settings.govuk_notify_timeout_seconds
+            templates = notify_templates(settings.govuk_notify_templates_file)
+            senders[SMS] = NotifySmsSender(
+                api_key=key,
+                templates=templates[SMS],
+                base_url=url,
+                sms_sender_id=settings.govuk_notify_sms_sender_id,
+                timeout_seconds=timeout,
+            )
+            receipts[SMS] = NotifyReceipts(api_key=key, base_url=url, timeout_seconds=timeout)
+            if settings.email_provider == "notify":
+                senders[EMAIL] = NotifyEmailSender(
+                    api_key=key,
+                    templates=templates[EMAIL],
+                    base_url=url,
+                    email_reply_to_id=settings.govuk_notify_email_reply_to_id,
+                    timeout_seconds=timeout,
+                )
+                receipts[EMAIL] = receipts[SMS]
         bars_composer = None
         if settings.bars_proxy_url:
             senders[BARS] = BarsSender(
@@ -75,3 +99,18 @@ def _bars_response(
     identity: SignpostIdentity, outcome: Outcome, contact: ReferrerContact, key: str, destination: str
 ) -> str:
     return compose_response(outcome, contact, key, destination, identity)
+
+
+def notify_templates(path: Path) -> dict[Channel, dict[str, str]]:
+    """The Notify template id of each message name, per channel, from the templates file."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        by_channel: dict[Channel, dict[str, str]] = {EMAIL: {}, SMS: {}}
+        for entry in entries:
+            by_channel[entry["type"]][entry["name"]] = str(entry["id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"GOVUK_NOTIFY_TEMPLATES_FILE {path}: expected a JSON list of {{id, type (email or sms), name, ...}}:"
+            f" {exc!r}"
+        ) from exc
+    return by_channel
