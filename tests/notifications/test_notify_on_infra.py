@@ -16,8 +16,8 @@ import pytest
 from notifications.app import build_dispatcher
 from notifications.config import NotificationsSettings
 from notifications.notifications_cli import main as notifications_cli
-from signpost_devstack.fake_notify import FakeNotify
 from signpost_contracts.events.referrals import ReferrerContact, ReferrerV2
+from signpost_devstack.fake_notify import FakeNotify
 from support.auth import bearer
 from support.events import referral_received_v2
 from support.infra import wait_until
@@ -210,5 +210,3 @@ async def test_notify_down_for_90_seconds_then_back_delivers_every_message_once(
 
 def _self_referrer(email: str) -> Any:
     return ReferrerV2(kind="self", contact=ReferrerContact(email=email))
-
-
