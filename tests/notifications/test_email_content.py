@@ -83,6 +83,9 @@ def test_a_waitlisting_says_why_the_person_waits():
     email = EmailTemplates().render(OUTCOMES["waitlisted"], CONTACT)
     assert "accepted, on our waiting list" in email.subject
     assert "Why they are waiting: Every connector in LS6 is at capacity" in email.text
+    assert "place in the queue" not in email.text, "said only when triage gave it"
+    placed = EmailTemplates().render(OUTCOMES["waitlisted"].model_copy(update={"waitlist_position": 3}), CONTACT)
+    assert "Their place in the queue: 3" in placed.text
 
 
 @pytest.mark.parametrize("kind", sorted(OUTCOMES))

@@ -264,7 +264,8 @@ def _note(outcome: Outcome) -> str:
     if outcome.kind == "assigned":
         return f"Accepted: a {outcome.connector_kind or 'community'} connector is assigned and will contact the person."
     if outcome.kind == "waitlisted":
-        return "Accepted: the person is waiting for a connector to be free; a further update will follow."
+        place = f" (number {outcome.waitlist_position} in the queue)" if outcome.waitlist_position else ""
+        return f"Accepted: the person is waiting for a connector to be free{place}; a further update will follow."
     if outcome.kind == "assigned-from-waitlist":
         return "A connector is now assigned and will contact the person."
     if outcome.kind == "first-contact":

@@ -60,6 +60,7 @@ class Outcome(BaseModel):
     connector_kind: str | None = None
     area: str | None = None
     waitlist_reason: str | None = None
+    waitlist_position: int | None = None  # its place in its area's waiting list when it joined (1: next)
     redirect_service: str | None = None
     redirect_contact: str | None = None
     urgent: bool = False
@@ -205,4 +206,5 @@ def outcome_of_waitlisting(event_id: str, event_type: str, waitlisted: ReferralW
         area=waitlisted.area,
         connector_kind=waitlisted.required_kind,
         waitlist_reason=waitlisted.reason,
+        waitlist_position=waitlisted.position,
     )
