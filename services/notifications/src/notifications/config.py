@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import SecretStr, model_validator
 
+from notifications.domain.deliveries import address_problem
+from notifications.domain.routing import uk_mobile
 from signpost_runtime.settings import ServiceSettings
 
 
@@ -108,6 +110,11 @@ class NotificationsSettings(ServiceSettings):
                     f"DISPATCHER_LEASE_SECONDS ({self.dispatcher_lease_seconds}) must be longer than "
                     f"{name} ({timeout}); raise the lease or lower the timeout"
                 )
+        # A duty coordinator who cannot be reached would be found out only when an urgent message needs them.
+        if self.duty_coordinator_email is not None and (problem := address_problem(self.duty_coordinator_email)):
+            raise ValueError(f"DUTY_COORDINATOR_EMAIL {self.duty_coordinator_email!r} cannot be emailed: {problem}")
+        if self.duty_coordinator_sms is not None and uk_mobile(self.duty_coordinator_sms) is None:
+            raise ValueError(f"DUTY_COORDINATOR_SMS {self.duty_coordinator_sms!r} is not a UK mobile number")
         if self.bars_proxy_url is not None and not self.bars_service_ods_code:
             raise ValueError("BARS_PROXY_URL needs BARS_SERVICE_ODS_CODE: BaRS names the sending organisation by it")
         if self.email_provider == "notify" and self.govuk_notify_api_key is None:

@@ -36,7 +36,7 @@ from notifications.domain.deliveries import (
     notification_id,
     recipient_problem,
 )
-from notifications.domain.messages import BARS, EMAIL, Channel, Receipt, Sent
+from notifications.domain.messages import BARS, EMAIL, SMS, Channel, Receipt, Sent
 from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
 from notifications.domain.retry import RetryPolicy
 from notifications.domain.routing import ReferrerDirectory, Route, duty_routes, referrer_routes
@@ -186,6 +186,9 @@ class Notifier:
             routes = self.routes(outcome, contact)
             delivery = self._delivery(outcome, contact, correlation_id, routes[0] if routes else None, 0, suppressed)
             added = await unit.deliveries.add(delivery)
+            if added and delivery.channel == SMS and delivery.audience == "referrer" and len(routes) > 1:
+                # An SMS is the fastest alert, not the whole message: the details go on the usual route too.
+                await unit.deliveries.add(self._delivery(outcome, contact, correlation_id, routes[1], 1, suppressed))
             confirmed = confirmed or (added and outcome.kind == WITHDRAWN and delivery.status != "suppressed")
             if added and delivery.status == "failed" and delivery.failed_because:
                 log.warning("delivery %s cannot be attempted: %s", delivery.notification_id, delivery.failed_because)

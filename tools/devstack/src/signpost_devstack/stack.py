@@ -51,7 +51,7 @@ NOTIFY_TEMPLATES = (
 )
 # Signpost's own ODS code in BaRS responses on the local stack (a made-up code: no real organisation).
 LOCAL_SERVICE_ODS_CODE = "X9S1P"
-LOCAL_DUTY_EMAIL = "duty-coordinator@signpost.local"
+LOCAL_DUTY_EMAIL = "duty-coordinator@signpost.example.org"
 LOCAL_DUTY_SMS = "07700900999"  # Ofcom's range for drama: never a real number
 
 

@@ -10,10 +10,12 @@ urgent number), and never carries clinical detail; an urgent outcome tries the f
 A person who referred themselves gave their own email or mobile number, with their consent to be
 contacted (the self-referral form requires it), and hears on those only.
 
-Each outcome has one delivery at a time: the first route; when that delivery fails (refused for
-good, out of attempts, or a permanent-failure receipt), the next route gets a delivery; when none
-is left the failure stands, listed for staff and re-drivable. An urgent outcome not confirmed in
-time also moves on to the next route, then to the service's duty coordinator (escalation.py).
+Each outcome starts with one delivery, on the first route (an urgent one by SMS first, with the whole
+message on the next route at the same time: a text is an alert, not the details). When a delivery
+fails (refused for good, out of attempts, or a permanent-failure receipt), the next route not yet used
+gets one; when none is left the failure stands, listed for staff and re-drivable. An urgent outcome
+not confirmed delivered in time also moves on to the next route, then to the service's duty
+coordinator (Notifier.escalate_due).
 """
 
 from __future__ import annotations
@@ -70,6 +72,13 @@ class DirectoryEntry(BaseModel):
         if len(set(channels)) != len(channels):
             raise ValueError(f"each channel at most once, got {list(channels)}")
         return channels
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, email: str | None) -> str | None:
+        if email is not None and (problem := address_problem(email)):
+            raise ValueError(f"{email!r} cannot be emailed: {problem}")
+        return email
 
     @field_validator("urgent_sms")
     @classmethod
