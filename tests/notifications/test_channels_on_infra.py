@@ -76,6 +76,13 @@ async def test_a_bars_referrals_acceptance_reaches_its_sender_as_a_servicereques
         assert (message.target, message.correlation_id) == (SOURCE_ENDPOINT, CORRELATION_ID)
         assert service_request["status"] == "active"
         assert service_request["id"] == referral_id
+        assert service_request["code"]["coding"] == [
+            {
+                "system": "http://snomed.info/sct",
+                "code": "871731000000106",
+                "display": "Referral to social prescribing service",
+            }
+        ], "SNOMED CT coded: the service the referral was for"
 
         async def confirmed() -> bool:
             rows = await service.deliveries(referral_id)

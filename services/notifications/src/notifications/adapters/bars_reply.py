@@ -48,6 +48,9 @@ SERVICE_REQUEST_CATEGORY = "https://fhir.nhs.uk/CodeSystem/message-category-serv
 ODS_ORGANISATION = "https://fhir.nhs.uk/Id/ods-organization-code"
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 REFERRAL_IDENTIFIER = "https://signpost.dev/fhir/Id/referral"
+SNOMED = "http://snomed.info/sct"
+SOCIAL_PRESCRIBING_REFERRAL = "871731000000106"
+SOCIAL_PRESCRIBING = "Referral to social prescribing service"
 BUNDLE_PROFILE = "https://fhir.nhs.uk/StructureDefinition/BARSBundleMessage"
 HEADER_PROFILE = "https://fhir.nhs.uk/StructureDefinition/BARSMessageHeader-servicerequest-response"
 SERVICE_REQUEST_PROFILE = "https://fhir.nhs.uk/StructureDefinition/BARSServiceRequest-request-referral"
@@ -192,6 +195,8 @@ def _service_request(reply: BarsReply, updated: str) -> dict[str, Any]:
         "category": [
             {"coding": [{"system": SERVICE_REQUEST_CATEGORY, "code": "referral", "display": "Transfer of Care"}]}
         ],
+        # The service, SNOMED CT coded as NHS England asks primary care to record it (intake's adapters/codes.py).
+        "code": {"coding": [{"system": SNOMED, "code": SOCIAL_PRESCRIBING_REFERRAL, "display": SOCIAL_PRESCRIBING}]},
         "subject": subject,
     }
     note = reply.note_text
