@@ -219,3 +219,27 @@ async def test_notify_down_for_90_seconds_then_back_delivers_every_message_once(
 
 def _self_referrer(email: str) -> Any:
     return ReferrerV2(kind="self", contact=ReferrerContact(email=email))
+
+
+async def test_a_receipt_that_comes_late_is_waited_for_and_never_a_reason_to_send_again(
+    start_notifications, notify, directory, referral_id
+):
+    notify.receipt_delay_seconds = 4.0  # Notify says "sending" for 4 s, asked every 0.2 s meanwhile
+    async with start_notifications(**with_notify(notify, directory, urgent_confirm_seconds=60)) as service:
+        await service.publish(received(referral_id), triaged(referral_id, "redirected"))
+        await _until(
+            service,
+            referral_id,
+            lambda rows: (r := rows.get(("sms", "referrer"))) and r["receipt"] == "pending",
+            "the SMS sent and its receipt awaited",
+        )
+        await asyncio.sleep(2.0)
+        assert (await _rows(service, referral_id))[("sms", "referrer")]["receipt"] == "pending"
+        await _until(
+            service,
+            referral_id,
+            lambda rows: rows[("sms", "referrer")]["receipt"] == "delivered",
+            "the late receipt recorded",
+        )
+        assert len(notify.notifications) == 1, "a receipt still to come is waited for, not answered by a resend"
+        assert (await service.client.get("/urgent", headers=STAFF)).json()["alerts"] == []
