@@ -75,6 +75,9 @@ async def test_an_urgent_redirect_never_confirmed_reaches_the_duty_coordinator_a
             assert time.monotonic() < deadline, "the duty coordinator was never emailed"
             await asyncio.sleep(0.5)
 
+        shown = await journey.summary_when(lambda summary: summary["urgent"]["unconfirmed"] == 1)
+        assert shown["urgent"]["most_escalations"] >= 1, "the dashboard shows it, escalated"
+
         notifications = stack.url("notifications")
         [open_alert] = (await client.get(f"{notifications}/urgent", headers=journey.auth)).json()["alerts"]
         assert open_alert["referral_id"] == referral_id
@@ -84,6 +87,7 @@ async def test_an_urgent_redirect_never_confirmed_reaches_the_duty_coordinator_a
         assert done.status_code == 200, done.text
         assert done.json()["acknowledged_by"] == "local-developer"
         assert (await client.get(f"{notifications}/urgent", headers=journey.auth)).json()["alerts"] == []
+        await journey.summary_when(lambda summary: summary["urgent"]["unconfirmed"] == 0)  # off the dashboard too
 
         await asyncio.sleep(3)  # past another confirmation time: an acknowledged alert escalates no further
         assert len(await _texts_to(client, stack, LOCAL_DUTY_SMS)) == 1

@@ -177,13 +177,15 @@ async def test_an_urgent_message_never_confirmed_moves_route_by_route_then_to_th
     assert len(unit.deliveries.rows) == before, "nothing more to send: the duty coordinator is told once"
     assert "stays listed until acknowledged" in last.what
     assert [alert.outcome_event_id for alert in await unit.deliveries.open_urgent()] == [redirect.event_id]
+    announced = [e.data["escalations"] for e in unit.events if e.type == "notification.urgent-unconfirmed.v1"]
+    assert announced == [0, 1, 2, 3], "raised, then each step, for the dashboard"
 
 
 async def test_a_confirmed_urgent_message_is_no_longer_escalated():
     unit, service = FakeUnit(), notifier()
     await service.contact_received(unit, GP, "received-1")
     await service.outcome_decided(unit, outcome("redirected", urgent=True), "c-1")
-    await unit.deliveries.confirm_urgent("e-1")
+    assert await unit.deliveries.confirm_urgent("e-1")
     assert await service.escalate_due(unit) == []
     assert len(unit.deliveries.rows) == 2, "the SMS and the email it came with; nothing escalated"
 

@@ -174,14 +174,15 @@ class FakeDeliveries:
             if row.delivery.outcome.event_id == outcome_event_id
         }
 
-    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> None:
-        self.alerts.setdefault(
-            outcome.event_id,
-            UrgentAlert(outcome.event_id, outcome.referral_id, datetime.now(UTC), datetime.now(UTC), 0, None),
-        )
+    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> UrgentAlert | None:
+        if outcome.event_id in self.alerts:
+            return None
+        now = datetime.now(UTC)
+        self.alerts[outcome.event_id] = UrgentAlert(outcome.event_id, outcome.referral_id, now, now, 0, None)
+        return self.alerts[outcome.event_id]
 
-    async def confirm_urgent(self, outcome_event_id: str) -> None:
-        self.alerts.pop(outcome_event_id, None)
+    async def confirm_urgent(self, outcome_event_id: str) -> bool:
+        return self.alerts.pop(outcome_event_id, None) is not None
 
     async def urgent_due(self, limit: int) -> list[UrgentAlert]:
         # Every open alert is due at once: a test escalates by calling escalate_due.

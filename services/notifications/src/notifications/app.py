@@ -16,7 +16,7 @@ from notifications.routes import router
 from notifications.unit import NotificationsUnit
 from notifications.watch import AwaitingReferralWatch
 from signpost_contracts import Stream
-from signpost_contracts.registry import NOTIFICATION_FAILED, NOTIFICATION_SENT
+from signpost_contracts.registry import NOTIFICATION_FAILED, NOTIFICATION_SENT, URGENT_SETTLED, URGENT_UNCONFIRMED
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
@@ -107,7 +107,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
         consumes=[Stream.REFERRALS, Stream.TRIAGE],
-        publishes=[NOTIFICATION_SENT, NOTIFICATION_FAILED],
+        publishes=[NOTIFICATION_SENT, NOTIFICATION_FAILED, URGENT_UNCONFIRMED, URGENT_SETTLED],
         handlers=handlers,
         unit=NotificationsUnit,
         on_start=[workers.start],

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from notifications.config import NotificationsSettings
 from notifications.domain.outcomes import AwaitingOutcome
+from notifications.service import acknowledge_urgent as acknowledge_urgent_alert
 from notifications.service import deliveries_visible_to
 from notifications.unit import NotificationsUnit
 from signpost_contracts.vocabulary import Scope
@@ -174,7 +175,7 @@ async def acknowledge_urgent(
     """Someone has it in hand: it stops escalating and leaves the list. The first acknowledgement stands."""
     _staff(principal)
     async with _units(request)() as unit:
-        done = await unit.deliveries.acknowledge_urgent(outcome_event_id, principal.subject)
+        done = await acknowledge_urgent_alert(unit, outcome_event_id, principal.subject)
     if done is None:
         raise Problem(404, f"no urgent alert for outcome event {outcome_event_id}")
-    return AcknowledgedView(outcome_event_id=outcome_event_id, acknowledged_at=done[0], acknowledged_by=done[1])
+    return AcknowledgedView(outcome_event_id=outcome_event_id, acknowledged_at=done.at, acknowledged_by=done.by)

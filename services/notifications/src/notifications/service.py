@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Collection, Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from notifications.adapters.templates import Composed, EmailTemplates
 from notifications.domain.deliveries import (
+    Acknowledged,
     AwaitedReceipt,
     Claim,
     ClaimedDelivery,
@@ -44,7 +45,13 @@ from notifications.domain.withdrawal import AFTER_WITHDRAWAL, suppressed_because
 from notifications.metrics import DELIVERY_ATTEMPTS, RECEIPTS
 from signpost_contracts import EventEnvelope, new_event
 from signpost_contracts.events.common import TEXT_LIMIT, clip
-from signpost_contracts.events.notifications import NotificationChannel, NotificationFailed, NotificationSent
+from signpost_contracts.events.notifications import (
+    NotificationChannel,
+    NotificationFailed,
+    NotificationSent,
+    UrgentSettled,
+    UrgentUnconfirmed,
+)
 from signpost_runtime.auth import Principal
 
 log = logging.getLogger(__name__)
@@ -78,8 +85,9 @@ class Deliveries(Protocol):
     async def mark_delivered(self, notification_id: uuid.UUID, receipt: Receipt) -> bool: ...
     async def mark_undelivered(self, notification_id: uuid.UUID, receipt: Receipt, error: str) -> Finished | None: ...
     async def keys_of_outcome(self, outcome_event_id: str) -> set[str]: ...
-    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> None: ...
-    async def confirm_urgent(self, outcome_event_id: str) -> None: ...
+    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> UrgentAlert | None: ...
+    async def confirm_urgent(self, outcome_event_id: str) -> bool: ...
+    async def acknowledge_urgent(self, outcome_event_id: str, by: str) -> Acknowledged | None: ...
     async def urgent_due(self, limit: int) -> list[UrgentAlert]: ...
     async def escalated(self, outcome_event_id: str, what: str, next_in_seconds: float) -> None: ...
     async def mark_failed(self, delivery: ClaimedDelivery, error: str, *, attempted: bool) -> Finished | None: ...
@@ -196,7 +204,9 @@ class Notifier:
                 unit.publish(_failed_event(delivery, delivery.failed_because))
             if added and outcome.urgent and delivery.status != "suppressed":
                 # Watched until confirmed delivered or acknowledged by staff (escalate_due).
-                await unit.deliveries.raise_urgent(outcome, self.channels.urgent_confirm_seconds)
+                alert = await unit.deliveries.raise_urgent(outcome, self.channels.urgent_confirm_seconds)
+                if alert is not None:
+                    unit.publish(_unconfirmed(alert, correlation_id))
 
     def _delivery(
         self,
@@ -296,6 +306,8 @@ class Notifier:
             for delivery in created:
                 await unit.deliveries.add(delivery)
             await unit.deliveries.escalated(outcome.event_id, what, self.channels.urgent_confirm_seconds)
+            escalated = replace(alert, escalations=alert.escalations + 1, last_escalation=what)
+            unit.publish(_unconfirmed(escalated, correlation_id))
             log.error("urgent message about referral %s not confirmed in time: %s", outcome.referral_id, what)
             escalations.append(Escalation(outcome.referral_id, outcome.event_id, what))
         return escalations
@@ -367,7 +379,7 @@ async def record_sent(unit: NotificationsWork, delivery: ClaimedDelivery, sent: 
     )
     if finished is not None:
         if sent.confirmed and delivery.audience == "referrer":
-            await unit.deliveries.confirm_urgent(delivery.outcome_event_id)
+            await _confirm_urgent(unit, delivery.referral_id, delivery.outcome_event_id, delivery.correlation_id)
         published = NotificationSent(
             referral_id=delivery.referral_id,
             notification_id=str(delivery.notification_id),
@@ -393,7 +405,7 @@ async def record_receipt(
         return "pending"
     if receipt.status == "delivered":
         if await unit.deliveries.mark_delivered(awaited.notification_id, receipt) and awaited.audience == "referrer":
-            await unit.deliveries.confirm_urgent(awaited.outcome_event_id)
+            await _confirm_urgent(unit, awaited.referral_id, awaited.outcome_event_id, awaited.correlation_id)
         RECEIPTS.labels(awaited.channel, "delivered").inc()
         return "delivered"
     error = f"the provider could not deliver it: {receipt.detail or receipt.status} ({receipt.status})"
@@ -520,6 +532,43 @@ def _failed_event(
         last_error=_bounded(error),
     )
     return _event(failed, referral_id, delivery.correlation_id, cause)
+
+
+async def acknowledge_urgent(unit: NotificationsWork, outcome_event_id: str, by: str) -> Acknowledged | None:
+    """Staff have the urgent message in hand: it stops escalating, and the dashboard hears it is settled."""
+    done = await unit.deliveries.acknowledge_urgent(outcome_event_id, by)
+    if done is not None and done.settled_now:
+        settled = UrgentSettled(
+            referral_id=done.referral_id, outcome_event_id=outcome_event_id, settled_at=done.at, how="acknowledged"
+        )
+        unit.publish(new_event(settled, subject=done.referral_id, correlation_id=done.referral_id))
+    return done
+
+
+async def _confirm_urgent(
+    unit: NotificationsWork, referral_id: str, outcome_event_id: str, correlation_id: str
+) -> None:
+    if await unit.deliveries.confirm_urgent(outcome_event_id):
+        settled = UrgentSettled(
+            referral_id=referral_id, outcome_event_id=outcome_event_id, settled_at=datetime.now(UTC), how="confirmed"
+        )
+        unit.publish(
+            new_event(settled, subject=referral_id, correlation_id=correlation_id, causation_id=outcome_event_id)
+        )
+
+
+def _unconfirmed(alert: UrgentAlert, correlation_id: str) -> EventEnvelope:
+    payload = UrgentUnconfirmed(
+        referral_id=alert.referral_id,
+        outcome_event_id=alert.outcome_event_id,
+        raised_at=alert.raised_at,
+        escalations=alert.escalations,
+        last_escalation=clip(alert.last_escalation, TEXT_LIMIT),
+        at=datetime.now(UTC),
+    )
+    return new_event(
+        payload, subject=alert.referral_id, correlation_id=correlation_id, causation_id=alert.outcome_event_id
+    )
 
 
 def event_channel(channel: str) -> NotificationChannel:

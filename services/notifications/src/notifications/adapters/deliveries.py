@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from notifications.domain.deliveries import (
+    Acknowledged,
     AwaitedReceipt,
     Claim,
     ClaimedDelivery,
@@ -223,20 +223,26 @@ class DeliveryRepository:
         )
         return {row["idempotency_key"] for row in rows}
 
-    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> None:
-        await self.connection.execute(
+    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> UrgentAlert | None:
+        """The alert opened now; None when it was open already."""
+        row = await self.connection.fetchrow(
             "INSERT INTO urgent_alerts (outcome_event_id, referral_id, escalate_at)"
-            " VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (outcome_event_id) DO NOTHING",
+            " VALUES ($1, $2, now() + make_interval(secs => $3)) ON CONFLICT (outcome_event_id) DO NOTHING"
+            " RETURNING outcome_event_id, referral_id, raised_at, escalate_at, escalations, last_escalation",
             outcome.event_id,
             outcome.referral_id,
             confirm_within_seconds,
         )
+        return UrgentAlert(**dict(row)) if row else None
 
-    async def confirm_urgent(self, outcome_event_id: str) -> None:
-        await self.connection.execute(
-            "UPDATE urgent_alerts SET confirmed_at = now() WHERE outcome_event_id = $1 AND confirmed_at IS NULL",
+    async def confirm_urgent(self, outcome_event_id: str) -> bool:
+        """True when this confirmation settles an alert that was still open (not confirmed nor acknowledged)."""
+        settled = await self.connection.fetchval(
+            "UPDATE urgent_alerts SET confirmed_at = now() WHERE outcome_event_id = $1 AND confirmed_at IS NULL"
+            " RETURNING acknowledged_at IS NULL",
             outcome_event_id,
         )
+        return bool(settled)
 
     async def urgent_due(self, limit: int) -> list[UrgentAlert]:
         """Open alerts past their time, locked for this transaction (one replica escalates each)."""
@@ -262,8 +268,15 @@ class DeliveryRepository:
         )
         return [UrgentAlert(**dict(row)) for row in rows]
 
-    async def acknowledge_urgent(self, outcome_event_id: str, by: str) -> tuple[datetime, str] | None:
+    async def acknowledge_urgent(self, outcome_event_id: str, by: str) -> Acknowledged | None:
         """Someone has it: it stops escalating. The first acknowledgement stands; None when there is no such alert."""
+        before = await self.connection.fetchrow(
+            "SELECT referral_id, acknowledged_at IS NULL AND confirmed_at IS NULL AS open FROM urgent_alerts"
+            " WHERE outcome_event_id = $1 FOR UPDATE",
+            outcome_event_id,
+        )
+        if before is None:
+            return None
         row = await self.connection.fetchrow(
             "UPDATE urgent_alerts SET acknowledged_at = coalesce(acknowledged_at, now()),"
             " acknowledged_by = coalesce(acknowledged_by, $2) WHERE outcome_event_id = $1"
@@ -271,7 +284,7 @@ class DeliveryRepository:
             outcome_event_id,
             by,
         )
-        return (row["acknowledged_at"], row["acknowledged_by"]) if row else None
+        return Acknowledged(before["referral_id"], row["acknowledged_at"], row["acknowledged_by"], before["open"])
 
     async def mark_failed(self, delivery: ClaimedDelivery, error: str, *, attempted: bool) -> Finished | None:
         row = await self.connection.fetchrow(

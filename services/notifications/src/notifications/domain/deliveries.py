@@ -199,3 +199,13 @@ class UrgentAlert:
     escalate_at: datetime
     escalations: int
     last_escalation: str | None
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """Staff acknowledged an urgent alert: the first acknowledgement and who made it (it stands)."""
+
+    referral_id: str
+    at: datetime
+    by: str
+    settled_now: bool  # it was still open until this acknowledgement
