@@ -4,13 +4,18 @@ loads, and axe-core on each state (no serious or critical violation)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from signpost_contracts import new_event
 from signpost_contracts.events.cases import Ons4
-from support.auth import token
+from signpost_contracts.events.notifications import UrgentUnconfirmed
+from support.auth import bearer, token
 from support.browser import activate, assert_accessible, focused, screenshot, tab_to
 from support.events import (
     case_closed,
@@ -187,3 +192,35 @@ def test_the_pages_load_everything_from_the_service_itself_and_nothing_from_anyw
     header_colour = page.locator("header.nhsuk-header").evaluate("e => getComputedStyle(e).backgroundColor")
     assert header_colour == "rgb(0, 94, 184)"
     expect(page.locator("body")).to_have_class(re.compile(r"\bnhsuk-frontend-supported\b"))
+
+
+def test_an_urgent_redirect_not_yet_confirmed_is_a_warning_on_the_dashboard_and_passes_axe(reporting_site, page):
+    urgent = f"ref-{uuid.uuid4()}"
+    raised = UrgentUnconfirmed(
+        referral_id=urgent,
+        outcome_event_id=f"triaged-{urgent}",
+        raised_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        escalations=1,
+        last_escalation="told again by email",
+        at=datetime.now(UTC),
+    )
+    reporting_site.deliver(
+        new_event(raised, subject=urgent, correlation_id=urgent), referral_received(urgent), total_referrals=1
+    )
+    with httpx.Client(base_url=reporting_site.base_url, headers=bearer("reporting:read"), timeout=5) as client:
+        for _ in range(100):
+            if client.get("/api/summary").json()["urgent"]["unconfirmed"] == 1:
+                break
+            time.sleep(0.1)
+    page.goto(reporting_site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(reporting_site.base_url + "/?refresh=off")
+
+    warning = page.locator("#urgent-unconfirmed")
+    expect(warning.get_by_role("heading")).to_contain_text("Urgent redirects not yet confirmed")
+    expect(warning).to_contain_text("1 urgent message has not been confirmed as reaching the referrer")
+    expect(warning).to_contain_text("01 December 2026, 09:30 UTC")
+    expect(warning).to_contain_text("escalated 1 time")
+    assert_accessible(page, name="the dashboard with an urgent redirect not confirmed")
+    screenshot(page, "dashboard-urgent-unconfirmed")

@@ -26,6 +26,8 @@ EXAMPLES: dict[str, dict] = {
         events.referral_waitlisted("r-1", at=NOW, required_kind="volunteer"),
         events.notification_sent("r-1", "n-1", at=NOW),
         events.notification_failed("r-1", "n-1", at=NOW),
+        events.urgent_unconfirmed("r-1", at=NOW),
+        events.urgent_settled("r-1", at=NOW),
         events.referral_assigned_from_waitlist("r-1", at=NOW),
         events.referral_handed_over("r-1", at=NOW),
         events.handover_refused("r-1", at=NOW),

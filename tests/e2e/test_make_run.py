@@ -81,7 +81,7 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
     try:
         _wait_for_line(log, "Press Ctrl-C to stop.", process)
         children = psutil.Process(process.pid).children(recursive=True)
-        assert len(children) == 5, "the SMTP sink and four services run as their own processes"
+        assert len(children) == 7, "the SMTP sink, fake Notify, fake BaRS and four services run as their own processes"
         banner = log.read_text()
         intake, reporting = _url(banner, "referral intake"), _url(banner, "reporting")
         for port in documented_and_free:  # a port another process held is replaced by a free one

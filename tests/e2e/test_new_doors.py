@@ -6,7 +6,9 @@ partner's address, or, for a person who referred themselves, to them, written fo
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -38,6 +40,23 @@ async def _decision(journey: Journey, referral_id: str) -> dict:
     answer = await journey.client.get(f"{journey.stack.url('triage')}/decisions/{referral_id}", headers=journey.auth)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
+
+
+def _acknowledges(message: dict, referral_id: str) -> bool:
+    return message["headers"].get("X-Signpost-Referral-Id") == referral_id and "has reached us" in message["subject"]
+
+
+async def _outcome_email(journey: Journey, referral_id: str, timeout: float = 60) -> dict:
+    """The one email telling the outcome (a self-referral's acknowledgement comes before it, and is not it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        about = (await journey.emails_about({referral_id}, timeout=timeout))[referral_id]
+        outcomes = [m for m in about if not _acknowledges(m, referral_id)]
+        if outcomes:
+            [email] = outcomes
+            return email
+        assert time.monotonic() < deadline, f"no outcome email for {referral_id}"
+        await asyncio.sleep(0.2)
 
 
 Send = Callable[[Journey], Awaitable[tuple[str, str]]]  # the referral's id, and where its outcome email goes
@@ -95,7 +114,10 @@ async def test_a_referral_through_a_new_door_is_triaged_and_its_referrer_told(
         decision = await _decision(journey, referral_id)
         assert decision["outcome"] == "accepted"
 
-        [email] = (await journey.emails_about({referral_id}, timeout=60))[referral_id]
+        email = await _outcome_email(journey, referral_id)
         assert email["rcpt_tos"] == [inbox]
+        acknowledgements = [m for m in await journey.emails() if _acknowledges(m, referral_id)]
+        # A person who asked for support themselves hears at once that their request arrived; a referrer does not.
+        assert [m["rcpt_tos"] for m in acknowledgements] == ([[inbox]] if written_for_the_person else [])
         # The self/ templates speak to the person ("your request"); the others to a referrer about someone.
         assert ("Your request for support" in email["subject"]) is written_for_the_person, email["subject"]

@@ -14,6 +14,9 @@ from support.journey import Journey
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+URGENT_SMS = "07700900123"  # examples/referrer-directory.json: B82005's number for urgent matters
+
+
 async def test_eligible_out_of_area_and_redirected_referrals_each_reach_their_outcome(stack):
     rng = random.Random(2)
     practice = f"{unique('gp')}@practice.example.nhs.uk"
@@ -53,8 +56,15 @@ async def test_eligible_out_of_area_and_redirected_referrals_each_reach_their_ou
         for message in (m for ms in emails.values() for m in ms):
             assert eligible["contained"][0]["name"][0]["family"] not in message["text"], "no patient names in email"
 
+        # The demo directory gives this practice an urgent number: the crisis redirect also went by SMS at once.
+        their_reference = redirected["identifier"][0]["value"]
+        texts = (await client.get(f"{stack.notify_url}/notifications", params={"to": URGENT_SMS})).json()
+        [text] = [text for text in texts if their_reference in text["body"]]
+        assert text["body"].startswith("Signpost URGENT"), "the redirect also went by SMS, at once"
+        assert "crisis" in text["body"].lower()
+
         def counted(summary: dict) -> bool:
-            return summary["notifications"]["sent"] - before["notifications"]["sent"] == 3
+            return summary["notifications"]["sent"] - before["notifications"]["sent"] == 4  # three emails, an SMS
 
         after = await journey.summary_when(counted)
         assert after["total_referrals"] - before["total_referrals"] == 3

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from support.auth import bearer
-from support.events import referral_assigned, referral_received
+from support.auth import bearer, token
+from support.events import referral_assigned, referral_received, referral_received_v2
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +47,17 @@ async def test_a_referral_whose_details_have_not_arrived_is_visible_to_staff_onl
     assert staff.json() == {"referral_id": referral_id, "deliveries": []}
     nothing = await service.client.get("/deliveries", params={"referral_id": str(uuid.uuid4())}, headers=STAFF)
     assert nothing.status_code == 404
+
+
+async def test_a_partner_without_an_ods_code_reads_its_own_referrals_deliveries_by_its_org_claim(service, referral_id):
+    await service.publish(referral_received_v2(referral_id), referral_assigned(referral_id))  # from leeds-mind
+    await service.emails(1)
+
+    leeds_mind = {"Authorization": f"Bearer {token('notifications:read', ods=None, org='leeds-mind')}"}
+    another = {"Authorization": f"Bearer {token('notifications:read', ods=None, org='chapeltown-housing')}"}
+    own = await service.client.get("/deliveries", params={"referral_id": referral_id}, headers=leeds_mind)
+    theirs = await service.client.get("/deliveries", params={"referral_id": referral_id}, headers=another)
+
+    assert own.status_code == 200, own.text
+    assert [d["recipient"] for d in own.json()["deliveries"]] == ["referrals@leedsmind.example.org"]
+    assert theirs.status_code == 404

@@ -36,4 +36,10 @@ async def test_the_openapi_document_lists_what_each_route_answers(service):
     document = (await service.client.get("/openapi.json")).json()
     found = await probe(service.client, document, authorised=READER, wrong_scope=bearer("referrals:read"))
     assert_truthful(document, found, error_media_type="application/problem+json")
-    assert {path for path, _ in found.protected} == {"/deliveries", "/outcomes/awaiting-referral"}
+    assert {path for path, _ in found.protected} == {
+        "/deliveries",
+        "/deliveries/failed",
+        "/outcomes/awaiting-referral",
+        "/urgent",
+        "/urgent/{outcome_event_id}/acknowledge",
+    }

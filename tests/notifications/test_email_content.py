@@ -11,7 +11,8 @@ import pytest
 from notifications.adapters.smtp import SmtpSender
 from notifications.adapters.templates import EmailTemplates
 from notifications.config import NotificationsSettings
-from notifications.domain.deliveries import OutgoingEmail, idempotency_key, message_id
+from notifications.domain.deliveries import idempotency_key, message_id
+from notifications.domain.messages import OutgoingMessage
 from notifications.domain.outcomes import Outcome, ReferrerContact, contact_of
 from signpost_contracts import read_data
 from signpost_contracts.events.referrals import PersonSummary, ReferralReceived, Referrer
@@ -82,6 +83,9 @@ def test_a_waitlisting_says_why_the_person_waits():
     email = EmailTemplates().render(OUTCOMES["waitlisted"], CONTACT)
     assert "accepted, on our waiting list" in email.subject
     assert "Why they are waiting: Every connector in LS6 is at capacity" in email.text
+    assert "place in the queue" not in email.text, "said only when triage gave it"
+    placed = EmailTemplates().render(OUTCOMES["waitlisted"].model_copy(update={"waitlist_position": 3}), CONTACT)
+    assert "Their place in the queue: 3" in placed.text
 
 
 @pytest.mark.parametrize("kind", sorted(OUTCOMES))
@@ -103,7 +107,9 @@ def test_a_line_break_in_the_reference_cannot_add_a_mail_header():
     assert "\r" not in email.subject
     assert "Bcc: someone@" not in email.text
     message = SmtpSender(NotificationsSettings()).compose(
-        OutgoingEmail("gp@example.nhs.uk", email.subject, email.text, "<m@signpost.local>", "k", "ref-0001")
+        OutgoingMessage(
+            "email", "gp@example.nhs.uk", email.subject, email.text, "<m@signpost.local>", "k", "ref-0001", "c"
+        )
     )
     assert message["Bcc"] is None
 
@@ -145,7 +151,9 @@ def test_a_phishing_link_in_the_organisation_name_reaches_the_email_defanged(mak
 
 def test_the_sent_message_carries_its_idempotency_key_and_a_message_id_derived_from_it():
     key = idempotency_key("evt-1")
-    outgoing = OutgoingEmail("gp@example.nhs.uk", "Subject", "Body\n", message_id(key, "signpost.local"), key, "ref-1")
+    outgoing = OutgoingMessage(
+        "email", "gp@example.nhs.uk", "Subject", "Body\n", message_id(key, "signpost.local"), key, "ref-1", "c"
+    )
     message = SmtpSender(NotificationsSettings()).compose(outgoing)
     assert message["X-Signpost-Idempotency-Key"] == "email:evt-1"
     assert message["Message-ID"] == message_id("email:evt-1", "signpost.local")

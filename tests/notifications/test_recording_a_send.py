@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from notifications.app import build_dispatcher
-from notifications.domain.deliveries import OutgoingEmail
+from notifications.domain.messages import OutgoingMessage, Sent
 from support.events import referral_assigned, referral_received
 from support.infra import wait_until
 
@@ -141,15 +141,16 @@ class TakesTheLeaseAwayAfterSending:
     def __init__(self, inner: Any, pool: asyncpg.Pool) -> None:
         self.inner, self.pool, self.taken = inner, pool, False
 
-    async def send(self, email: OutgoingEmail) -> None:
-        await self.inner.send(email)
+    async def send(self, email: OutgoingMessage) -> Sent:
+        sent = await self.inner.send(email)
         if self.taken:
-            return
+            return sent
         self.taken = True
         await self.pool.execute(
             "UPDATE deliveries SET lease_owner = 'another-replica', claims = claims + 1 WHERE idempotency_key = $1",
             email.idempotency_key,
         )
+        return sent
 
 
 async def test_a_send_recorded_after_its_claim_was_taken_over_counts_a_possible_duplicate_and_is_never_resent(

@@ -116,8 +116,10 @@ async def test_a_permanent_smtp_refusal_is_reported_without_retrying(service, ma
     service.sink.fail_next(1000, code=550)
     await service.publish(make.received(referral_id), make.triaged(referral_id, outcome="redirected"))
 
-    [announced] = await service.announcements(expect=1)
-    assert announced.type == "notification.failed.v1"
+    # An urgent redirect is also announced as unconfirmed, for the dashboard.
+    announced_types = {e.type: e for e in await service.announcements(expect=2)}
+    assert set(announced_types) == {"notification.failed.v1", "notification.urgent-unconfirmed.v1"}
+    announced = announced_types["notification.failed.v1"]
     assert announced.data["attempts"] == 1
     assert "SMTP 550" in announced.data["last_error"]
     assert service.sink.faults.rejected == 1

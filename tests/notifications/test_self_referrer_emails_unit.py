@@ -55,7 +55,13 @@ def test_a_decline_to_a_person_says_where_else_to_look_and_keeps_the_reason():
 
 
 def test_every_outcome_a_referrer_hears_has_a_version_for_a_person():
-    for_referrers = {path.name for path in TEMPLATES.glob("*.txt.j2")}
-    for_people = {path.name for path in (TEMPLATES / "self").glob("*.txt.j2")}
+    # The duty coordinator's escalation is for staff; only a person who referred themselves is acknowledged.
+    for_referrers = {path.name for path in TEMPLATES.glob("*.txt.j2")} - {
+        "urgent-escalation.txt.j2",
+        "duty-base.txt.j2",
+    }
+    for_people = {path.name for path in (TEMPLATES / "self").glob("*.txt.j2")} - {"received.txt.j2"}
 
     assert for_referrers == for_people
+    by_text = {path.name for path in (TEMPLATES / "sms" / "self").glob("*.txt.j2")}
+    assert by_text == for_people - {"base.txt.j2"} | {"received.txt.j2"}, "a person with only a mobile hears it all"

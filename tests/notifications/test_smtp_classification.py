@@ -9,12 +9,15 @@ import pytest
 
 from notifications.adapters.smtp import SmtpSender
 from notifications.config import NotificationsSettings
-from notifications.domain.deliveries import OutgoingEmail, ProviderUnavailableError, SendError
+from notifications.domain.deliveries import ProviderUnavailableError, SendError
+from notifications.domain.messages import OutgoingMessage
 from signpost_devstack.net import free_port
 
 pytestmark = pytest.mark.integration
 
-EMAIL = OutgoingEmail("gp@example.nhs.uk", "Referral 1: accepted", "Hello\n", "<m@signpost.local>", "email:e", "r-1")
+EMAIL = OutgoingMessage(
+    "email", "gp@example.nhs.uk", "Referral 1: accepted", "Hello\n", "<m@signpost.local>", "email:e", "r-1", "c-1"
+)
 
 
 def _sender(host: str, port: int, **overrides: object) -> SmtpSender:

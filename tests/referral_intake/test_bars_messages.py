@@ -80,8 +80,8 @@ async def test_a_social_prescribing_message_is_acknowledged_with_signposts_refer
     bundle = answer.json()
     assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "message")
     header, referral = (entry["resource"] for entry in bundle["entry"])
-    sent_header_id = message["entry"][0]["fullUrl"].removeprefix("urn:uuid:")
-    assert header["response"] == {"identifier": sent_header_id, "code": "ok"}
+    sent_message_id = message["id"]  # BaRS responses name the request's Bundle.id
+    assert header["response"] == {"identifier": sent_message_id, "code": "ok"}
     assert header["focus"] == [{"reference": bundle["entry"][1]["fullUrl"]}]
     assert answer.headers["Location"] == bundle["entry"][1]["fullUrl"]
     read = await intake.client.get(f"/fhir/ServiceRequest/{referral['id']}", headers=SENDER)
@@ -92,7 +92,7 @@ async def test_a_social_prescribing_message_is_acknowledged_with_signposts_refer
     assert (received["channel"], received["needs"], received["referrer"]["ods_code"]) == (
         "bars-message", ["loneliness"], "G82080")  # fmt: skip
     assert received["bars"] == {
-        "message_id": sent_header_id,
+        "message_id": sent_message_id,
         "source_endpoint": "https://fhir.nhs.uk/Id/dos-service-id|2222222222",
         "sender_ods": "G82080",
         "correlation_id": headers["X-Correlation-ID"],

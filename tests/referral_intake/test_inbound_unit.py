@@ -16,6 +16,7 @@ from referral_intake.service import IntakeService
 from signpost_contracts import INBOUND_REFERRAL_TYPE, EventEnvelope
 from signpost_contracts.events.inbound import OUTCOME_LIMIT_BYTES
 from signpost_devstack.synthetic import gp_referral
+from support.bars import REQUESTER_ODS, follow_up, social_prescribing_message
 from support.fakes.intake import FakeIntakeUnit
 
 pytestmark = pytest.mark.unit
@@ -115,14 +116,42 @@ async def test_an_invalid_service_request_is_refused_with_the_rest_routes_own_is
     assert [i.expression for i in refusal.value.issues] == ["ServiceRequest.status"]
 
 
-async def test_a_bars_message_bundle_is_refused_as_not_supported_on_this_route_yet(inbound):
-    bundle = {"resourceType": "Bundle", "type": "message", "entry": []}
+def bars_message_for(ods_code: str) -> dict:
+    """Signpost's social prescribing BaRS message, as a surgery the example producer sends for would send it."""
+    return json.loads(json.dumps(social_prescribing_message()).replace(REQUESTER_ODS, ods_code))
+
+
+async def test_a_bars_message_bundle_is_taken_as_its_referral_with_its_origin_for_the_responses(inbound):
+    unit, bundle = FakeIntakeUnit(), bars_message_for("B82005")
+    await inbound.receive(unit, message(bundle))
+
+    [stored] = unit.referrals.by_id.values()
+    received, ack = unit.events
+    assert received.data["channel"] == "kafka"
+    assert received.data["needs"] == ["loneliness"]
+    assert received.data["bars"] == {
+        "message_id": bundle["id"],
+        "source_endpoint": "https://fhir.nhs.uk/Id/dos-service-id|2222222222",
+        "sender_ods": "B82005",
+        "correlation_id": "corr-1",
+    }
+    assert (ack.type, ack.data["referral_id"]) == ("referral.inbound-accepted.v1", stored.id)
+
+
+async def test_a_bars_update_or_cancellation_on_the_inbound_topic_is_refused_naming_where_it_goes(inbound):
+    cancellation = follow_up(bars_message_for("B82005"), "update", "revoked")
     with pytest.raises(FhirError) as refusal:
-        await inbound.receive(FakeIntakeUnit(), message(bundle))
+        await inbound.receive(FakeIntakeUnit(), message(cancellation))
     assert refusal.value.status == 422
     [issue] = refusal.value.issues
     assert issue.code == "not-supported"
-    assert "not taken on the inbound topic yet" in issue.diagnostics
+    assert "$process-message" in issue.diagnostics
+
+
+async def test_a_bars_message_is_held_to_the_producers_organisations_as_a_service_request_is(inbound):
+    with pytest.raises(FhirError) as refusal:
+        await inbound.receive(FakeIntakeUnit(), message(bars_message_for("Y01234")))
+    assert refusal.value.status == 403
 
 
 async def test_another_cloudevents_type_is_refused_naming_the_one_expected(inbound):

@@ -36,6 +36,10 @@ PROJECTION_COLUMNS = {
         "notification_id", "referral_id", "channel", "about_event_type", "sent_at", "failed_at", "attempts",
         "updated_at",
     },
+    # No escalation text (it can name a channel's address) and no acknowledging staff member.
+    "urgent_alert_facts": {
+        "outcome_event_id", "referral_id", "raised_at", "escalations", "settled_at", "settled_how", "updated_at",
+    },
 }  # fmt: skip
 IDENTIFYING_NAME = re.compile(r"name|nhs|birth|dob|address|email|phone|contact|identifier|reference|error|reason")
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
+from signpost_contracts import EventEnvelope, new_event
+from signpost_contracts.events.notifications import UrgentSettled, UrgentUnconfirmed
 from support.infra import wait_until
 
 pytestmark = pytest.mark.integration
@@ -145,3 +148,35 @@ async def test_a_notification_that_failed_and_was_later_sent_counts_once_as_sent
     await reporting.deliver(events.sent(referral, notification))
 
     assert (await reporting.summary())["notifications"] == {"sent": 1, "failed": 0}
+
+
+def _urgent(referral_id: str, outcome_event_id: str, escalations: int) -> EventEnvelope:
+    payload = UrgentUnconfirmed(
+        referral_id=referral_id,
+        outcome_event_id=outcome_event_id,
+        raised_at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        escalations=escalations,
+        last_escalation=None if escalations == 0 else "the duty coordinator told by sms",
+        at=datetime.now(UTC),
+    )
+    return new_event(payload, subject=referral_id, correlation_id=referral_id)
+
+
+def _settled(referral_id: str, outcome_event_id: str, how: str = "acknowledged") -> EventEnvelope:
+    payload = UrgentSettled(
+        referral_id=referral_id, outcome_event_id=outcome_event_id, settled_at=datetime.now(UTC), how=how
+    )
+    return new_event(payload, subject=referral_id, correlation_id=referral_id)
+
+
+async def test_urgent_messages_not_yet_confirmed_are_counted_until_settled_whatever_is_replayed(reporting):
+    first, second = _new_id(), _new_id()
+    await reporting.deliver(_urgent(first, "e-1", 0), _urgent(first, "e-1", 1), _urgent(second, "e-2", 0))
+    urgent = (await reporting.summary())["urgent"]
+    assert urgent == {"unconfirmed": 2, "oldest_raised_at": "2026-12-01T09:00:00Z", "most_escalations": 1}
+
+    await reporting.deliver(_settled(first, "e-1"), _urgent(first, "e-1", 2))  # a replayed step after it settled
+    assert (await reporting.summary())["urgent"]["unconfirmed"] == 1
+
+    await reporting.deliver(_settled(second, "e-2", "confirmed"), _settled(second, "e-2", "confirmed"))
+    assert (await reporting.summary())["urgent"] == {"unconfirmed": 0, "oldest_raised_at": None, "most_escalations": 0}

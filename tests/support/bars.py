@@ -21,17 +21,20 @@ _SERVICE_REQUEST_URL = "urn:uuid:236bb75d-90ef-461f-b71e-fde7f899802c"
 
 
 def social_prescribing_message() -> dict[str, Any]:
-    """The example message with a fresh MessageHeader and ServiceRequest fullUrl: a new referral each call."""
+    """The example message with fresh Bundle, MessageHeader and ServiceRequest ids: a new referral each call."""
     text = EXAMPLE.read_text()
     text = text.replace(_MESSAGE_HEADER_URL, f"urn:uuid:{uuid.uuid4()}").replace(
         _SERVICE_REQUEST_URL, f"urn:uuid:{uuid.uuid4()}"
     )
-    return json.loads(text)  # type: ignore[no-any-return]
+    message: dict[str, Any] = json.loads(text)
+    message["id"] = str(uuid.uuid4())  # each message has its own Bundle.id, which responses name
+    return message
 
 
 def follow_up(message: dict[str, Any], reason: str, status: str) -> dict[str, Any]:
     """The same referral sent again as an update or delete (a new message, the ServiceRequest's fullUrl unchanged)."""
     again = json.loads(json.dumps(message))
+    again["id"] = str(uuid.uuid4())
     header = again["entry"][0]
     header["fullUrl"] = f"urn:uuid:{uuid.uuid4()}"
     header["resource"]["reason"]["coding"][0]["code"] = reason

@@ -25,7 +25,12 @@ from signpost_contracts.events.cases import (
     SessionRecorded,
 )
 from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
-from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_contracts.events.notifications import (
+    NotificationFailed,
+    NotificationSent,
+    UrgentSettled,
+    UrgentUnconfirmed,
+)
 from signpost_contracts.events.referrals import (
     PersonSummary,
     ReferralReceived,
@@ -188,6 +193,32 @@ def notification_failed(
         "last_error": "SMTP 451: mailbox busy",
     }
     return _event(NotificationFailed, fields, overrides)
+
+
+def urgent_unconfirmed(
+    referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    """An urgent redirect escalated once and still not confirmed delivered."""
+    moment = at or datetime.now(UTC)
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "outcome_event_id": str(uuid.uuid4()),
+        "raised_at": moment,
+        "escalations": 1,
+        "last_escalation": "told again by email",
+        "at": moment,
+    }
+    return _event(UrgentUnconfirmed, fields, overrides)
+
+
+def urgent_settled(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {
+        "referral_id": _new_id(referral_id),
+        "outcome_event_id": str(uuid.uuid4()),
+        "settled_at": at or datetime.now(UTC),
+        "how": "acknowledged",
+    }
+    return _event(UrgentSettled, fields, overrides)
 
 
 TERMS = CaseTerms(

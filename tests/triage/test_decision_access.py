@@ -9,8 +9,8 @@ import pytest
 
 from signpost_contracts.events.referrals import PersonSummary, Referrer
 from signpost_contracts.vocabulary import Scope
-from support.auth import bearer
-from support.events import referral_received
+from support.auth import bearer, token
+from support.events import referral_received, referral_received_v2
 from support.infra import publish, wait_until
 from support.services import serving
 
@@ -94,6 +94,24 @@ async def test_a_decision_on_a_referral_that_named_no_organisation_is_read_only_
     assert practice.status_code == anonymous_practice.status_code == 404
     assert staff.status_code == 200
     assert staff.json()["requester_ods"] is None
+
+
+async def test_a_partner_without_an_ods_code_reads_its_own_referrals_decision_by_its_org_claim(
+    triage_app, write_roster, make_connector, namespace
+):
+    partners = referral_received_v2()  # from leeds-mind, through the referral form
+    leeds_mind = {"Authorization": f"Bearer {token(Scope.TRIAGE_READ, ods=None, org='leeds-mind')}"}
+    another_partner = {"Authorization": f"Bearer {token(Scope.TRIAGE_READ, ods=None, org='chapeltown-housing')}"}
+    async with serving(triage_app(write_roster([make_connector("a")]))) as client:
+        await publish(namespace, [partners])
+        await _decided(client, partners.subject)
+        own = await client.get(f"/decisions/{partners.subject}", headers=leeds_mind)
+        theirs = await client.get(f"/decisions/{partners.subject}", headers=another_partner)
+        practice = await client.get(f"/decisions/{partners.subject}", headers=LEEDS_ROAD)
+
+    assert own.status_code == 200, own.text
+    assert (own.json()["requester_partner"], own.json()["requester_ods"]) == ("leeds-mind", None)
+    assert theirs.status_code == practice.status_code == 404
 
 
 async def test_the_roster_and_policy_are_not_an_organisations_records(triage_app, write_roster, make_connector):

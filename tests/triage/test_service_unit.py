@@ -61,6 +61,17 @@ async def test_with_no_room_the_referral_waits_and_no_caseload_moves(policy):
     assert [e.type for e in unit.events] == ["referral.triaged.v1", "referral.waitlisted.v1"]
 
 
+async def test_each_waiting_referral_is_told_its_place_in_its_areas_queue(policy):
+    full = ConnectorLoad(id="amira", kind="paid", areas=("LS6",), capacity=1, caseload=1)
+    unit = FakeTriageUnit(full)
+    needs = ["loneliness", "bereavement", "low-mood"]
+    for _ in range(3):
+        await TriageService(policy).triage(unit, _facts(needs=needs), _cause())
+
+    positions = [e.data["position"] for e in unit.events if e.type == "referral.waitlisted.v1"]
+    assert positions == [1, 2, 3]
+
+
 async def test_a_declined_referral_takes_no_place(policy):
     unit = FakeTriageUnit(_paid("amira"))
     await TriageService(policy).triage(unit, _facts(postcode_district="M1"), _cause())

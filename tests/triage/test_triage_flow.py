@@ -175,6 +175,7 @@ async def test_an_accepted_referral_with_no_connector_free_is_waitlisted_in_arri
     waitlisted = published[third.subject][1]
     assert waitlisted[2]["required_kind"] == "paid"
     assert waitlisted[2]["area"] == "LS6"
+    assert [published[e.subject][1][2]["position"] for e in (second, third)] == [1, 2], "their place in the queue"
 
 
 async def test_a_restart_reloads_the_roster_but_keeps_caseloads(triage_app, write_roster, make_connector, namespace):

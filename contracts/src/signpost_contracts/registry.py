@@ -19,7 +19,12 @@ from signpost_contracts.events.cases import (
     SessionRecorded,
 )
 from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
-from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_contracts.events.notifications import (
+    NotificationFailed,
+    NotificationSent,
+    UrgentSettled,
+    UrgentUnconfirmed,
+)
 from signpost_contracts.events.referrals import ReferralReceived, ReferralReceivedV2
 from signpost_contracts.events.triage import (
     HandoverRefused,
@@ -99,6 +104,10 @@ SERVICE_SUBJECT = "service"
 
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
+URGENT_UNCONFIRMED = EventType(
+    "notification.urgent-unconfirmed.v1", UrgentUnconfirmed, Stream.NOTIFICATIONS, "notifications"
+)
+URGENT_SETTLED = EventType("notification.urgent-settled.v1", UrgentSettled, Stream.NOTIFICATIONS, "notifications")
 
 EVENT_TYPES: dict[str, EventType] = {
     event_type.name: event_type
@@ -129,6 +138,8 @@ EVENT_TYPES: dict[str, EventType] = {
         SERVICE_STATUS,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
+        URGENT_UNCONFIRMED,
+        URGENT_SETTLED,
     )
 }
 _BY_MODEL = {event_type.model: event_type for event_type in EVENT_TYPES.values()}

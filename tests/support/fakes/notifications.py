@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from notifications.domain.deliveries import (
     NewDelivery,
     RedriveCandidate,
     RedriveSelection,
+    UrgentAlert,
 )
+from notifications.domain.messages import Receipt
 from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
 from notifications.handlers import event_handlers
 from notifications.service import Notifier
@@ -42,11 +45,15 @@ class Row:
     last_error: str | None = None
     retry_in: float | None = None
     suppressed_because: str | None = None
+    provider_reference: str | None = None
+    confirmed: bool = False
+    receipt: str | None = None
 
 
 class FakeDeliveries:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Row] = {}
+        self.alerts: dict[str, UrgentAlert] = {}  # open urgent alerts by outcome event id
         self.withdrawn: set[str] = set()  # referral ids with a stored withdrawal (kept by FakeReferrals)
 
     async def add(self, delivery: NewDelivery) -> bool:
@@ -83,8 +90,14 @@ class FakeDeliveries:
             row.status, row.suppressed_because = "suppressed", reason
         return len(chosen)
 
-    async def claim_due(self, limit: int, lease_seconds: float, owner: str) -> list[ClaimedDelivery]:
-        due = [row for row in self.rows.values() if row.status == "pending" and not row.leased][:limit]
+    async def claim_due(
+        self, limit: int, lease_seconds: float, owner: str, channels: list[str]
+    ) -> list[ClaimedDelivery]:
+        due = [
+            row
+            for row in self.rows.values()
+            if row.status == "pending" and not row.leased and row.delivery.channel in channels
+        ][:limit]
         for row in due:
             row.claims, row.unrecorded_claims, row.owner, row.leased = (
                 row.claims + 1,
@@ -110,6 +123,9 @@ class FakeDeliveries:
             attempts=row.attempts,
             unrecorded_claims=row.unrecorded_claims,
             claim=Claim(row.owner or "", row.claims),
+            template=d.template,
+            audience=d.audience,
+            route_rank=d.route_rank,
         )
 
     def _held(self, delivery: ClaimedDelivery) -> Row | None:
@@ -122,11 +138,64 @@ class FakeDeliveries:
         for name, value in {"leased": False, "unrecorded_claims": 0, **changes}.items():
             setattr(row, name, value)
 
-    async def mark_sent(self, delivery: ClaimedDelivery) -> Finished | None:
+    async def mark_sent(
+        self, delivery: ClaimedDelivery, *, provider_reference: str | None, confirmed: bool, awaits_receipt: bool
+    ) -> Finished | None:
         if (row := self._held(delivery)) is None:
             return None
-        self._settle(row, status="sent", attempts=row.attempts + 1)
+        self._settle(
+            row,
+            status="sent",
+            attempts=row.attempts + 1,
+            provider_reference=provider_reference,
+            confirmed=confirmed,
+            receipt="pending" if awaits_receipt else None,
+        )
         return Finished(row.attempts, datetime.now(UTC))
+
+    async def mark_delivered(self, notification_id: uuid.UUID, receipt: Receipt) -> bool:
+        row = self.rows[notification_id]
+        if row.receipt != "pending":
+            return False
+        row.receipt, row.confirmed = "delivered", True
+        return True
+
+    async def mark_undelivered(self, notification_id: uuid.UUID, receipt: Receipt, error: str) -> Finished | None:
+        row = self.rows[notification_id]
+        if row.receipt != "pending":
+            return None
+        row.receipt, row.status, row.last_error = receipt.status, "failed", error
+        return Finished(row.attempts, datetime.now(UTC))
+
+    async def keys_of_outcome(self, outcome_event_id: str) -> set[str]:
+        return {
+            row.delivery.idempotency_key
+            for row in self.rows.values()
+            if row.delivery.outcome.event_id == outcome_event_id
+        }
+
+    async def raise_urgent(self, outcome: Outcome, confirm_within_seconds: float) -> UrgentAlert | None:
+        if outcome.event_id in self.alerts:
+            return None
+        now = datetime.now(UTC)
+        self.alerts[outcome.event_id] = UrgentAlert(outcome.event_id, outcome.referral_id, now, now, 0, None)
+        return self.alerts[outcome.event_id]
+
+    async def confirm_urgent(self, outcome_event_id: str) -> bool:
+        return self.alerts.pop(outcome_event_id, None) is not None
+
+    async def urgent_due(self, limit: int) -> list[UrgentAlert]:
+        # Every open alert is due at once: a test escalates by calling escalate_due.
+        return list(self.alerts.values())[:limit]
+
+    async def escalated(self, outcome_event_id: str, what: str, next_in_seconds: float) -> None:
+        alert = self.alerts[outcome_event_id]
+        self.alerts[outcome_event_id] = dataclasses.replace(
+            alert, escalations=alert.escalations + 1, last_escalation=what
+        )
+
+    async def open_urgent(self) -> list[UrgentAlert]:
+        return list(self.alerts.values())
 
     async def mark_failed(self, delivery: ClaimedDelivery, error: str, *, attempted: bool) -> Finished | None:
         if (row := self._held(delivery)) is None:
@@ -166,6 +235,7 @@ class FakeDeliveries:
                 row.delivery.recipient,
                 row.last_error,
                 referral_withdrawn=self._withdrawn_but_not_confirmation(row),
+                channel=row.delivery.channel,
             )
             for nid, row in self.rows.items()
             if chosen(row)
@@ -223,7 +293,10 @@ class FakeReferrals:
     async def has_outcomes(self, referral_id: str) -> bool:
         return any(outcome.referral_id == referral_id for outcome, _ in self.outcomes.values())
 
-    async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
+    async def outcome(self, event_id: str) -> tuple[Outcome, str] | None:
+        return self.outcomes.get(event_id)
+
+    async def outcomes_without_delivery(self, referral_id: str) -> list[tuple[Outcome, str]]:
         delivered = {row.delivery.outcome.event_id for row in self.deliveries.rows.values()}
         return [
             (outcome, correlation_id)

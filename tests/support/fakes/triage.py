@@ -111,6 +111,12 @@ class FakeWaitlist:
     async def remove(self, referral_id: str) -> bool:
         return self.entries_by_id.pop(referral_id, None) is not None
 
+    async def position(self, referral_id: str) -> int | None:
+        entry = self.entries_by_id.get(referral_id)
+        if entry is None:
+            return None
+        return sum(1 for e in self.entries_by_id.values() if e.area == entry.area and e.order <= entry.order)
+
     async def entries(self, limit: int) -> list[dict[str, Any]]:
         ordered = sorted(self.entries_by_id.values(), key=lambda e: e.order)[:limit]
         return [{"referral_id": e.referral_id, "priority": e.priority, "area": e.area} for e in ordered]

@@ -32,3 +32,27 @@ class NotificationFailed(ContractModel):
     failed_at: datetime
     attempts: int
     last_error: Text
+
+
+class UrgentUnconfirmed(ContractModel):
+    """An urgent message (an urgent redirect) is not yet known to have reached the referrer.
+
+    Announced when it is raised (escalations 0) and at each escalation step, so the dashboard shows it
+    until `notification.urgent-settled.v1` says someone has it.
+    """
+
+    referral_id: str
+    outcome_event_id: str
+    raised_at: datetime
+    escalations: int
+    last_escalation: Text | None = None
+    at: datetime
+
+
+class UrgentSettled(ContractModel):
+    """Someone has the urgent message: a delivery of it was confirmed, or staff acknowledged the alert."""
+
+    referral_id: str
+    outcome_event_id: str
+    settled_at: datetime
+    how: Literal["confirmed", "acknowledged"]

@@ -82,7 +82,9 @@ class Sender(ContractModel):
 class BarsOrigin(ContractModel):
     """Where a referral sent as a BaRS message came from: what a `servicerequest-response` back needs."""
 
-    message_id: Name = Field(description="the sender's MessageHeader.id (or its Bundle entry's urn:uuid)")
+    message_id: Name = Field(
+        description="the request message's Bundle.id, which BaRS responses name (else its MessageHeader.id)"
+    )
     source_endpoint: Uri = Field(description="MessageHeader.source.endpoint: where responses go")
     sender_ods: Code | None = Field(default=None, description="ODS code of MessageHeader.sender, when it names one")
     correlation_id: Name = Field(description="the X-Correlation-ID of the conversation, echoed on the response")

@@ -127,6 +127,9 @@ class ReferralWaitlisted(ContractModel):
     area: Code
     required_kind: ConnectorKind | None = None
     reason: Text
+    position: int | None = Field(
+        default=None, ge=1, description="its place in its area's waiting list when it joined (1: next to be assigned)"
+    )
 
 
 # The Gravity SDOH Clinical Care IG's capacity codes (SDOHCC-ValueSetCapacityStatus, STU 3).

@@ -51,6 +51,12 @@ class Principal:
         """Its own organisation's records, or every organisation's with the staff scope referrals:read-all."""
         return Scope.READ_ALL in self.scopes or (ods_code is not None and ods_code == self.ods_code)
 
+    def may_read_referrer(self, ods_code: str | None, partner_id: str | None) -> bool:
+        """A record of the organisation that referred: by its ODS code, or, for a partner without one, its id."""
+        if self.may_read_organisation(ods_code):
+            return True
+        return partner_id is not None and partner_id == self.partner_id
+
 
 class AuthError(Exception):
     """401 (no or bad token) or 403 (valid token, missing permission), with an actionable message."""

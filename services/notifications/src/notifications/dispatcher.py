@@ -16,8 +16,14 @@ A sent email is never sent again because of anything the database does afterward
 What remains is the process dying between sending and recording: the email then goes again once the
 lease lapses, with the same Message-ID and idempotency key, so it is recognisable downstream.
 
-An SMTP server that cannot be reached is an outage, not an attempt: every delivery waits while one
-probes it after a growing pause (ProviderOutage), and they drain when it is back.
+A provider that cannot be reached is an outage, not an attempt: its deliveries wait while one
+probes it after a growing pause (ProviderOutage: a circuit breaker per provider, so GOV.UK Notify
+being down holds back SMS and Notify email but not BaRS), and they drain when it is back.
+
+Sending again after a send whose answer was lost (a timeout after the request went, a dispatcher that
+died) would send twice; a provider that can be asked (GOV.UK Notify, by the delivery's `reference`)
+is asked first, and a message it already took is recorded as sent instead. BaRS needs no asking:
+the same X-Request-ID again is answered 409 duplicate, which counts as delivered.
 """
 
 from __future__ import annotations
@@ -27,21 +33,20 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from notifications import service
 from notifications.adapters.deliveries import DELIVERIES_CHANNEL
 from notifications.domain.deliveries import (
     ClaimedDelivery,
-    OutgoingEmail,
     ProviderUnavailableError,
     SendError,
     message_id,
 )
+from notifications.domain.messages import Channel, MessageSender, OutgoingMessage, ReceiptReader, Sent
 from notifications.domain.retry import ProviderOutage, RetryPolicy
 from notifications.metrics import DELIVERY_ATTEMPTS, POSSIBLE_DUPLICATES, PROVIDER_UNREACHABLE, SEND_SECONDS
-from notifications.service import Recorded
+from notifications.service import Notifier, Recorded
 from notifications.unit import NotificationsUnit
 from signpost_runtime.leased_worker import LeasedWorker
 from signpost_runtime.logs import event_context
@@ -51,10 +56,6 @@ from signpost_runtime.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 UseCase = Callable[[NotificationsUnit], Awaitable[Recorded]]
-
-
-class EmailSender(Protocol):
-    async def send(self, email: OutgoingEmail) -> None: ...
 
 
 def _any_error(error: BaseException) -> bool:
@@ -67,10 +68,12 @@ class Dispatcher(LeasedWorker):
     def __init__(
         self,
         units: UnitOfWork[NotificationsUnit],
-        sender: EmailSender,
+        senders: Mapping[Channel, MessageSender],
         policy: RetryPolicy,
-        outage: ProviderOutage,
+        new_outage: Callable[[], ProviderOutage],
         *,
+        receipts: Mapping[Channel, ReceiptReader] | None = None,
+        notifier: Notifier | None = None,
         database_url: str,
         message_id_domain: str,
         batch_size: int,
@@ -85,27 +88,61 @@ class Dispatcher(LeasedWorker):
             lease_seconds=lease_seconds,
             poll_seconds=poll_seconds,
         )
-        self.units, self.sender, self.policy, self.outage = units, sender, policy, outage
+        # channel -> its sender; each provider (sender.provider) has its own outage, so one down holds back no other.
+        self.senders = dict(senders)
+        self.receipts = dict(receipts or {})
+        self.units, self.policy, self.notifier = units, policy, notifier
+        # Fixed at start: a sender replaced later (tests inject faults that way) keeps its provider's outage.
+        self.provider_of = {channel: sender.provider for channel, sender in self.senders.items()}
+        self.outages = {provider: new_outage() for provider in self.provider_of.values()}
         self.message_id_domain = message_id_domain
         self.sent_unrecorded: set[uuid.UUID] = set()
 
+    @property
+    def sender(self) -> MessageSender:
+        """The email sender (tests replace it to inject faults)."""
+        return self.senders["email"]
+
+    @sender.setter
+    def sender(self, sender: MessageSender) -> None:
+        self.senders["email"] = sender
+
+    def outage_of(self, channel: Channel) -> ProviderOutage:
+        return self.outages[self.provider_of[channel]]
+
     def longest_healthy_cycle(self) -> float:
         # A cycle may begin only after the pause for an unreachable provider.
-        return super().longest_healthy_cycle() + self.outage.max_seconds
+        return super().longest_healthy_cycle() + max(outage.max_seconds for outage in self.outages.values())
+
+    def _claimable(self, now: float) -> dict[int, list[str]]:
+        """Channels whose provider may be tried now, grouped by how many to claim (one while probing an outage)."""
+        groups: dict[int, list[str]] = {}
+        for channel in self.senders:
+            outage = self.outage_of(channel)
+            if outage.wait(now) == 0:
+                groups.setdefault(outage.batch_limit(self.batch_size), []).append(channel)
+        return groups
 
     async def work_once(self) -> int:
         """Claim and work one batch; returns how many deliveries it settled or attempted."""
-        if self.outage.wait(time.monotonic()) > 0:
-            return 0  # the provider is down: leave every delivery where it is until the pause is over
+        groups = self._claimable(time.monotonic())
+        if not groups:
+            return 0  # every provider is down: leave every delivery where it is until a pause is over
+        claimed = service.Claimed([], [])
         async with self.units() as unit:
-            claimed = await service.claim_due(
-                unit,
-                owner=self.owner,
-                limit=self.outage.batch_limit(self.batch_size),
-                lease_seconds=self.lease_seconds,
-                policy=self.policy,
-                sent_earlier=self.sent_unrecorded,
-            )
+            for limit, channels in groups.items():
+                some = await service.claim_due(
+                    unit,
+                    owner=self.owner,
+                    limit=limit,
+                    lease_seconds=self.lease_seconds,
+                    policy=self.policy,
+                    sent_earlier=self.sent_unrecorded,
+                    channels=channels,
+                    notifier=self.notifier,
+                )
+                claimed.to_send.extend(some.to_send)
+                claimed.abandoned.extend(some.abandoned)
         for delivery in claimed.abandoned:
             DELIVERY_ATTEMPTS.labels(delivery.channel, "failed").inc()
             log.error("delivery %s failed: claimed too often with no result recorded", delivery.notification_id)
@@ -123,9 +160,10 @@ class Dispatcher(LeasedWorker):
             await unit.deliveries.release_leases_of(self.owner, keep=self.sent_unrecorded)
 
     async def wait_after(self, worked: int) -> float:
-        pause = self.outage.wait(time.monotonic())
-        if pause > 0:
-            return pause
+        now = time.monotonic()
+        pauses = [self.outage_of(channel).wait(now) for channel in self.senders]
+        if all(pause > 0 for pause in pauses):
+            return min(pauses)
         # A retry may fall due before the next poll: wake for it rather than sleep past it.
         async with self.units() as unit:
             due = await unit.deliveries.seconds_until_next_due()
@@ -141,14 +179,14 @@ class Dispatcher(LeasedWorker):
                 await self._record_sent(delivery)
                 return
             try:
-                await self._send(delivery)
+                sent = await self._send(delivery)
             except ProviderUnavailableError as exc:
                 await self._provider_unavailable(delivery, str(exc))
             except SendError as exc:
                 self._provider_reachable(delivery.channel)
                 await self._refused(delivery, str(exc), permanent=exc.permanent)
             except TimeoutError:
-                error = f"the SMTP exchange did not finish within {self.work_deadline:.0f}s (75% of the lease)"
+                error = f"the send did not finish within {self.work_deadline:.0f}s (75% of the lease)"
                 await self._refused(delivery, error, permanent=False)
             except Exception as exc:
                 # An unexpected error must not lose the delivery: treat it as a transient refusal.
@@ -156,35 +194,59 @@ class Dispatcher(LeasedWorker):
                 await self._refused(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
             else:
                 self._provider_reachable(delivery.channel)
-                await self._record_sent(delivery)
+                await self._record_sent(delivery, sent)
 
-    async def _send(self, delivery: ClaimedDelivery) -> None:
+    async def _send(self, delivery: ClaimedDelivery) -> Sent:
         started = time.perf_counter()
         try:
             # SMTP timeouts apply per command and an exchange is about ten of them: only a deadline on
             # the whole send stops a slow server from outlasting the lease (and a second replica sending).
             async with asyncio.timeout(self.work_deadline):
-                await self.sender.send(self._email(delivery))
+                sent = await self._taken_already(delivery)
+                if sent is None:
+                    sent = await self.senders[delivery.channel].send(self._message(delivery))
         finally:
             SEND_SECONDS.labels(delivery.channel).observe(time.perf_counter() - started)
-        # The email is out: from here on it must never be sent again.
+        # The message is out: from here on it must never be sent again.
         self.sent_unrecorded.add(delivery.notification_id)
+        return sent
 
-    def _email(self, delivery: ClaimedDelivery) -> OutgoingEmail:
-        return OutgoingEmail(
+    async def _taken_already(self, delivery: ClaimedDelivery) -> Sent | None:
+        """After a send whose answer was lost, ask the provider (when it can be asked) whether it took the message."""
+        reader = self.receipts.get(delivery.channel)
+        answer_lost = delivery.attempts > 0 or delivery.unrecorded_claims > 1
+        if reader is None or not answer_lost:
+            return None
+        reference = await reader.already_sent(delivery.idempotency_key)
+        if reference is None:
+            return None
+        log.warning(
+            "delivery %s: the provider took it under an earlier attempt (%s): recording it, not sending it again",
+            delivery.notification_id,
+            reference,
+        )
+        return Sent(provider_reference=reference)
+
+    def _message(self, delivery: ClaimedDelivery) -> OutgoingMessage:
+        return OutgoingMessage(
+            channel=delivery.channel,
             recipient=delivery.recipient,
             subject=delivery.subject,
             text=delivery.body,
             message_id=message_id(delivery.idempotency_key, self.message_id_domain),
             idempotency_key=delivery.idempotency_key,
             referral_id=delivery.referral_id,
+            correlation_id=delivery.correlation_id,
+            template=delivery.template,
+            # GOV.UK Notify's template frames the words Signpost composed (the same words SMTP would send).
+            personalisation={"subject": delivery.subject, "body": delivery.body, "referral_id": delivery.referral_id},
         )
 
-    async def _record_sent(self, delivery: ClaimedDelivery) -> None:
+    async def _record_sent(self, delivery: ClaimedDelivery, sent: Sent | None = None) -> None:
         with self.riding_out_outage():
             async with self._lease_kept(delivery):
                 recorded = await record_through_outage(
-                    lambda: self._in_unit(lambda unit: service.record_sent(unit, delivery)),
+                    lambda: self._in_unit(lambda unit: service.record_sent(unit, delivery, sent)),
                     what=f"delivery {delivery.notification_id} sent",
                     give_up_after=None,
                     retry_on=_any_error,
@@ -234,7 +296,9 @@ class Dispatcher(LeasedWorker):
     async def _refused(self, delivery: ClaimedDelivery, error: str, *, permanent: bool) -> None:
         recorded = await self._record(
             delivery,
-            lambda unit: service.record_refusal(unit, delivery, error, permanent=permanent, policy=self.policy),
+            lambda unit: service.record_refusal(
+                unit, delivery, error, permanent=permanent, policy=self.policy, notifier=self.notifier
+            ),
         )
         if recorded.result == "retry_scheduled":
             log.warning(
@@ -248,7 +312,7 @@ class Dispatcher(LeasedWorker):
             log.error("delivery %s failed after %s attempt(s): %s", delivery.notification_id, recorded.attempts, error)
 
     async def _provider_unavailable(self, delivery: ClaimedDelivery, error: str) -> None:
-        pause = self.outage.unreachable(time.monotonic())
+        pause = self.outage_of(delivery.channel).unreachable(time.monotonic())
         PROVIDER_UNREACHABLE.labels(delivery.channel).set(1)
         log.warning(
             "provider unreachable, delivery %s waits (not an attempt); trying again in %.1fs: %s",
@@ -258,10 +322,11 @@ class Dispatcher(LeasedWorker):
         )
         await self._record(delivery, lambda unit: service.record_provider_unavailable(unit, delivery, error))
 
-    def _provider_reachable(self, channel: str) -> None:
-        if self.outage.ongoing:
-            log.info("provider reachable again: sending what waited")
-        self.outage.reachable()
+    def _provider_reachable(self, channel: Channel) -> None:
+        outage = self.outage_of(channel)
+        if outage.ongoing:
+            log.info("%s reachable again: sending what waited", self.provider_of[channel])
+        outage.reachable()
         PROVIDER_UNREACHABLE.labels(channel).set(0)
 
     async def _record(self, delivery: ClaimedDelivery, use_case: UseCase) -> Recorded:

@@ -22,6 +22,7 @@ from notifications.domain.outcomes import (
     Outcome,
     contact_of,
     outcome_of_assignment,
+    outcome_of_receipt,
     outcome_of_triage,
     outcome_of_waitlisting,
 )
@@ -68,7 +69,9 @@ def _outcome_handler(notifier: Notifier, model: type[PayloadT], to_outcome: ToOu
 
 def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[str, EventHandler]:
     async def on_received(unit: NotificationsUnit, event: EventEnvelope) -> None:
-        await notifier.contact_received(unit, contact_of(read_data(ReferralReceivedV2, event.data)), event.id)
+        received = read_data(ReferralReceivedV2, event.data)
+        acknowledgement = outcome_of_receipt(event.id, event.type, received)
+        await notifier.contact_received(unit, contact_of(received), event.id, acknowledgement)
 
     def first_contact(event_id: str, event_type: str, contact: ContactRecorded) -> Outcome | None:
         return outcome_of_contact(event_id, event_type, contact, tell_first_contact=settings.notify_first_contact)

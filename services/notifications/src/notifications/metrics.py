@@ -34,3 +34,19 @@ OUTCOMES_AWAITING_REFERRAL = Gauge(
     "Outcomes waiting longer than OUTCOME_AWAITING_REFERRAL_ALERT_SECONDS for their referral's details"
     " (referral.received.v1), so nobody can be told yet; list them with GET /outcomes/awaiting-referral",
 )
+RECEIPTS = Counter(
+    "signpost_notification_receipts_total",
+    "What providers reported became of messages they took (GOV.UK Notify receipts), per channel",
+    ["channel", "status"],
+)
+URGENT_UNCONFIRMED = Gauge(
+    "signpost_notification_urgent_unconfirmed",
+    "Urgent messages (urgent redirects) not yet confirmed delivered to the referrer nor acknowledged by staff;"
+    " list them with GET /urgent",
+)
+DELIVERIES = Gauge(
+    "signpost_notification_deliveries",
+    "Deliveries held, per channel and state (pending, sent, delivered, failed, suppressed); sent means taken by"
+    " the provider with no confirmation yet, delivered means confirmed (a receipt, or a BaRS receiver's answer)",
+    ["channel", "state"],
+)

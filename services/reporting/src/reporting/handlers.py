@@ -11,7 +11,12 @@ from reporting.domain.facts import NotificationOutcome, ReferralFact
 from reporting.unit import ReportingUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
-from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
+from signpost_contracts.events.notifications import (
+    NotificationFailed,
+    NotificationSent,
+    UrgentSettled,
+    UrgentUnconfirmed,
+)
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
@@ -32,6 +37,8 @@ from signpost_contracts.registry import (
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
     REFERRAL_WITHDRAWN,
+    URGENT_SETTLED,
+    URGENT_UNCONFIRMED,
 )
 from signpost_runtime.consumer import EventHandler
 from signpost_runtime.runtime import ServiceRuntime
@@ -53,6 +60,14 @@ def _notification_handler(model: type[PayloadT], to_outcome: Callable[[PayloadT]
     return handle
 
 
+async def _on_urgent_unconfirmed(unit: ReportingUnit, event: EventEnvelope) -> None:
+    await service.record_urgent_unconfirmed(unit, read_data(UrgentUnconfirmed, event.data))
+
+
+async def _on_urgent_settled(unit: ReportingUnit, event: EventEnvelope) -> None:
+    await service.record_urgent_settled(unit, read_data(UrgentSettled, event.data))
+
+
 async def _on_measures(unit: ReportingUnit, event: EventEnvelope) -> None:
     await service.record_measures(unit, events.measures(event.id, read_data(MeasuresRecorded, event.data)))
 
@@ -72,4 +87,6 @@ def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
         MEASURES_RECORDED.name: _on_measures,
         NOTIFICATION_SENT.name: _notification_handler(NotificationSent, events.notification_sent),
         NOTIFICATION_FAILED.name: _notification_handler(NotificationFailed, events.notification_failed),
+        URGENT_UNCONFIRMED.name: _on_urgent_unconfirmed,
+        URGENT_SETTLED.name: _on_urgent_settled,
     }

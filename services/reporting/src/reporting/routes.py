@@ -31,6 +31,15 @@ class NotificationCounts(BaseModel):
     failed: int = Field(description="gave up after retries and not sent since: someone must follow these up")
 
 
+class UrgentCountsRow(BaseModel):
+    unconfirmed: int = Field(
+        description="urgent messages (urgent redirects) not yet confirmed delivered nor acknowledged by staff;"
+        " notifications' GET /urgent lists them to act on"
+    )
+    oldest_raised_at: datetime | None = Field(description="when the longest-waiting one was raised; null when none")
+    most_escalations: int = Field(description="the most escalation steps any open one has had")
+
+
 class ReferrerRow(BaseModel):
     ods_code: str | None = Field(description="null: self-referrals, or receipts not projected yet")
     referrals: int
@@ -131,6 +140,7 @@ class SummaryResponse(BaseModel):
     notifications: NotificationCounts
     by_referrer: list[ReferrerRow]
     cases: CasesResponse = Field(description="counts only: no case, referral or person can be picked out")
+    urgent: UrgentCountsRow
 
     @classmethod
     def of(cls, summary: Summary) -> SummaryResponse:
@@ -146,6 +156,11 @@ class SummaryResponse(BaseModel):
                 for r in summary.by_referrer
             ],
             cases=CasesResponse.of(summary.cases),
+            urgent=UrgentCountsRow(
+                unconfirmed=summary.urgent.unconfirmed,
+                oldest_raised_at=summary.urgent.oldest_raised_at,
+                most_escalations=summary.urgent.most_escalations,
+            ),
         )
 
 

@@ -15,8 +15,15 @@ from reporting.domain.cases import (
 )
 from reporting.domain.facts import Measures, NotificationOutcome, ReferralFact
 from reporting.domain.status import Status, StatusFacts, derive_decision, derive_status
-from reporting.domain.summary import ReferrerCounts, Summary, zero_filled_decisions, zero_filled_statuses
+from reporting.domain.summary import (
+    ReferrerCounts,
+    Summary,
+    UrgentCounts,
+    zero_filled_decisions,
+    zero_filled_statuses,
+)
 from reporting.unit import ReportingUnit
+from signpost_contracts.events.notifications import UrgentSettled, UrgentUnconfirmed
 
 
 async def record_referral_fact(unit: ReportingUnit, fact: ReferralFact) -> Status:
@@ -32,6 +39,14 @@ async def record_notification(unit: ReportingUnit, outcome: NotificationOutcome)
     await unit.projection.upsert_notification(outcome)
 
 
+async def record_urgent_unconfirmed(unit: ReportingUnit, event: UrgentUnconfirmed) -> None:
+    await unit.projection.upsert_urgent_unconfirmed(event)
+
+
+async def record_urgent_settled(unit: ReportingUnit, event: UrgentSettled) -> None:
+    await unit.projection.settle_urgent(event)
+
+
 async def record_measures(unit: ReportingUnit, measures: Measures) -> None:
     await unit.cases.upsert_measures(measures)
 
@@ -44,6 +59,7 @@ async def summarise(unit: ReportingUnit, *, top_referrers: int) -> Summary:
     by_decision = await projection.counts_by("decision")
     notifications = await projection.notification_totals()
     referrers = await projection.counts_by_referrer(top_referrers)
+    urgent = await projection.urgent_totals()
     statuses = zero_filled_statuses(by_status)
     return Summary(
         generated_at=datetime.now(UTC),
@@ -55,6 +71,7 @@ async def summarise(unit: ReportingUnit, *, top_referrers: int) -> Summary:
         notifications_failed=notifications["failed"],
         by_referrer=[ReferrerCounts(r["ods_code"], r["referrals"], r["declined"]) for r in referrers],
         cases=await _case_summary(unit, statuses),
+        urgent=UrgentCounts(urgent["unconfirmed"], urgent["oldest_raised_at"], urgent["most_escalations"]),
     )
 
 

@@ -35,6 +35,7 @@ def facts_of(received: ReferralReceivedV2) -> ReferralFacts:
         interpreter_needed=person.interpreter_needed,
         preferred_language=person.preferred_language,
         requester_ods=received.referrer.ods_code,
+        requester_partner=getattr(received.referrer, "partner_id", None),
         person_key=received.person_key,
         replaces_referral_id=received.replaces_referral_id,
         referrer_kind=received.referrer.kind,

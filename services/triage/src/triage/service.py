@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from triage.adapters.events import Cause, change_refused, handed_over, linked_events, outcome_events, reassigned
 from triage.allocation import Allocator, Loads
 from triage.domain import changes
-from triage.domain.assignment import Assignment
+from triage.domain.assignment import Assignment, Waitlisting
 from triage.domain.decision import Decision, decide
 from triage.domain.policy import Policy
 from triage.domain.postcodes import prefixes_covering
@@ -62,7 +62,8 @@ class TriageService:
         summary = summarise(decision, placement)
         await unit.decisions.set_summary(facts.referral_id, summary)
         terms = terms_for(self.policy, decision.complexity)
-        unit.publish(*outcome_events(facts.referral_id, decision, placement, terms, summary, now, cause))
+        position = await unit.waitlist.position(facts.referral_id) if isinstance(placement, Waitlisting) else None
+        unit.publish(*outcome_events(facts.referral_id, decision, placement, terms, summary, now, cause, position))
         log.info(
             "referral %s %s (%s complexity)%s",
             facts.referral_id,

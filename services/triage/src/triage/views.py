@@ -64,7 +64,7 @@ async def decision_view(unit: TriageWork, referral_id: str, reader: Principal) -
     """The decision if `reader` may see it; otherwise None, exactly as for an unknown id, so that a
     decision (rules fired, crisis redirects) never tells one organisation about another's referral."""
     view = await unit.decisions.decision_view(referral_id)
-    if view is not None and not reader.may_read_organisation(view["requester_ods"]):
+    if view is not None and not reader.may_read_referrer(view["requester_ods"], view["requester_partner"]):
         log.info("refused %s the decision on referral %s of another organisation", reader.subject, referral_id)
         return None
     return view

@@ -73,6 +73,8 @@ def _banner(stack: LocalStack, token_file: Path, origin: str) -> str:
         f"  notifications     {stack.url('notifications')}/deliveries",
         f"  reporting         {stack.url('reporting')}/   (sign in with the bearer token below)",
         f"  SMTP sink         {stack.sink_url}/messages   (SMTP on 127.0.0.1:{stack.config.smtp_port})",
+        f"  fake BaRS         {stack.bars_url}/messages   (servicerequest-responses to BaRS referrers)",
+        f"  fake GOV.UK Notify {stack.notify_url}/notifications   (SMS: urgent redirects, self-referrers)",
         f"  bearer token      {token_file}   (every scope; sends for any practice's ODS code)",
         "  other tokens      .venv/bin/signpost-token --ods <ODS code> --scope '<scopes>'   (--help for more)",
         f"  logs              {stack.config.log_dir}/",

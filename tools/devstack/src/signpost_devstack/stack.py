@@ -13,6 +13,7 @@ from signpost_contracts import DEFAULT_NAMESPACE, all_topics
 from signpost_contracts.vocabulary import SERVICES as SERVICE_NAMES
 from signpost_contracts.vocabulary import Scope
 from signpost_devstack.broker import create_topics
+from signpost_devstack.fake_notify import DEV_API_KEY
 from signpost_devstack.net import free_port, preferred_port
 from signpost_devstack.processes import ManagedProcess, console_script
 from signpost_runtime.auth import issue_token
@@ -35,7 +36,23 @@ SERVICES = tuple(
 ALL_SCOPES = [scope.value for scope in Scope]
 DEMO_ODS_CODE = "B82005"
 # Who may send on the inbound topic in a local stack: the example producer, which sends for the demo practice.
-EXAMPLE_INBOUND_PRODUCERS = Path(__file__).resolve().parents[4] / "examples" / "inbound-producers.toml"
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+EXAMPLE_INBOUND_PRODUCERS = EXAMPLES / "inbound-producers.toml"
+# Who to tell, and how, for the demo referrers (notifications' REFERRER_DIRECTORY_FILE).
+EXAMPLE_REFERRER_DIRECTORY = EXAMPLES / "referrer-directory.json"
+# The Notify templates Signpost's messages use (the fake Notify holds them, as a real Notify service would).
+NOTIFY_TEMPLATES = (
+    Path(__file__).resolve().parents[4]
+    / "services"
+    / "notifications"
+    / "src"
+    / "notifications"
+    / "notify-templates.json"
+)
+# Signpost's own ODS code in BaRS responses on the local stack (a made-up code: no real organisation).
+LOCAL_SERVICE_ODS_CODE = "X9S1P"
+LOCAL_DUTY_EMAIL = "duty-coordinator@signpost.example.org"
+LOCAL_DUTY_SMS = "07700900999"  # Ofcom's range for drama: never a real number
 
 
 @dataclass
@@ -49,6 +66,8 @@ class StackConfig:
     fixed_ports: bool = True  # the documented ports for `make run`; tests ask for free ones
     smtp_port: int = 1025
     sink_http_port: int = 8025
+    bars_http_port: int = 8027
+    notify_http_port: int = 8026
     kafka_session_timeout_ms: int = 6000
     partitions: int = 3
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -63,6 +82,8 @@ class LocalStack:
         choose = preferred_port if config.fixed_ports else lambda _: free_port()
         self.ports = {s.name: choose(s.default_port) for s in SERVICES}
         config.smtp_port, config.sink_http_port = choose(config.smtp_port), choose(config.sink_http_port)
+        config.bars_http_port = choose(config.bars_http_port)
+        config.notify_http_port = choose(config.notify_http_port)
         self.sink = ManagedProcess(
             "smtp-sink",
             [
@@ -76,6 +97,28 @@ class LocalStack:
             config.log_dir / "smtp-sink.log",
             ready_url=f"http://127.0.0.1:{config.sink_http_port}/messages",
         )
+        self.fake_bars = ManagedProcess(
+            "fake-bars",
+            [console_script("signpost-fake-bars"), "--http-port", str(config.bars_http_port)],
+            {},
+            config.log_dir / "fake-bars.log",
+            ready_url=f"{self.bars_url}/health",
+        )
+        self.fake_notify = ManagedProcess(
+            "fake-notify",
+            [
+                console_script("signpost-fake-notify"),
+                "--http-port",
+                str(config.notify_http_port),
+                "--templates",
+                str(NOTIFY_TEMPLATES),
+            ],
+            {},
+            config.log_dir / "fake-notify.log",
+            ready_url=f"{self.notify_url}/health",
+        )
+        # The stand-ins for providers: started before the services, stopped after them so late messages land.
+        self.providers = [self.sink, self.fake_bars, self.fake_notify]
         self.services = {spec.name: self._service_process(spec) for spec in SERVICES}
 
     def url(self, service: str) -> str:
@@ -84,6 +127,27 @@ class LocalStack:
     @property
     def sink_url(self) -> str:
         return f"http://127.0.0.1:{self.config.sink_http_port}"
+
+    @property
+    def bars_url(self) -> str:
+        """The fake BaRS proxy and receiver: GET /messages lists the servicerequest-responses it took."""
+        return f"http://127.0.0.1:{self.config.bars_http_port}"
+
+    @property
+    def notify_url(self) -> str:
+        """The fake GOV.UK Notify: GET /notifications lists the SMS (and Notify email) it took."""
+        return f"http://127.0.0.1:{self.config.notify_http_port}"
+
+    def _notifications_env(self) -> dict[str, str]:
+        return {
+            "GOVUK_NOTIFY_API_KEY": DEV_API_KEY,
+            "GOVUK_NOTIFY_BASE_URL": self.notify_url,
+            "REFERRER_DIRECTORY_FILE": str(EXAMPLE_REFERRER_DIRECTORY),
+            "BARS_PROXY_URL": self.bars_url,
+            "BARS_SERVICE_ODS_CODE": LOCAL_SERVICE_ODS_CODE,
+            "DUTY_COORDINATOR_EMAIL": LOCAL_DUTY_EMAIL,
+            "DUTY_COORDINATOR_SMS": LOCAL_DUTY_SMS,
+        }
 
     def database_url(self, service: str) -> str:
         return with_database(self.config.postgres_url, f"{self.config.database_prefix}{service}")
@@ -106,6 +170,7 @@ class LocalStack:
             "KAFKA_SESSION_TIMEOUT_MS": str(config.kafka_session_timeout_ms),
             "KAFKA_HEARTBEAT_INTERVAL_MS": str(max(config.kafka_session_timeout_ms // 4, 250)),
             **({"INBOUND_PRODUCERS": str(EXAMPLE_INBOUND_PRODUCERS)} if spec.name == "referral_intake" else {}),
+            **(self._notifications_env() if spec.name == "notifications" else {}),
             **config.service_env.get(spec.name, {}),
         }
         return ManagedProcess(
@@ -124,7 +189,7 @@ class LocalStack:
                 partitions=self.config.partitions,
             )
         )
-        processes = [self.sink, *self.services.values()]
+        processes = [*self.providers, *self.services.values()]
         try:
             for process in processes:
                 process.start()
@@ -135,7 +200,8 @@ class LocalStack:
             raise
 
     def stop(self) -> None:
-        # Services first (they drain and flush their outboxes), the sink last so late emails land.
+        # Services first (they drain and flush their outboxes), the providers' fakes last so late messages land.
         for process in reversed(list(self.services.values())):
             process.stop()
-        self.sink.stop()
+        for process in self.providers:
+            process.stop()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
-from notifications.domain.outcomes import AwaitingOutcome, Outcome, ReferrerContact, StageScores
+from notifications.domain.outcomes import AwaitingOutcome, BarsConversation, Outcome, ReferrerContact, StageScores
 from signpost_contracts.registry import REFERRAL_WITHDRAWN
 
 # First key of the two-key advisory lock: keeps these locks apart from any other advisory lock.
@@ -32,9 +32,9 @@ class ReferralRepository:
 
     async def save_contact(self, contact: ReferrerContact, event_id: str) -> None:
         await self.connection.execute(
-            "INSERT INTO referrer_contacts"
-            " (referral_id, email, organisation_name, ods_code, referrer_reference, received_event_id, referrer_kind)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (referral_id) DO NOTHING",
+            "INSERT INTO referrer_contacts (referral_id, email, organisation_name, ods_code, referrer_reference,"
+            " received_event_id, referrer_kind, phone, partner_id, bars)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT (referral_id) DO NOTHING",
             contact.referral_id,
             contact.email,
             contact.organisation_name,
@@ -42,6 +42,9 @@ class ReferralRepository:
             contact.reference,
             event_id,
             contact.kind,
+            contact.phone,
+            contact.partner_id,
+            contact.bars.model_dump_json() if contact.bars else None,
         )
         await self.connection.execute(
             "UPDATE outcomes SET awaiting_referral = false WHERE referral_id = $1 AND awaiting_referral",
@@ -50,8 +53,8 @@ class ReferralRepository:
 
     async def contact(self, referral_id: str) -> ReferrerContact | None:
         row = await self.connection.fetchrow(
-            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference, referrer_kind"
-            " FROM referrer_contacts WHERE referral_id = $1",
+            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference, referrer_kind, phone,"
+            " partner_id, bars FROM referrer_contacts WHERE referral_id = $1",
             referral_id,
         )
         if row is None:
@@ -63,6 +66,9 @@ class ReferralRepository:
             ods_code=row["ods_code"],
             reference=row["referrer_reference"],
             kind=row["referrer_kind"],
+            phone=row["phone"],
+            partner_id=row["partner_id"],
+            bars=BarsConversation.model_validate_json(row["bars"]) if row["bars"] else None,
         )
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
@@ -83,16 +89,22 @@ class ReferralRepository:
             await self.connection.fetchval("SELECT EXISTS (SELECT 1 FROM outcomes WHERE referral_id = $1)", referral_id)
         )
 
-    async def outcomes_without_delivery(self, referral_id: str, channel: str) -> list[tuple[Outcome, str]]:
+    async def outcomes_without_delivery(self, referral_id: str) -> list[tuple[Outcome, str]]:
+        """Outcomes nobody has been told about yet, on any channel."""
         rows = await self.connection.fetch(
             "SELECT o.details, o.correlation_id FROM outcomes o"
-            " WHERE o.referral_id = $1 AND NOT EXISTS"
-            "  (SELECT 1 FROM deliveries d WHERE d.outcome_event_id = o.event_id AND d.channel = $2)"
+            " WHERE o.referral_id = $1"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outcome_event_id = o.event_id)"
             " ORDER BY o.recorded_at",
             referral_id,
-            channel,
         )
         return [(Outcome.model_validate_json(row["details"]), row["correlation_id"]) for row in rows]
+
+    async def outcome(self, event_id: str) -> tuple[Outcome, str] | None:
+        row = await self.connection.fetchrow(
+            "SELECT details, correlation_id FROM outcomes WHERE event_id = $1", event_id
+        )
+        return (Outcome.model_validate_json(row["details"]), row["correlation_id"]) if row else None
 
     async def is_withdrawn(self, referral_id: str) -> bool:
         return bool(

@@ -8,7 +8,8 @@ from email.utils import formatdate
 import aiosmtplib
 
 from notifications.config import NotificationsSettings
-from notifications.domain.deliveries import OutgoingEmail, ProviderUnavailableError, SendError
+from notifications.domain.deliveries import ProviderUnavailableError, SendError
+from notifications.domain.messages import OutgoingMessage, Sent
 
 IDEMPOTENCY_HEADER = "X-Signpost-Idempotency-Key"
 REFERRAL_HEADER = "X-Signpost-Referral-Id"
@@ -16,10 +17,12 @@ SERVICE_NOT_AVAILABLE = 421  # RFC 5321: the server is closing the channel; try 
 
 
 class SmtpSender:
+    provider = "smtp"
+
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
 
-    def compose(self, email: OutgoingEmail) -> EmailMessage:
+    def compose(self, email: OutgoingMessage) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
         message["To"] = email.recipient
@@ -33,7 +36,8 @@ class SmtpSender:
         message.set_content(email.text)
         return message
 
-    async def send(self, email: OutgoingEmail) -> None:
+    async def send(self, email: OutgoingMessage) -> Sent:
+        """Handed to the relay: SMTP says no more, so no receipt follows and delivery is never confirmed."""
         settings = self.settings
         try:
             await aiosmtplib.send(
@@ -49,6 +53,7 @@ class SmtpSender:
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise self._classified(exc) from exc
+        return Sent()
 
     def _classified(self, exc: Exception) -> SendError | ProviderUnavailableError:
         """A refusal of this message (an attempt), or the provider being out of reach (an outage, not one).

@@ -9,9 +9,10 @@ from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 
+from notifications.domain.messages import EMAIL, Channel
 from notifications.domain.outcomes import Outcome, ReferrerContact
 
-EMAIL = "email"
+__all__ = ["EMAIL"]  # re-exported: the channel constants live in domain/messages.py
 # suppressed: never to be sent (the referral was withdrawn; see domain/withdrawal.py).
 DeliveryStatus = Literal["pending", "sent", "failed", "suppressed"]
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
@@ -19,9 +20,13 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
 _LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
 
 
-def idempotency_key(outcome_event_id: str, channel: str = EMAIL) -> str:
-    """Derived from the outcome event id, so however often that event arrives it is one delivery."""
-    return f"{channel}:{outcome_event_id}"
+def idempotency_key(outcome_event_id: str, channel: str = EMAIL, audience: str = "referrer") -> str:
+    """Derived from the outcome event id, so however often that event arrives it is one delivery.
+
+    One per (event, channel, recipient): the referrer's is `<channel>:<event id>` (as it always was,
+    so deliveries stored before other channels existed keep their keys); the duty coordinator's adds `:duty`.
+    """
+    return f"{channel}:{outcome_event_id}" + ("" if audience == "referrer" else f":{audience}")
 
 
 def notification_id(key: str) -> uuid.UUID:
@@ -74,11 +79,14 @@ class NewDelivery:
     notification_id: uuid.UUID
     idempotency_key: str
     outcome: Outcome
-    channel: str
+    channel: Channel
     recipient: str | None
     subject: str
     body: str
     correlation_id: str
+    template: str = ""  # the message's name (e.g. "self/assigned"): chooses its GOV.UK Notify template
+    audience: str = "referrer"  # or "duty": an urgent message escalated to the duty coordinator
+    route_rank: int = 0  # its place in the referrer's channel order (domain/routing.py)
     failed_because: str | None = None  # set when the delivery can never be attempted
     suppressed_because: str | None = None  # set when it must never be sent; wins over failed_because
 
@@ -104,7 +112,7 @@ class ClaimedDelivery:
     referral_id: str
     outcome_event_id: str
     about_event_type: str
-    channel: str
+    channel: Channel
     recipient: str
     subject: str
     body: str
@@ -112,6 +120,25 @@ class ClaimedDelivery:
     attempts: int  # the provider's answers so far (sent or refused), not counting this one
     unrecorded_claims: int  # claims since a result was last recorded, this one included
     claim: Claim
+    template: str = ""
+    audience: str = "referrer"
+    route_rank: int = 0
+
+
+@dataclass(frozen=True)
+class AwaitedReceipt:
+    """A delivery the provider took and has not yet said whether it reached its recipient."""
+
+    notification_id: uuid.UUID
+    referral_id: str
+    outcome_event_id: str
+    about_event_type: str
+    channel: Channel
+    audience: str
+    route_rank: int
+    correlation_id: str
+    provider_reference: str
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,7 @@ class RedriveCandidate:
     recipient: str | None
     last_error: str | None
     referral_withdrawn: bool = False  # and this is not the withdrawal's confirmation
+    channel: str = EMAIL
 
 
 @dataclass(frozen=True)
@@ -142,16 +170,6 @@ class RedriveSelection:
     referral_id: str | None = None
     all_failed: bool = False
     failed_since: datetime | None = None  # with all_failed only
-
-
-@dataclass(frozen=True)
-class OutgoingEmail:
-    recipient: str
-    subject: str
-    text: str
-    message_id: str
-    idempotency_key: str
-    referral_id: str
 
 
 class SendError(Exception):
@@ -169,3 +187,25 @@ class ProviderUnavailableError(Exception):
     handshake, 421 (service not available), or our own credentials refused. The delivery waits for
     the provider to come back; the attempt is not counted.
     """
+
+
+@dataclass(frozen=True)
+class UrgentAlert:
+    """An urgent outcome whose message is not yet confirmed delivered nor acknowledged by staff."""
+
+    outcome_event_id: str
+    referral_id: str
+    raised_at: datetime
+    escalate_at: datetime
+    escalations: int
+    last_escalation: str | None
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """Staff acknowledged an urgent alert: the first acknowledgement and who made it (it stands)."""
+
+    referral_id: str
+    at: datetime
+    by: str
+    settled_now: bool  # it was still open until this acknowledgement

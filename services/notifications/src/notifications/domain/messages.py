@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
-EMAIL = "email"
-SMS = "sms"
-BARS = "bars"
 Channel = Literal["email", "sms", "bars"]
+EMAIL: Final = "email"
+SMS: Final = "sms"
+BARS: Final = "bars"
 
 
 @dataclass(frozen=True)

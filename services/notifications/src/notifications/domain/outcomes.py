@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
-from signpost_contracts.events.referrals import ReferralReceivedV2
+from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
 OutcomeKind = Literal[
+    "received",  # a self-referral's acknowledgement: the person hears that their request arrived
     "assigned",
     "waitlisted",
     "declined",
@@ -59,6 +60,7 @@ class Outcome(BaseModel):
     connector_kind: str | None = None
     area: str | None = None
     waitlist_reason: str | None = None
+    waitlist_position: int | None = None  # its place in its area's waiting list when it joined (1: next)
     redirect_service: str | None = None
     redirect_contact: str | None = None
     urgent: bool = False
@@ -77,17 +79,39 @@ class Outcome(BaseModel):
     closing_scores: StageScores | None = None
 
 
+class BarsConversation(BaseModel):
+    """A referral sent as a BaRS message: where its servicerequest-response goes, and what it answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str  # the request's MessageHeader.id, named by the response's MessageHeader.response
+    source_endpoint: str  # MessageHeader.source.endpoint: the target of the response
+    sender_ods: str | None = None
+    correlation_id: str  # the conversation's X-Correlation-ID, echoed on the response
+
+
 class ReferrerContact(BaseModel):
-    """How to reach the referrer, and how they know the referral. Never anything about the person."""
+    """How to reach the referrer, and how they know the referral.
+
+    Nothing about the person, except when the person is the referrer (kind "self"): then email and
+    phone are the addresses they gave, with their consent to be contacted, on the self-referral form.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     referral_id: str
     email: str | None = None
+    phone: str | None = None
     organisation_name: str | None = None
     ods_code: str | None = None
+    partner_id: str | None = None
     reference: str | None = None
     kind: str | None = None  # referrer.kind: "self" is the person themselves
+    bars: BarsConversation | None = None
+
+    @property
+    def bars_endpoint(self) -> str | None:
+        return self.bars.source_endpoint if self.bars else None
 
 
 class AwaitingOutcome(BaseModel):
@@ -103,16 +127,41 @@ class AwaitingOutcome(BaseModel):
     waiting_seconds: float
 
 
-def contact_of(received: ReferralReceivedV2) -> ReferrerContact:
+def contact_of(received: ReferralReceived) -> ReferrerContact:
     """The referrer's contact, with the free text they chose bounded and made safe for an email."""
     reference = received.referrer_reference.value if received.referrer_reference else None
+    # A v1 event (stored before v2) has neither a partner id nor a BaRS origin.
+    origin = getattr(received, "bars", None)
     return ReferrerContact(
         referral_id=received.referral_id,
         email=(received.referrer.contact.email or "").strip() or None,
+        phone=(received.referrer.contact.phone or "").strip() or None,
         organisation_name=display_text(received.referrer.organisation_name, ORGANISATION_NAME_LIMIT),
         ods_code=received.referrer.ods_code,
+        partner_id=getattr(received.referrer, "partner_id", None),
         reference=display_text(reference, REFERENCE_LIMIT),
         kind=received.referrer.kind,
+        bars=BarsConversation(
+            message_id=origin.message_id,
+            source_endpoint=str(origin.source_endpoint),
+            sender_ods=origin.sender_ods,
+            correlation_id=origin.correlation_id,
+        )
+        if origin
+        else None,
+    )
+
+
+def outcome_of_receipt(event_id: str, event_type: str, received: ReferralReceived) -> Outcome | None:
+    """A person who referred themselves is told their request arrived; a professional hears at triage."""
+    if received.referrer.kind != "self":
+        return None
+    return Outcome(
+        event_id=event_id,
+        event_type=event_type,
+        referral_id=received.referral_id,
+        kind="received",
+        occurred_at=received.received_at,
     )
 
 
@@ -157,4 +206,5 @@ def outcome_of_waitlisting(event_id: str, event_type: str, waitlisted: ReferralW
         area=waitlisted.area,
         connector_kind=waitlisted.required_kind,
         waitlist_reason=waitlisted.reason,
+        waitlist_position=waitlisted.position,
     )

@@ -45,7 +45,7 @@ class Entry:
 @dataclass(frozen=True)
 class BarsMessage:
     reason: Reason
-    message_id: str  # MessageHeader.id, else the urn:uuid of its entry
+    message_id: str  # Bundle.id (what BaRS responses name), else MessageHeader.id, else the urn:uuid of its entry
     source_endpoint: str
     sender_ods: str | None
     service_request: Entry  # the MessageHeader's focus
@@ -70,7 +70,7 @@ def read_message(data: dict[str, Any]) -> BarsMessage:
     by_url = {entry.full_url: entry for entry in entries}
     return BarsMessage(
         reason=reason,
-        message_id=_message_id(header, entries[0]),
+        message_id=_message_id(data, header, entries[0]),
         source_endpoint=_source_endpoint(header),
         sender_ods=_sender_ods(header, by_url),
         service_request=focus,
@@ -193,15 +193,19 @@ def _focus(header: JsonObject, by_url: dict[str, Entry]) -> Entry:
     return requests[0]
 
 
-def _message_id(header: JsonObject, entry: Entry) -> str:
-    # A response names it in MessageHeader.response.identifier, a FHIR `id`: MessageHeader.id is one already.
-    found = str(header.get("id") or entry.full_url.removeprefix("urn:uuid:").rstrip("/").rsplit("/", 1)[-1])
+def _message_id(bundle: JsonObject, header: JsonObject, entry: Entry) -> str:
+    # A BaRS response names the request's Bundle.id in MessageHeader.response.identifier (the BaRS message
+    # headers guidance, and the NHS examples: REFRESP01 answers REFREQ01's Bundle.id); a message without one
+    # is named by its MessageHeader.id, as FHIR R4 messaging has it, else by the header entry's urn:uuid.
+    found = str(
+        bundle.get("id") or header.get("id") or entry.full_url.removeprefix("urn:uuid:").rstrip("/").rsplit("/", 1)[-1]
+    )
     if not _FHIR_ID.match(found):
         raise FhirError.single(
             400,
             "value",
-            f"{HEADER} has no id and its fullUrl does not end in one; give the MessageHeader an id (a UUID), or "
-            "the entry a fullUrl urn:uuid:<uuid>, so that Signpost's responses can name the message they answer",
+            "the message has no usable id: give the Bundle an id (a UUID), as BaRS requires, so that Signpost's "
+            "responses can name the message they answer",
             f"{HEADER}.id",
         )
     return found

@@ -81,7 +81,7 @@ class PersonSummary:
 class BarsOrigin:
     """Where a referral sent as a BaRS message came from, so that status can go back as servicerequest-response."""
 
-    message_id: str  # the sender's MessageHeader.id: a response names it in MessageHeader.response.identifier
+    message_id: str  # the request's Bundle.id (else MessageHeader.id): responses name it in response.identifier
     source_endpoint: str  # MessageHeader.source.endpoint: the sender's own $process-message
     correlation_id: str  # X-Correlation-ID: the conversation, echoed on every message of it
     sender_ods: str | None = None  # MessageHeader.sender's ODS code, when it names one

@@ -10,6 +10,7 @@ import asyncpg
 
 from reporting.domain.facts import NotificationOutcome
 from reporting.domain.status import Decision, Status
+from signpost_contracts.events.notifications import UrgentSettled, UrgentUnconfirmed
 
 # Every column a fact may write. Column names reach the SQL text, so they must come from here.
 _FACT_COLUMNS = frozenset(
@@ -93,6 +94,39 @@ class ProjectionStore:
             outcome.attempts,
             outcome.at,
         )
+
+    async def upsert_urgent_unconfirmed(self, event: UrgentUnconfirmed) -> None:
+        await self.connection.execute(
+            "INSERT INTO urgent_alert_facts (outcome_event_id, referral_id, raised_at, escalations)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (outcome_event_id) DO UPDATE SET"
+            " escalations = GREATEST(urgent_alert_facts.escalations, EXCLUDED.escalations), updated_at = now()",
+            event.outcome_event_id,
+            event.referral_id,
+            event.raised_at,
+            event.escalations,
+        )
+
+    async def settle_urgent(self, event: UrgentSettled) -> None:
+        # Settled before its raise is projected (a replay from a later offset): raised_at is then the settling time.
+        await self.connection.execute(
+            "INSERT INTO urgent_alert_facts (outcome_event_id, referral_id, raised_at, settled_at, settled_how)"
+            " VALUES ($1, $2, $3, $3, $4) ON CONFLICT (outcome_event_id) DO UPDATE SET"
+            " settled_at = coalesce(urgent_alert_facts.settled_at, EXCLUDED.settled_at),"
+            " settled_how = coalesce(urgent_alert_facts.settled_how, EXCLUDED.settled_how), updated_at = now()",
+            event.outcome_event_id,
+            event.referral_id,
+            event.settled_at,
+            event.how,
+        )
+
+    async def urgent_totals(self) -> asyncpg.Record:
+        row: asyncpg.Record = await self.connection.fetchrow(
+            "SELECT count(*) FILTER (WHERE settled_at IS NULL) AS unconfirmed,"
+            " min(raised_at) FILTER (WHERE settled_at IS NULL) AS oldest_raised_at,"
+            " coalesce(max(escalations) FILTER (WHERE settled_at IS NULL), 0) AS most_escalations"
+            " FROM urgent_alert_facts"
+        )
+        return row
 
     async def referral_totals(self) -> asyncpg.Record:
         row: asyncpg.Record = await self.connection.fetchrow(

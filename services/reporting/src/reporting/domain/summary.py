@@ -29,6 +29,16 @@ class Summary:
     notifications_failed: int
     by_referrer: list[ReferrerCounts]
     cases: CaseSummary
+    urgent: UrgentCounts
+
+
+@dataclass(frozen=True)
+class UrgentCounts:
+    """Urgent messages not yet known to have reached their referrer: notifications' GET /urgent lists them."""
+
+    unconfirmed: int
+    oldest_raised_at: datetime | None
+    most_escalations: int
 
 
 def zero_filled_statuses(counts: Mapping[str, int]) -> dict[Status, int]:

@@ -14,7 +14,8 @@ from triage.domain.referral import ReferralFacts
 
 _DECISION = """
 SELECT d.referral_id, d.outcome, d.complexity, d.reasons, d.summary, d.redirect, d.postcode_district,
-       d.policy_version, d.decided_at, d.correlation_id, d.requester_ods, d.priority, d.replaces_referral_id,
+       d.policy_version, d.decided_at, d.correlation_id, d.requester_ods, d.requester_partner, d.priority,
+       d.replaces_referral_id,
        a.connector_id, a.connector_kind, a.reason AS assignment_reason, a.assigned_at, a.state, a.ended_at,
        a.end_reason, a.terms, a.waiting_since,
        w.required_kind, w.reason AS waitlist_reason, w.waitlisted_at,
@@ -62,8 +63,8 @@ class DecisionStore:
         inserted = await self.connection.fetchval(
             "INSERT INTO decisions (referral_id, received_event_id, correlation_id, received_at, decided_at, outcome,"
             " complexity, reasons, summary, redirect, postcode_district, policy_version, requester_ods, person_key,"
-            " replaces_referral_id, priority)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, '', $9::jsonb, $10, $11, $12, $13, $14, $15)"
+            " replaces_referral_id, priority, requester_partner)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, '', $9::jsonb, $10, $11, $12, $13, $14, $15, $16)"
             " ON CONFLICT (referral_id) DO NOTHING RETURNING true",
             facts.referral_id,
             event_id,
@@ -80,6 +81,7 @@ class DecisionStore:
             facts.person_key,
             facts.replaces_referral_id,
             facts.priority,
+            facts.requester_partner,
         )
         return bool(inserted)
 
@@ -112,6 +114,7 @@ class DecisionStore:
             "decided_at": row["decided_at"].isoformat(),
             "correlation_id": row["correlation_id"],
             "requester_ods": row["requester_ods"],
+            "requester_partner": row["requester_partner"],
             "replaces_referral_id": row["replaces_referral_id"],
             "assignment": None,
             "waitlist": None,

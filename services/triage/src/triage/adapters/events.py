@@ -68,7 +68,13 @@ def _triaged(referral_id: str, decision: Decision, summary: str, at: datetime) -
 
 
 def _placed(
-    referral_id: str, area: str, decision: Decision, placement: Placement, terms: Terms, at: datetime
+    referral_id: str,
+    area: str,
+    decision: Decision,
+    placement: Placement,
+    terms: Terms,
+    at: datetime,
+    position: int | None,
 ) -> ContractModel:
     if isinstance(placement, Assignment):
         connector = placement.connector
@@ -87,6 +93,7 @@ def _placed(
         area=area,
         required_kind=placement.required_kind,
         reason=_text(placement.reason),
+        position=position,
     )
 
 
@@ -98,10 +105,12 @@ def outcome_events(
     summary: str,
     at: datetime,
     cause: Cause,
+    position: int | None = None,
 ) -> list[EventEnvelope]:
+    """`position`: a waitlisted referral's place in its area's waiting list."""
     payloads: list[ContractModel] = [_triaged(referral_id, decision, summary, at)]
     if placement is not None and decision.district is not None:
-        payloads.append(_placed(referral_id, decision.district, decision, placement, terms, at))
+        payloads.append(_placed(referral_id, decision.district, decision, placement, terms, at, position))
     return [_envelope(payload, referral_id, cause) for payload in payloads]
 
 

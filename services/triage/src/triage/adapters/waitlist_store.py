@@ -67,6 +67,16 @@ class WaitlistStore:
             entry.person_key,
         )
 
+    async def position(self, referral_id: str) -> int | None:
+        """Its place in its area's waiting list (1: next), in the order assignment takes them; None if not waiting."""
+        value = await self.connection.fetchval(
+            "SELECT (SELECT count(*) FROM waitlist ahead WHERE ahead.area = w.area"
+            " AND (ahead.priority_rank, ahead.received_at, ahead.referral_id)"
+            " <= (w.priority_rank, w.received_at, w.referral_id)) FROM waitlist w WHERE w.referral_id = $1",
+            referral_id,
+        )
+        return None if value is None else int(value)
+
     async def take_first(self, connectors: Sequence[ConnectorLoad], rules: AssignmentRules) -> WaitingEntry | None:
         row = await self.connection.fetchrow(
             _TAKE_FIRST,

@@ -34,6 +34,8 @@ class ReferralFacts:
     preferred_language: str | None
     # Who may read the decision: the referring organisation's ODS code (None when it gave none).
     requester_ods: str | None = None
+    # Or, for a partner organisation without an ODS code, its id in intake's partner register.
+    requester_partner: str | None = None
     # A keyed hash of the NHS number (never the number): the same person has the same key.
     person_key: str | None = None
     replaces_referral_id: str | None = None
@@ -54,6 +56,7 @@ class ReferralFacts:
         interpreter_needed: bool = False,
         preferred_language: str | None = None,
         requester_ods: str | None = None,
+        requester_partner: str | None = None,
         person_key: str | None = None,
         replaces_referral_id: str | None = None,
         referrer_kind: str | None = None,
@@ -69,6 +72,7 @@ class ReferralFacts:
             interpreter_needed=interpreter_needed,
             preferred_language=primary_language(preferred_language),
             requester_ods=requester_ods or None,
+            requester_partner=requester_partner or None,
             person_key=person_key or None,
             replaces_referral_id=replaces_referral_id or None,
             referrer_kind=referrer_kind or None,
