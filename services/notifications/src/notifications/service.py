@@ -413,16 +413,7 @@ async def record_receipt(
     if finished is None:
         return "recorded-earlier"
     RECEIPTS.labels(awaited.channel, receipt.status).inc()
-    failed = NotificationFailed(
-        referral_id=awaited.referral_id,
-        notification_id=str(awaited.notification_id),
-        about_event_type=awaited.about_event_type,
-        channel=event_channel(awaited.channel),
-        failed_at=finished.at,
-        attempts=finished.attempts,
-        last_error=_bounded(error),
-    )
-    unit.publish(_event(failed, awaited.referral_id, awaited.correlation_id, awaited.outcome_event_id))
+    unit.publish(_failed_event(awaited, error, attempts=finished.attempts, at=finished.at))
     if notifier is not None:
         await notifier.fail_over(unit, awaited)
     return receipt.status
@@ -515,7 +506,11 @@ def _bounded(error: str) -> str:
 
 
 def _failed_event(
-    delivery: NewDelivery | ClaimedDelivery, error: str, *, attempts: int = 0, at: datetime | None = None
+    delivery: NewDelivery | ClaimedDelivery | AwaitedReceipt,
+    error: str,
+    *,
+    attempts: int = 0,
+    at: datetime | None = None,
 ) -> EventEnvelope:
     if isinstance(delivery, NewDelivery):
         outcome = delivery.outcome
