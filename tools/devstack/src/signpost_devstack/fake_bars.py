@@ -42,20 +42,18 @@ import argparse
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import signal
-import socket
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import BaseModel, Field, ValidationError
+
+from signpost_devstack.in_loop_http import InLoopHttp
 
 PROXY_PREFIX = "/booking-and-referral/FHIR/R4"
 FHIR_JSON = "application/fhir+json"
@@ -199,13 +197,6 @@ def acknowledgement(header: dict[str, Any], received_at: str) -> dict[str, Any]:
     }
 
 
-class _QuietServer(uvicorn.Server):
-    # The owner of the event loop decides what SIGTERM/SIGINT do; uvicorn must not take them over.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @dataclass
 class _Receiver:
     token: str | None = None
@@ -263,8 +254,7 @@ class FakeBars:
         self.host = host
         self.port = port
         self._receiver = _Receiver(token=token)
-        self._http: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._http = InLoopHttp("fake-bars")
 
     @property
     def base_url(self) -> str:
@@ -298,22 +288,10 @@ class FakeBars:
         ]
 
     async def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self.port))
-        self.port = listener.getsockname()[1]
-        config = uvicorn.Config(self.http_app(), log_config=None, lifespan="off", access_log=False)
-        self._http = _QuietServer(config)
-        self._task = asyncio.create_task(self._http.serve(sockets=[listener]), name="fake-bars-http")
-        while not self._http.started and not self._task.done():  # noqa: ASYNC110 (uvicorn offers only a flag)
-            await asyncio.sleep(0.01)
-        if self._task.done():
-            await self._task  # startup failed: surface the reason
+        self.port = await self._http.start(self.http_app(), self.host, self.port)
 
     async def stop(self) -> None:
-        if self._http is not None and self._task is not None:
-            self._http.should_exit = True
-            await self._task
+        await self._http.stop()
 
     async def __aenter__(self) -> FakeBars:
         await self.start()

@@ -48,16 +48,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import ipaddress
 import signal
-import socket
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 
 from signpost_devstack.fake_notify_api import NotifyState, build_app
@@ -68,15 +65,9 @@ from signpost_devstack.fake_notify_state import (
     notify_api_key,
 )
 from signpost_devstack.fake_notify_templates import TEST_TEMPLATES, Template, load_templates
+from signpost_devstack.in_loop_http import InLoopHttp
 
 __all__ = ["DEV_API_KEY", "FakeNotification", "FakeNotify", "Faults", "notify_api_key"]
-
-
-class _QuietServer(uvicorn.Server):
-    # The owner of the event loop decides what SIGTERM/SIGINT do; uvicorn must not take them over.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def _loopback(host: str) -> str:
@@ -95,8 +86,7 @@ class FakeNotify:
     api_keys: Iterable[str] = ()
     receipt_delay_seconds: float = 0.5
     state: NotifyState = field(init=False)
-    _http: _QuietServer | None = field(default=None, init=False)
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _http: InLoopHttp = field(default_factory=lambda: InLoopHttp("fake-notify"), init=False)
 
     def __post_init__(self) -> None:
         _loopback(self.host)
@@ -130,24 +120,10 @@ class FakeNotify:
         return self.state.clear()
 
     async def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self.port))
-        self.port = listener.getsockname()[1]
-        config = uvicorn.Config(
-            self.http_app(), log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=5
-        )
-        self._http = _QuietServer(config)
-        self._task = asyncio.create_task(self._http.serve(sockets=[listener]), name="fake-notify-http")
-        while not self._http.started and not self._task.done():  # noqa: ASYNC110 (uvicorn offers only a flag)
-            await asyncio.sleep(0.01)
-        if self._task.done():
-            await self._task  # startup failed: surface the reason
+        self.port = await self._http.start(self.http_app(), self.host, self.port, timeout_graceful_shutdown=5)
 
     async def stop(self) -> None:
-        if self._http is not None and self._task is not None:
-            self._http.should_exit = True
-            await self._task
+        await self._http.stop()
 
     async def __aenter__(self) -> FakeNotify:
         await self.start()

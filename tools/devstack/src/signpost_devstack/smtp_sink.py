@@ -28,21 +28,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import email
 import email.policy
 import signal
-import socket
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import uvicorn
 from aiosmtpd.smtp import SMTP
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+
+from signpost_devstack.in_loop_http import InLoopHttp
 
 HEADERS_OF_INTEREST = ("Message-ID", "From", "To", "Subject", "Date", "Auto-Submitted")
 
@@ -106,13 +104,6 @@ class _Handler:
         return "250 2.0.0 Message accepted by the Signpost SMTP sink"
 
 
-class _QuietServer(uvicorn.Server):
-    # The owner of the event loop decides what SIGTERM/SIGINT do; uvicorn must not take them over.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class SmtpSink:
     """The sink inside the caller's event loop. Port 0 picks free ports; read them after `start()`."""
 
@@ -122,8 +113,7 @@ class SmtpSink:
         self.http_port = http_port
         self._handler = _Handler()
         self._smtp: asyncio.Server | None = None
-        self._http: _QuietServer | None = None
-        self._http_task: asyncio.Task[None] | None = None
+        self._http = InLoopHttp("smtp-sink")
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -154,22 +144,10 @@ class SmtpSink:
             self.smtp_port,
         )
         self.smtp_port = self._smtp.sockets[0].getsockname()[1]
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.host, self.http_port))
-        self.http_port = listener.getsockname()[1]
-        config = uvicorn.Config(self.http_app(), log_config=None, lifespan="off", access_log=False)
-        self._http = _QuietServer(config)
-        self._http_task = asyncio.create_task(self._http.serve(sockets=[listener]), name="smtp-sink-http")
-        while not self._http.started and not self._http_task.done():  # noqa: ASYNC110 (uvicorn offers only a flag)
-            await asyncio.sleep(0.01)
-        if self._http_task.done():
-            await self._http_task  # startup failed: surface the reason
+        self.http_port = await self._http.start(self.http_app(), self.host, self.http_port)
 
     async def stop(self) -> None:
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
-            await self._http_task
+        await self._http.stop()
         if self._smtp is not None:
             self._smtp.close()
             await self._smtp.wait_closed()
