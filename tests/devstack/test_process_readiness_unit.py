@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from signpost_devstack.net import free_port, wait_for_port
+from signpost_devstack.net import ephemeral_range_start, free_port, port_is_free, wait_for_port
 from signpost_devstack.processes import ManagedProcess
 
 pytestmark = pytest.mark.unit
@@ -52,3 +52,14 @@ def test_the_childs_own_answer_is_its_readiness(tmp_path):
         child.wait_ready(timeout=30)
     finally:
         child.kill()
+
+
+def test_a_chosen_port_lies_below_the_range_the_kernel_gives_clients(tmp_path):
+    # A port from the ephemeral range could be taken by any outgoing connection before the child binds it.
+    range_file = tmp_path / "ip_local_port_range"
+    range_file.write_text("32768\t60999\n")
+    assert ephemeral_range_start(range_file) == 32768
+    start = ephemeral_range_start()
+    ports = {free_port() for _ in range(20)}
+    assert all(15000 <= port < start for port in ports), ports
+    assert all(port_is_free(port) for port in ports)
