@@ -94,6 +94,14 @@ class PersonSummary(ContractModel):
     age_years: int | None = Field(default=None, ge=0, le=130)
     age_band: Code | None = Field(default=None, description="e.g. '65-74'; reporting keeps only this")
     postcode_district: Code | None = Field(default=None, description="outward code, e.g. 'LS6'")
+    imd_decile: int | None = Field(
+        default=None,
+        ge=1,
+        le=10,
+        description="English Index of Multiple Deprivation decile of the person's area (1: the most deprived"
+        " 10% of LSOAs), derived at intake from the full postcode; never the postcode or the LSOA itself."
+        " Null when the postcode is unknown, outside England, or no lookup is configured",
+    )
     preferred_language: Code | None = Field(default=None, description="BCP-47 tag, e.g. 'pa'")
     interpreter_needed: bool = False
 
