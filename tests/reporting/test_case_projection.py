@@ -10,10 +10,14 @@ import pytest
 from signpost_contracts.events.cases import Ons4
 from support.events import (
     case_closed,
+    contact_recorded,
     measures_recorded,
+    referral_assigned,
     referral_assigned_from_waitlist,
+    referral_handed_over,
     referral_linked,
     referral_withdrawn,
+    session_recorded,
 )
 
 pytestmark = pytest.mark.integration
@@ -128,3 +132,43 @@ async def test_a_loneliness_answer_more_often_at_closing_is_counted_as_more_ofte
     )
     lonely = (await reporting.summary())["cases"]["outcomes"]["ons_loneliness"]
     assert lonely == {"n": 1, "less_often": 0, "same": 0, "more_often": 1}
+
+
+async def test_milestones_converge_whatever_order_their_events_arrive_in(reporting, events):
+    referral_id = _id()
+    assigned = referral_assigned(referral_id, at=T0, area="leeds-north", connector_kind="paid")
+    handed_over = referral_handed_over(referral_id, at=T0 + timedelta(days=20))
+    first_reach = contact_recorded(referral_id, at=T0 + timedelta(days=2))
+    later_reach = contact_recorded(referral_id, at=T0 + timedelta(days=9))  # a replay gone wrong: first is first
+    sessions = [session_recorded(referral_id, at=T0 + timedelta(days=d), sessions_used=n) for n, d in ((1, 5), (2, 12))]
+    # Newest first: the handover before its assignment, the later session before the earlier one.
+    await reporting.deliver(handed_over, sessions[1], later_reach, assigned, sessions[0], first_reach)
+
+    row = await reporting.row(referral_id)
+    assert row["connector_kind"] == "volunteer"
+    assert row["connector_since"] == T0 + timedelta(days=20)
+    assert row["area"] == "leeds-north"
+    assert row["first_reached_at"] == T0 + timedelta(days=2)
+    assert row["last_session_at"] == T0 + timedelta(days=12)
+    assert row["unreachable_at"] is None
+
+
+async def test_an_unanswered_attempt_counts_nothing_and_the_last_one_allowed_marks_the_case_unreachable(
+    reporting, events
+):
+    referral_id = _id()
+    unanswered = {"outcome": "no-answer", "first_reached": False}
+    await reporting.deliver(
+        events.assigned(referral_id),
+        contact_recorded(referral_id, at=T0, failed_attempts=1, could_not_contact=False, **unanswered),
+    )
+    assert (await reporting.row(referral_id))["unreachable_at"] is None
+
+    await reporting.deliver(
+        contact_recorded(
+            referral_id, at=T0 + timedelta(days=3), failed_attempts=3, could_not_contact=True, **unanswered
+        )
+    )
+    row = await reporting.row(referral_id)
+    assert row["unreachable_at"] == T0 + timedelta(days=3)
+    assert row["first_reached_at"] is None

@@ -74,6 +74,7 @@ def test_a_received_referral_is_reduced_to_fields_that_identify_no_one():
         "needs": ("loneliness",),
         "referrer_kind": "gp",
         "referrer_ods_code": "B82005",
+        "imd_decile": None,
     }
 
 

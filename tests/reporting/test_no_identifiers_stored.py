@@ -27,6 +27,9 @@ PROJECTION_COLUMNS = {
         "referrer_kind", "referrer_ods_code", "decided_at", "outcome", "complexity", "assigned_at",
         "connector_kind", "waitlisted_at", "status", "decision", "updated_at",
         "closed_at", "closure", "sessions_used", "withdrawn_at", "linked_at",
+        # issue 9: a decile (never the postcode or LSOA), rule ids, the triage area, milestones; no connector id
+        "imd_decile", "fired_rules", "redirect_urgent", "area", "stalled_after_days", "connector_since",
+        "waitlist_area", "first_reached_at", "unreachable_at", "last_session_at",
     },
     "case_measures": {
         "referral_id", "stage", "recorded_at", "event_id", "ucla3_total", "ons_loneliness", "life_satisfaction",

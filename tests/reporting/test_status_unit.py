@@ -15,12 +15,19 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 RID = "ref-1"
 
-RECEIVED = Received(RID, NOW, "fhir-rest", "routine", "65-74", "LS6", ("loneliness",), "gp", "B82005")
-ACCEPTED = Triaged(RID, NOW, Decision.ACCEPTED, "low")
-DECLINED = Triaged(RID, NOW, Decision.DECLINED, "low")
-REDIRECTED = Triaged(RID, NOW, Decision.REDIRECTED, "high")
-ASSIGNED = Assigned(RID, NOW, "paid")
-WAITLISTED = Waitlisted(RID, NOW)
+RECEIVED = Received(RID, NOW, "fhir-rest", "routine", "65-74", "LS6", ("loneliness",), "gp", "B82005", 2)
+ACCEPTED = Triaged(RID, NOW, Decision.ACCEPTED, "low", ("in-area",), None)
+DECLINED = Triaged(RID, NOW, Decision.DECLINED, "low", ("out-of-area",), None)
+REDIRECTED = Triaged(RID, NOW, Decision.REDIRECTED, "high", ("crisis",), True)
+ASSIGNED = Assigned(
+    RID,
+    connector_kind="paid",
+    connector_since=NOW,
+    assigned_at=NOW,
+    area="leeds",
+    stalled_after_days=21,
+)
+WAITLISTED = Waitlisted(RID, NOW, "leeds")
 CLOSED = Closed(RID, NOW, "goals-met", 5)
 WITHDRAWN = Withdrawn(RID, NOW)
 LINKED = Linked(RID, NOW)

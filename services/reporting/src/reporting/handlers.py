@@ -10,7 +10,13 @@ from reporting.adapters import events
 from reporting.domain.facts import NotificationOutcome, ReferralFact
 from reporting.unit import ReportingUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
-from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
+from signpost_contracts.events.cases import (
+    CaseClosed,
+    ContactRecorded,
+    MeasuresRecorded,
+    ReferralWithdrawn,
+    SessionRecorded,
+)
 from signpost_contracts.events.notifications import (
     NotificationFailed,
     NotificationSent,
@@ -21,22 +27,28 @@ from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
     ReferralAssignedFromWaitlist,
+    ReferralHandedOver,
     ReferralLinked,
+    ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
 )
 from signpost_contracts.registry import (
     CASE_CLOSED,
+    CONTACT_RECORDED,
     MEASURES_RECORDED,
     NOTIFICATION_FAILED,
     NOTIFICATION_SENT,
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
+    REFERRAL_HANDED_OVER,
     REFERRAL_LINKED,
+    REFERRAL_REASSIGNED,
     REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
     REFERRAL_WITHDRAWN,
+    SESSION_RECORDED,
     URGENT_SETTLED,
     URGENT_UNCONFIRMED,
 )
@@ -46,9 +58,11 @@ from signpost_runtime.runtime import ServiceRuntime
 PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
 
-def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact]) -> EventHandler:
+def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact | None]) -> EventHandler:
     async def handle(unit: ReportingUnit, event: EventEnvelope) -> None:
-        await service.record_referral_fact(unit, to_fact(read_data(model, event.data)))
+        fact = to_fact(read_data(model, event.data))
+        if fact is not None:  # an event reporting counts nothing from (an unanswered contact attempt)
+            await service.record_referral_fact(unit, fact)
 
     return handle
 
@@ -82,6 +96,10 @@ def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
         REFERRAL_WAITLISTED.name: _referral_handler(ReferralWaitlisted, events.waitlisted),
         REFERRAL_ASSIGNED_FROM_WAITLIST.name: _referral_handler(ReferralAssignedFromWaitlist, events.assigned),
         REFERRAL_LINKED.name: _referral_handler(ReferralLinked, events.linked),
+        REFERRAL_HANDED_OVER.name: _referral_handler(ReferralHandedOver, events.handed_over),
+        REFERRAL_REASSIGNED.name: _referral_handler(ReferralReassigned, events.reassigned),
+        CONTACT_RECORDED.name: _referral_handler(ContactRecorded, events.contact),
+        SESSION_RECORDED.name: _referral_handler(SessionRecorded, events.session),
         CASE_CLOSED.name: _referral_handler(CaseClosed, events.closed),
         REFERRAL_WITHDRAWN.name: _referral_handler(ReferralWithdrawn, events.withdrawn),
         MEASURES_RECORDED.name: _on_measures,

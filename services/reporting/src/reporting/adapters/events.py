@@ -11,23 +11,35 @@ from __future__ import annotations
 from reporting.domain.facts import (
     Assigned,
     Closed,
+    ConnectorChanged,
+    CouldNotContact,
+    FirstContact,
     Linked,
     Measures,
     NotificationOutcome,
     Received,
+    SessionHeld,
     Triaged,
     Waitlisted,
     Withdrawn,
 )
 from reporting.domain.minimise import age_band, need_categories, postcode_district
 from reporting.domain.status import Decision
-from signpost_contracts.events.cases import CaseClosed, MeasuresRecorded, ReferralWithdrawn
+from signpost_contracts.events.cases import (
+    CaseClosed,
+    ContactRecorded,
+    MeasuresRecorded,
+    ReferralWithdrawn,
+    SessionRecorded,
+)
 from signpost_contracts.events.notifications import NotificationFailed, NotificationSent
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
     ReferralAssignedFromWaitlist,
+    ReferralHandedOver,
     ReferralLinked,
+    ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
 )
@@ -44,6 +56,7 @@ def received(event: ReferralReceivedV2) -> Received:
         needs=need_categories(event.needs),
         referrer_kind=event.referrer.kind,
         referrer_ods_code=event.referrer.ods_code,
+        imd_decile=event.person.imd_decile,
     )
 
 
@@ -53,16 +66,55 @@ def triaged(event: ReferralTriaged) -> Triaged:
         decided_at=event.decided_at,
         outcome=Decision(event.outcome),
         complexity=event.complexity,
+        fired_rules=tuple(rule.rule_id for rule in event.reasons),
+        redirect_urgent=event.redirect.urgent if event.redirect else None,
     )
 
 
 def assigned(event: ReferralAssigned | ReferralAssignedFromWaitlist) -> Assigned:
     """Straight away or from the waitlist, it is the same fact: the referral has a connector."""
-    return Assigned(referral_id=event.referral_id, assigned_at=event.assigned_at, connector_kind=event.connector_kind)
+    return Assigned(
+        referral_id=event.referral_id,
+        assigned_at=event.assigned_at,
+        connector_kind=event.connector_kind,
+        connector_since=event.assigned_at,
+        area=event.area,
+        stalled_after_days=event.terms.stalled_after_days if event.terms else None,
+    )
+
+
+def handed_over(event: ReferralHandedOver) -> ConnectorChanged:
+    return ConnectorChanged(
+        referral_id=event.referral_id,
+        connector_kind=event.connector_kind,
+        connector_since=event.handed_over_at,
+    )
+
+
+def reassigned(event: ReferralReassigned) -> ConnectorChanged:
+    # The reason is a coordinator's free text: it stays behind.
+    return ConnectorChanged(
+        referral_id=event.referral_id,
+        connector_kind=event.connector_kind,
+        connector_since=event.reassigned_at,
+    )
 
 
 def waitlisted(event: ReferralWaitlisted) -> Waitlisted:
-    return Waitlisted(referral_id=event.referral_id, waitlisted_at=event.waitlisted_at)
+    return Waitlisted(referral_id=event.referral_id, waitlisted_at=event.waitlisted_at, waitlist_area=event.area)
+
+
+def contact(event: ContactRecorded) -> FirstContact | CouldNotContact | None:
+    """An attempt matters to reporting only when it first reached the person or was the last one allowed."""
+    if event.first_reached:
+        return FirstContact(referral_id=event.referral_id, first_reached_at=event.contacted_at)
+    if event.could_not_contact:
+        return CouldNotContact(referral_id=event.referral_id, unreachable_at=event.contacted_at)
+    return None
+
+
+def session(event: SessionRecorded) -> SessionHeld:
+    return SessionHeld(referral_id=event.referral_id, last_session_at=event.held_at)
 
 
 def closed(event: CaseClosed) -> Closed:

@@ -34,8 +34,35 @@ _FACT_COLUMNS = frozenset(
         "sessions_used",
         "withdrawn_at",
         "linked_at",
+        "imd_decile",
+        "fired_rules",
+        "redirect_urgent",
+        "area",
+        "stalled_after_days",
+        "connector_since",
+        "waitlist_area",
+        "first_reached_at",
+        "unreachable_at",
+        "last_session_at",
     }
 )
+# Columns more than one event may set, merged so that arrival order does not matter: the earliest first
+# contact, the latest session, and the connector's (kind, since) with the latest connector_since.
+_EARLIEST = frozenset({"first_reached_at"})
+_LATEST = frozenset({"last_session_at"})
+_CONNECTOR = frozenset({"connector_kind", "connector_since"})
+
+
+def _merge(column: str) -> str:
+    if column in _EARLIEST:
+        return f"{column} = LEAST(referral_facts.{column}, EXCLUDED.{column})"
+    if column in _LATEST:
+        return f"{column} = GREATEST(referral_facts.{column}, EXCLUDED.{column})"
+    if column in _CONNECTOR:
+        # In an UPDATE every referral_facts.* is the row before it, so connector_since compares with the old value.
+        newer = "referral_facts.connector_since IS NULL OR EXCLUDED.connector_since >= referral_facts.connector_since"
+        return f"{column} = CASE WHEN {newer} THEN EXCLUDED.{column} ELSE referral_facts.{column} END"
+    return f"{column} = EXCLUDED.{column}"
 
 
 def _sql_value(value: Any) -> Any:
@@ -59,7 +86,7 @@ class ProjectionStore:
             raise ValueError(f"not a projection column: {sorted(unknown)}")
         names = sorted(fields)
         placeholders = ", ".join(f"${index}" for index in range(2, len(names) + 2))
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        updates = ", ".join(_merge(name) for name in names)
         sql = (
             f"INSERT INTO referral_facts (referral_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
             f"ON CONFLICT (referral_id) DO UPDATE SET {updates}, updated_at = now() RETURNING *"

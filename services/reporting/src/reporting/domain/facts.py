@@ -34,6 +34,7 @@ class Received(_Fact):
     needs: tuple[str, ...]
     referrer_kind: str
     referrer_ods_code: str | None
+    imd_decile: int | None
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,53 @@ class Triaged(_Fact):
     decided_at: datetime
     outcome: Decision
     complexity: str
+    fired_rules: tuple[str, ...]  # the fired rules' ids, never their text
+    redirect_urgent: bool | None  # None unless redirected
 
 
 @dataclass(frozen=True)
-class Assigned(_Fact):
-    assigned_at: datetime
+class ConnectorChanged(_Fact):
+    """The case now sits with another connector (handed over to a volunteer, or reassigned).
+
+    The connector fields are shared with Assigned; the store keeps the ones with the latest
+    connector_since, so a handover replayed before its assignment still leaves the volunteer's kind.
+    Never the connector's id: a staff code can be a person's name.
+    """
+
     connector_kind: str
+    connector_since: datetime
+
+
+@dataclass(frozen=True)
+class Assigned(ConnectorChanged):
+    assigned_at: datetime
+    area: str
+    stalled_after_days: int | None  # from the case terms, when the event carries them
 
 
 @dataclass(frozen=True)
 class Waitlisted(_Fact):
     waitlisted_at: datetime
+    waitlist_area: str
+
+
+@dataclass(frozen=True)
+class FirstContact(_Fact):
+    """The person was reached for the first time: support started (the earliest one is kept)."""
+
+    first_reached_at: datetime
+
+
+@dataclass(frozen=True)
+class CouldNotContact(_Fact):
+    unreachable_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionHeld(_Fact):
+    """A session was held (the latest one is kept: a stalled case has none for a while)."""
+
+    last_session_at: datetime
 
 
 @dataclass(frozen=True)
@@ -71,7 +108,19 @@ class Linked(_Fact):
     linked_at: datetime
 
 
-ReferralFact = Received | Triaged | Assigned | Waitlisted | Closed | Withdrawn | Linked
+ReferralFact = (
+    Received
+    | Triaged
+    | Assigned
+    | ConnectorChanged
+    | Waitlisted
+    | FirstContact
+    | CouldNotContact
+    | SessionHeld
+    | Closed
+    | Withdrawn
+    | Linked
+)
 
 
 @dataclass(frozen=True)
