@@ -117,6 +117,8 @@ def _read_postcodes(path: Path, by_lsoa: dict[str, int]) -> Iterator[tuple[str, 
     if not lsoas:
         raise DeprivationFileError(f"{path}: has no LSOA column 'lsoa21' or 'lsoa11'")
     for _, row in rows:
+        if not row.get(postcode, "").strip():
+            continue
         for column in lsoas:
             decile = by_lsoa.get(row.get(column, "").strip())
             if decile is not None:
