@@ -51,6 +51,7 @@ async def test_a_new_referral_is_stored_announced_and_answered_with_201_and_loca
         "postcode_district": "LS6",
         "preferred_language": event["person"]["preferred_language"],
         "interpreter_needed": event["person"]["interpreter_needed"],
+        "imd_decile": None,  # no IMD lookup configured here (test_deprivation_on_events.py has one)
     }
     assert event["needs"] == ["loneliness"]
     assert event["referrer"]["contact"]["email"] == "referrals@b82005.example.nhs.uk"

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from referral_intake import directory_page
+from referral_intake.adapters.deprivation import DeprivationLookup
 from referral_intake.adapters.fhir_http import install_error_handlers
 from referral_intake.adapters.partners_file import load_partners
 from referral_intake.bars.headers import EchoBarsHeaders
@@ -75,7 +76,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     # Read and checked now, so that a wrong partner register stops the service at start, saying what is wrong.
     partners = load_partners(settings.partners_file)
-    intake = IntakeService(person_key_secret=settings.person_key_secret.get_secret_value(), partners=partners)
+    deprivation = (
+        DeprivationLookup.from_files(settings.imd_postcode_file, settings.imd_deprivation_file)
+        if settings.imd_postcode_file is not None and settings.imd_deprivation_file is not None
+        else DeprivationLookup.empty()
+    )
+    intake = IntakeService(
+        person_key_secret=settings.person_key_secret.get_secret_value(), partners=partners, deprivation=deprivation
+    )
 
     def inbound(runtime: ServiceRuntime) -> EventHandler:
         # Read at start, so a producers file that cannot be used stops the service with its name and field.

@@ -41,6 +41,12 @@ class IntakeSettings(ServiceSettings):
     # Unset, the demo register in the package (referral_intake/demo/partners.toml). Read and checked at start.
     partners_file: Path | None = None
 
+    # The Index of Multiple Deprivation lookup (adapters/deprivation.py): the ONS Postcode Directory (or NSPL) CSV
+    # and the English Indices of Deprivation CSV, both or neither. Neither: no referral carries a decile.
+    # `make run` sets them to the SYNTHETIC demo files in referral_intake/demo/deprivation/.
+    imd_postcode_file: Path | None = None
+    imd_deprivation_file: Path | None = None
+
     # The public self-referral form's abuse controls: at most this many submissions per client per window
     # (counted per replica), and the largest form body accepted.
     form_rate_limit: int = 5
@@ -56,6 +62,20 @@ class IntakeSettings(ServiceSettings):
     # referred twice without ever seeing the number. Keep it secret and never change it in a deployment:
     # a new key gives everyone a new person_key, and open cases would no longer be recognised.
     person_key_secret: SecretStr = SecretStr(DEVELOPMENT_PERSON_KEY_SECRET)
+
+    @model_validator(mode="after")
+    def _deprivation_files_come_together(self) -> Self:
+        if (self.imd_postcode_file is None) != (self.imd_deprivation_file is None):
+            given, missing = (
+                ("IMD_POSTCODE_FILE", "IMD_DEPRIVATION_FILE")
+                if self.imd_deprivation_file is None
+                else ("IMD_DEPRIVATION_FILE", "IMD_POSTCODE_FILE")
+            )
+            raise ValueError(
+                f"{given} is set but {missing} is not: the IMD lookup needs both the ONS postcode directory CSV "
+                "(IMD_POSTCODE_FILE) and the English Indices of Deprivation CSV (IMD_DEPRIVATION_FILE), or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secrets_are_set_in_production(self) -> Self:

@@ -16,6 +16,7 @@ from typing import Any
 
 from referral_intake import access
 from referral_intake.adapters import events
+from referral_intake.adapters.deprivation import DeprivationLookup
 from referral_intake.domain.case_events import ReferralWithdrawn
 from referral_intake.domain.partner import PartnerRegister, UnknownPartner
 from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET, person_key
@@ -76,10 +77,12 @@ class IntakeService:
         clock: Callable[[], datetime] | None = None,
         person_key_secret: str = DEVELOPMENT_PERSON_KEY_SECRET,
         partners: PartnerRegister | None = None,
+        deprivation: DeprivationLookup | None = None,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._person_key_secret = person_key_secret.encode()
         self.partners = partners or PartnerRegister()
+        self.deprivation = deprivation or DeprivationLookup.empty()
 
     async def submit(
         self,
@@ -119,7 +122,12 @@ class IntakeService:
         )
         await refresh_task(unit, stored.id, now)
         key = person_key(submission.nhs_number, self._person_key_secret) if submission.nhs_number else None
-        unit.publish(events.referral_received(accepted(submission, stored, key), correlation_id or stored.id))
+        # Every door (FHIR, BaRS, forms, outreach, the inbound topic) comes through here, so the decile is
+        # looked up once: the full postcode stays in intake, only the decile leaves on the event.
+        postcode = submission.person.postcode
+        decile = self.deprivation.decile(postcode) if postcode else None
+        received = accepted(submission, stored, key, imd_decile=decile)
+        unit.publish(events.referral_received(received, correlation_id or stored.id))
         log.info("referral %s received from %s by %s", stored.id, stored.requester_ods, submission.channel)
         return Submitted(stored, created=True)
 

@@ -38,6 +38,8 @@ DEMO_ODS_CODE = "B82005"
 # Who may send on the inbound topic in a local stack: the example producer, which sends for the demo practice.
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 EXAMPLE_INBOUND_PRODUCERS = EXAMPLES / "inbound-producers.toml"
+# Intake's SYNTHETIC demo IMD lookup (its README says so): not real ONS or MHCLG data.
+DEMO_DEPRIVATION = EXAMPLES.parent / "services/referral_intake/src/referral_intake/demo/deprivation"
 # Who to tell, and how, for the demo referrers (notifications' REFERRER_DIRECTORY_FILE).
 EXAMPLE_REFERRER_DIRECTORY = EXAMPLES / "referrer-directory.json"
 # The Notify templates Signpost's messages use (the fake Notify holds them, as a real Notify service would).
@@ -138,6 +140,14 @@ class LocalStack:
         """The fake GOV.UK Notify: GET /notifications lists the SMS (and Notify email) it took."""
         return f"http://127.0.0.1:{self.config.notify_http_port}"
 
+    def _intake_env(self) -> dict[str, str]:
+        # The SYNTHETIC demo deprivation lookup shipped in intake's package (not real ONS/MHCLG data).
+        return {
+            "INBOUND_PRODUCERS": str(EXAMPLE_INBOUND_PRODUCERS),
+            "IMD_POSTCODE_FILE": str(DEMO_DEPRIVATION / "onspd-synthetic.csv"),
+            "IMD_DEPRIVATION_FILE": str(DEMO_DEPRIVATION / "iod-synthetic.csv"),
+        }
+
     def _notifications_env(self) -> dict[str, str]:
         return {
             "GOVUK_NOTIFY_API_KEY": DEV_API_KEY,
@@ -169,7 +179,7 @@ class LocalStack:
             "SMTP_PORT": str(config.smtp_port),
             "KAFKA_SESSION_TIMEOUT_MS": str(config.kafka_session_timeout_ms),
             "KAFKA_HEARTBEAT_INTERVAL_MS": str(max(config.kafka_session_timeout_ms // 4, 250)),
-            **({"INBOUND_PRODUCERS": str(EXAMPLE_INBOUND_PRODUCERS)} if spec.name == "referral_intake" else {}),
+            **(self._intake_env() if spec.name == "referral_intake" else {}),
             **(self._notifications_env() if spec.name == "notifications" else {}),
             **config.service_env.get(spec.name, {}),
         }

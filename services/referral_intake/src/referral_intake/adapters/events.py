@@ -45,6 +45,7 @@ def referral_received(event: ReferralAccepted, correlation_id: str) -> EventEnve
             age_years=event.person.age_years,
             age_band=event.person.age_band,
             postcode_district=event.person.postcode_district,
+            imd_decile=event.person.imd_decile,
             # A tag too long to be real is left out, like an address: one cut short would be another language.
             preferred_language=_fits(event.person.preferred_language, CODE_LIMIT),
             interpreter_needed=event.person.interpreter_needed,

@@ -75,6 +75,7 @@ class PersonSummary:
     postcode_district: str | None
     preferred_language: str | None
     interpreter_needed: bool
+    imd_decile: int | None = None  # the area's deprivation decile, looked up by the caller; never the postcode
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class ReferralAccepted:
     bars: BarsOrigin | None = None
 
 
-def summarise_person(person: Person, on: date) -> PersonSummary:
+def summarise_person(person: Person, on: date, imd_decile: int | None = None) -> PersonSummary:
     age = age_on(person.birth_date, on) if person.birth_date else person.stated_age
     if age is not None and not 0 <= age <= MAX_AGE_YEARS:
         age = None  # the adapter rejects such dates; never publish an impossible age
@@ -165,6 +166,7 @@ def summarise_person(person: Person, on: date) -> PersonSummary:
         postcode_district=postcode_district(person.postcode) if person.postcode else None,
         preferred_language=person.preferred_language,
         interpreter_needed=person.interpreter_needed,
+        imd_decile=imd_decile,
     )
 
 
@@ -172,12 +174,13 @@ def accepted(
     submission: ReferralSubmission,
     stored: StoredReferral,
     person_key: str | None = None,
+    imd_decile: int | None = None,
 ) -> ReferralAccepted:
     return ReferralAccepted(
         referral_id=stored.id,
         received_at=stored.received_at,
         referrer=submission.referrer,
-        person=summarise_person(submission.person, stored.received_at.date()),
+        person=summarise_person(submission.person, stored.received_at.date(), imd_decile),
         reference=submission.identifiers[0] if submission.identifiers else None,
         needs=submission.needs,
         risk_flags=submission.risk_flags,
