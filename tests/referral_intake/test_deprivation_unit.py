@@ -14,7 +14,7 @@ from referral_intake.adapters.deprivation import DeprivationFileError, Deprivati
 from referral_intake.adapters.fhir_request import submission_from_body
 from referral_intake.config import IntakeSettings
 from referral_intake.service import IntakeService
-from signpost_devstack.synthetic import gp_referral
+from signpost_devstack.synthetic import gp_referral, leeds_postcode
 from signpost_runtime.auth import Principal
 from support.fakes.intake import FakeIntakeUnit
 
@@ -132,3 +132,11 @@ async def test_the_received_event_carries_the_decile_but_never_the_postcode_or_l
     published = json.dumps(event.data).upper().replace(" ", "")
     assert "LS21AA" not in published
     assert "E01900002" not in published
+
+
+def test_every_postcode_the_synthetic_traffic_makes_has_a_decile_in_the_demo_lookup():
+    lookup = DeprivationLookup.from_files(*demo_files())
+    rng = random.Random(7)
+    deciles = {lookup.decile(leeds_postcode(rng)) for _ in range(500)}
+    assert None not in deciles
+    assert {1, 2} <= deciles  # Core20PLUS5 has something to show in the demo
