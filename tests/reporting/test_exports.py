@@ -1,4 +1,4 @@
-"""Commissioner exports on the real broker and PostgreSQL: a fixed dataset, figures computed by hand, suppression applied.
+"""Commissioner exports on the real broker and PostgreSQL: a fixed dataset, figures worked out by hand, suppressed.
 
 The dataset (March 2019): 12 accepted referrals (r1-r12), each assigned i days after receipt, first
 reached 2 days later, closed on 28 March after i sessions with UCLA-3 measured at baseline and closing;
@@ -112,7 +112,8 @@ async def test_referral_figures_for_a_period_match_the_hand_computed_ones_with_s
     assert tables["by_age_band"] == {"65-74": {"count": 18}}
     # Decile 2 has 2 people: hidden, and one more cell with it so that 18 minus the rest cannot show it.
     deciles = tables["by_imd_decile"]
-    assert deciles["2"] == {"count": None} and deciles["unknown"] == {"count": 6}
+    assert deciles["2"] == {"count": None}
+    assert deciles["unknown"] == {"count": 6}
     assert sorted(k for k, v in deciles.items() if v["count"] is None) in (["1", "2"], ["2", "7"])
     # Assigned i days after receipt (i = 1..12): median 6.5, 90th percentile 10.9 (linear interpolation).
     assert tables["waits"]["received_to_assigned"] == {"people": 12, "median_days": 6.5, "p90_days": 10.9}
