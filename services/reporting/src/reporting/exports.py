@@ -119,7 +119,9 @@ async def outcomes_export(
         deciles = await store.counts_by("imd_decile", begin, until)
     figures = report.outcome_figures("outcomes", outcomes(rows, lonely_threshold=threshold), minimum=minimum)
     deprived = core20(rows)
-    figures += report.outcome_figures("outcomes_core20", outcomes(deprived, lonely_threshold=threshold), minimum=minimum)
+    figures += report.outcome_figures(
+        "outcomes_core20", outcomes(deprived, lonely_threshold=threshold), minimum=minimum
+    )
     known = sum(n for decile, n in deciles.items() if decile != "unknown")
     in_core20 = sum(n for decile, n in deciles.items() if decile != "unknown" and int(decile) in CORE20_DECILES)
     people_known = sum(1 for row in rows if row["imd_decile"] is not None)

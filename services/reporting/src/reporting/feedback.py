@@ -48,6 +48,9 @@ async def referrer_feedback(
     figures += _counts("declined_because", declined) + _counts("redirected_because", redirected)
     figures += _counts("closure_reasons", closures)
     measured = outcomes(rows, lonely_threshold=settings.ucla3_lonely_threshold)
-    figures += [f for f in report.outcome_figures("outcomes", measured, minimum=settings.export_suppression_minimum)
-                if f.category == "ucla3_total"]
+    figures += [
+        f
+        for f in report.outcome_figures("outcomes", measured, minimum=settings.export_suppression_minimum)
+        if f.category == "ucla3_total"
+    ]
     return answer(figures, format, f"feedback-{code}", start, end, settings.export_suppression_minimum)

@@ -34,7 +34,9 @@ class ExportStore:
         self.connection = connection
 
     async def referrals(self, start: datetime, end: datetime) -> int:
-        total: int = await self.connection.fetchval(f"SELECT count(*) FROM referral_facts WHERE {_IN_PERIOD}", start, end)
+        total: int = await self.connection.fetchval(
+            f"SELECT count(*) FROM referral_facts WHERE {_IN_PERIOD}", start, end
+        )
         return total
 
     async def counts_by(self, breakdown: str, start: datetime, end: datetime) -> dict[str, int]:
@@ -137,7 +139,8 @@ class ExportStore:
             rows = await self.connection.fetch(sql, start, end, ods_code)
         else:
             rows = await self.connection.fetch(
-                "SELECT rule AS value, count(DISTINCT referral_id) AS n FROM referral_facts, unnest(fired_rules) AS rule"
+                "SELECT rule AS value, count(DISTINCT referral_id) AS n"
+                " FROM referral_facts, unnest(fired_rules) AS rule"
                 f" WHERE {_IN_PERIOD} AND referrer_ods_code = $3 AND decision = $4 GROUP BY rule",
                 start,
                 end,

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting.domain.outcomes import Outcomes
-from reporting.domain.suppression import Cell, Rate, csv_value, json_value, suppress_counts, suppress_rate, suppressed_mean
+from reporting.domain.suppression import (
+    Cell,
+    Rate,
+    csv_value,
+    json_value,
+    suppress_counts,
+    suppress_rate,
+    suppressed_mean,
+)
 
 CSV_COLUMNS = ("table", "category", "measure", "value")
 
@@ -75,7 +83,12 @@ def outcome_figures(table: str, figures: Outcomes, *, minimum: int) -> list[Figu
     category = f"ucla3_total_at_or_above_{lonely.threshold}"
     rows += [
         Figure(table, category, "people_lonely_at_baseline", _count(lonely.lonely_at_baseline, minimum)),
-        Figure(table, category, "share_no_longer_lonely", _share(lonely.no_longer_lonely, lonely.lonely_at_baseline, minimum)),
+        Figure(
+            table,
+            category,
+            "share_no_longer_lonely",
+            _share(lonely.no_longer_lonely, lonely.lonely_at_baseline, minimum),
+        ),
     ]
     return rows
 
@@ -85,7 +98,9 @@ def _share(numerator: int, denominator: int, minimum: int) -> Rate:
     return suppress_rate(Cell(numerator, False), Cell(denominator, False), minimum=minimum)
 
 
-def reach(referrals_known: int, referrals_core20: int, people_known: int, people_core20: int, *, minimum: int) -> list[Figure]:
+def reach(
+    referrals_known: int, referrals_core20: int, people_known: int, people_core20: int, *, minimum: int
+) -> list[Figure]:
     """Core20PLUS5: the share of referrals, and of people with outcomes, from IMD deciles 1-2 (of those whose
     decile is known: a postcode outside England or not in the lookup has none)."""
     return [

@@ -10,7 +10,9 @@ Every figure rests on the people with both answers for that measure (`n`, always
 The threshold is a setting (UCLA3_LONELY_THRESHOLD, default 6 on the 3-9 scale). The scale's source
 (Hughes, Waite, Hawkley and Cacioppo, 2004, Research on Aging 26(6)) publishes the items and their
 scoring; 6 is a cut-off common in research that dichotomises the scale, and no published standard for
-one could be checked from here, so set it to the one the commissioner's outcome framework uses. Core20PLUS5 figures are the same, over people from areas in IMD
+one could be checked from here, so set it to the one the commissioner's outcome framework uses.
+
+Core20PLUS5 figures are the same, over people from areas in IMD
 deciles 1-2 (the most deprived 20% of England's neighbourhoods).
 """
 
