@@ -28,7 +28,12 @@ async def test_the_openapi_document_lists_what_each_route_answers(reporting):
     document = (await reporting.client.get("/openapi.json")).json()
     found = await probe(reporting.client, document, authorised=READER, wrong_scope=bearer("referrals:read"))
     assert_truthful(document, found, error_media_type="application/problem+json")
-    assert {path for path, _ in found.protected} == {"/api/summary"}, "the dashboard sends strangers to sign in"
+    assert {path for path, _ in found.protected} == {
+        "/api/summary",
+        "/api/exports/referrals",
+        "/api/exports/outcomes",
+        "/api/referrers/{ods_code}/feedback",
+    }, "the dashboard sends strangers to sign in"
     dashboard = document["paths"]["/"]["get"]["responses"]
     for status in ("200", "403"):
         assert list(dashboard[status]["content"]) == ["text/html"], status

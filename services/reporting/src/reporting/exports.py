@@ -41,7 +41,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "The figures; CSV columns table,category,measure,value with * for a suppressed value",
         "content": {"application/json": {"schema": _FIGURES}, "text/csv": {"schema": {"type": "string"}}},
     },
-    **problem_responses(401, 403, 422, 503),
+    **problem_responses(400, 401, 403, 422, 503),
 }
 From = Annotated[date, Query(alias="from", description="first day of the period (UTC), inclusive")]
 To = Annotated[date, Query(alias="to", description="last day of the period (UTC), inclusive")]
