@@ -127,6 +127,8 @@ def test_compose_creates_every_contract_topic_and_every_database(compose: dict[s
     assert set(compose["services"]["kafka-topics"]["environment"]["TOPICS"].split()) == set(
         all_topics("signpost", SERVICES)
     )
+    history = compose["services"]["kafka-topics"]["environment"]["HISTORY_TOPICS"].split()
+    assert set(history) == set(service_facts("reporting").consumes), "the streams reporting is rebuilt from"
     init_sql = (DEPLOY / "compose" / "postgres-init.sql").read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+);", init_sql))
     assert created == {service_facts(service).database for service in SERVICES}

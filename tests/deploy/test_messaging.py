@@ -56,12 +56,22 @@ def test_no_kafka_topic_is_declared_that_the_contracts_do_not_name(base: Manifes
     assert not unknown, f"KafkaTopic for topics no service uses: {sorted(unknown)}"
 
 
-def test_dead_letters_are_kept_longer_than_the_streams_they_come_from(base: Manifests):
+def test_the_streams_reporting_is_rebuilt_from_keep_every_event_for_ever(base: Manifests):
+    topics = _topics(base)
+    for name in service_facts("reporting").consumes:
+        config = topics[name]["spec"]["config"]
+        assert config["cleanup.policy"] == "delete", f"{name}: compaction would keep only each referral's last event"
+        assert (int(config["retention.ms"]), int(config["retention.bytes"])) == (-1, -1), name
+
+
+def test_dead_letters_are_kept_a_bounded_time_longer_than_any_stream_that_is_not_kept_for_ever(base: Manifests):
     topics = _topics(base)
     streams = [topics[t] for t in all_topics("signpost")]
     dead_letters = [topics[t] for t in set(all_topics("signpost", SERVICES)) - set(all_topics("signpost"))]
-    longest_stream = max(int(t["spec"]["config"]["retention.ms"]) for t in streams)
-    assert min(int(t["spec"]["config"]["retention.ms"]) for t in dead_letters) > longest_stream
+    bounded = [int(t["spec"]["config"]["retention.ms"]) for t in streams if int(t["spec"]["config"]["retention.ms"]) > 0]
+    kept = [int(t["spec"]["config"]["retention.ms"]) for t in dead_letters]
+    assert min(kept) > max(bounded)
+    assert all(ms > 0 for ms in kept), "dead letters are copies of records still on their streams: not kept for ever"
 
 
 @pytest.mark.parametrize("service", CONSUMERS)
