@@ -3,8 +3,8 @@
 # (auto.create.topics.enable=false), as in production, so a typo in a topic name fails loudly.
 # TOPICS, HISTORY_TOPICS, PARTITIONS and BOOTSTRAP come from the compose file; running twice is harmless.
 #
-# HISTORY_TOPICS are the event streams reporting's projection is rebuilt from (`signpost-reporting
-# rebuild` reads them from the first offset): they keep every event for the life of the stack
+# HISTORY_TOPICS are the event streams reporting's projection is built from (a rebuild reads them
+# from the first offset): they keep every event for the life of the stack
 # (retention.ms and retention.bytes -1), set again on every run so a topic created before this rule
 # gets it too. The other topics keep the broker's default; the dead-letter topics are not history
 # (their records stay on the streams they were copied from), so they are not kept for ever.
