@@ -30,21 +30,27 @@ async def test_a_bars_referral_is_triaged_and_its_revocation_frees_the_place(
         assert accepted.status_code == 200, accepted.text
         referral_id = accepted.json()["entry"][1]["resource"]["id"]
 
-        async def task_status(expected: str):
+        async def task_status(expected: str, business: str | None = None):
+            # Triage's decision makes the Task "accepted" before the assignment gives it its businessStatus, so a
+            # test waiting for the assignment must wait for both, not read the business status at the first.
             async def check():
                 found = await intake_client.get("/fhir/Task", params={"focus": f"ServiceRequest/{referral_id}"},
                                                 headers=SENDER)  # fmt: skip
                 task = found.json()["entry"][0]["resource"]
-                return task if task["status"] == expected else None
+                if task["status"] != expected:
+                    return None
+                if business is not None and task.get("businessStatus", {}).get("text") != business:
+                    return None
+                return task
 
-            return await wait_until(check, message=f"the Task to be {expected}")
+            return await wait_until(check, message=f"the Task to be {expected} {business or ''}")
 
         async def caseload() -> int:
             roster = (await triage_client.get("/roster", headers=ROSTER_READER)).json()
             return int(roster["connectors"][0]["caseload"])
 
-        assigned = await task_status("accepted")
-        assert assigned["businessStatus"]["text"] == "assigned"
+        assigned = await task_status("accepted", "assigned")
+        assert assigned["businessStatus"]["coding"][0]["code"] == "assigned"
         assert await caseload() == 1
 
         revoked = await intake_client.post(
