@@ -12,6 +12,7 @@ from reporting.domain.suppression import (
     Rate,
     csv_value,
     json_value,
+    suppress_count,
     suppress_counts,
     suppress_rate,
     suppress_table,
@@ -75,6 +76,17 @@ def test_a_small_total_hides_every_cell_and_the_total() -> None:
     assert suppress_total(counts) == HIDDEN
     assert suppress_total({"a": 3, "b": 9}) == Cell(12, False)
     assert suppress_total({"a": 0}) == Cell(0, False)
+
+
+@pytest.mark.parametrize(("n", "minimum", "expected"), [(0, 5, Cell(0, False)), (1, 5, HIDDEN), (4, 5, HIDDEN),
+                                                          (5, 5, Cell(5, False)), (9, 10, HIDDEN)])  # fmt: skip
+def test_a_lone_count_is_hidden_from_one_up_to_the_minimum(n: int, minimum: int, expected: Cell) -> None:
+    assert suppress_count(n, minimum=minimum) == expected
+
+
+def test_a_negative_count_is_refused() -> None:
+    with pytest.raises(ValueError):
+        suppress_count(-1)
 
 
 def test_zero_is_published_by_default_and_hidden_with_hide_zero() -> None:

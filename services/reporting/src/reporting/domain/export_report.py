@@ -19,6 +19,7 @@ from reporting.domain.suppression import (
     Rate,
     csv_value,
     json_value,
+    suppress_count,
     suppress_counts,
     suppress_rate,
     suppressed_mean,
@@ -42,10 +43,6 @@ class Wait:
     p90_days: float | None
 
 
-def _count(total: int, minimum: int) -> Cell:
-    return suppress_counts({"total": total}, minimum=minimum, total=False)["total"]
-
-
 def breakdown(table: str, counts: Mapping[str, int], *, minimum: int) -> list[Figure]:
     cells = suppress_counts(counts, minimum=minimum)
     return [Figure(table, category, "count", cell) for category, cell in sorted(cells.items())]
@@ -54,7 +51,7 @@ def breakdown(table: str, counts: Mapping[str, int], *, minimum: int) -> list[Fi
 def waits(figures: Mapping[str, Wait], *, minimum: int) -> list[Figure]:
     rows = []
     for name, wait in figures.items():
-        rows.append(Figure("waits", name, "people", _count(wait.n, minimum)))
+        rows.append(Figure("waits", name, "people", suppress_count(wait.n, minimum=minimum)))
         rows.append(Figure("waits", name, "median_days", suppressed_mean(wait.n, wait.median_days, minimum=minimum)))
         rows.append(Figure("waits", name, "p90_days", suppressed_mean(wait.n, wait.p90_days, minimum=minimum)))
     return rows
@@ -63,7 +60,7 @@ def waits(figures: Mapping[str, Wait], *, minimum: int) -> list[Figure]:
 def sessions(closed_cases: int, total: int, *, minimum: int) -> list[Figure]:
     mean = round(total / closed_cases, 3) if closed_cases else None
     return [
-        Figure("sessions", "closed_cases", "count", _count(closed_cases, minimum)),
+        Figure("sessions", "closed_cases", "count", suppress_count(closed_cases, minimum=minimum)),
         Figure("sessions", "closed_cases", "mean_sessions", suppressed_mean(closed_cases, mean, minimum=minimum)),
     ]
 
@@ -71,7 +68,7 @@ def sessions(closed_cases: int, total: int, *, minimum: int) -> list[Figure]:
 def outcome_figures(table: str, figures: Outcomes, *, minimum: int) -> list[Figure]:
     rows = []
     for measure, outcome in figures.measures.items():
-        people = _count(outcome.n, minimum)
+        people = suppress_count(outcome.n, minimum=minimum)
         rows += [
             Figure(table, measure, "people", people),
             Figure(table, measure, "baseline_mean", suppressed_mean(outcome.n, outcome.baseline_mean, minimum=minimum)),
@@ -82,7 +79,9 @@ def outcome_figures(table: str, figures: Outcomes, *, minimum: int) -> list[Figu
     lonely = figures.loneliness
     category = f"ucla3_total_at_or_above_{lonely.threshold}"
     rows += [
-        Figure(table, category, "people_lonely_at_baseline", _count(lonely.lonely_at_baseline, minimum)),
+        Figure(
+            table, category, "people_lonely_at_baseline", suppress_count(lonely.lonely_at_baseline, minimum=minimum)
+        ),
         Figure(
             table,
             category,
@@ -104,9 +103,9 @@ def reach(
     """Core20PLUS5: the share of referrals, and of people with outcomes, from IMD deciles 1-2 (of those whose
     decile is known: a postcode outside England or not in the lookup has none)."""
     return [
-        Figure("core20plus5", "referrals", "with_known_decile", _count(referrals_known, minimum)),
+        Figure("core20plus5", "referrals", "with_known_decile", suppress_count(referrals_known, minimum=minimum)),
         Figure("core20plus5", "referrals", "share_deciles_1_2", _share(referrals_core20, referrals_known, minimum)),
-        Figure("core20plus5", "outcomes", "with_known_decile", _count(people_known, minimum)),
+        Figure("core20plus5", "outcomes", "with_known_decile", suppress_count(people_known, minimum=minimum)),
         Figure("core20plus5", "outcomes", "share_deciles_1_2", _share(people_core20, people_known, minimum)),
     ]
 

@@ -69,23 +69,24 @@ def measure_outcome(pairs: Iterable[tuple[int, int]], *, fall_is_better: bool) -
     return MeasureOutcome(len(pairs), _mean(baseline), _mean(closing), change, improved)
 
 
+def _pairs(rows: list[Mapping[str, Any]], measure: str) -> list[tuple[int, int]]:
+    """(baseline, closing) for the people who answered the measure both times."""
+    return [
+        (row[f"{measure}_baseline"], row[f"{measure}_closing"])
+        for row in rows
+        if row[f"{measure}_baseline"] is not None and row[f"{measure}_closing"] is not None
+    ]
+
+
 def outcomes(rows: Iterable[Mapping[str, Any]], *, lonely_threshold: int) -> Outcomes:
     """Rows: `<measure>_baseline` and `<measure>_closing` for each closed case (None where unanswered)."""
     rows = list(rows)
-    figures = {}
-    for measure, fall_is_better in MEASURES.items():
-        pairs = [
-            (row[f"{measure}_baseline"], row[f"{measure}_closing"])
-            for row in rows
-            if row[f"{measure}_baseline"] is not None and row[f"{measure}_closing"] is not None
-        ]
-        figures[measure] = measure_outcome(pairs, fall_is_better=fall_is_better)
-    ucla = [
-        (row["ucla3_total_baseline"], row["ucla3_total_closing"])
-        for row in rows
-        if row["ucla3_total_baseline"] is not None and row["ucla3_total_closing"] is not None
-    ]
-    lonely = [(b, c) for b, c in ucla if b >= lonely_threshold]
+    pairs = {measure: _pairs(rows, measure) for measure in MEASURES}
+    figures = {
+        measure: measure_outcome(pairs[measure], fall_is_better=fall_is_better)
+        for measure, fall_is_better in MEASURES.items()
+    }
+    lonely = [(b, c) for b, c in pairs["ucla3_total"] if b >= lonely_threshold]
     recovered = sum(1 for _, c in lonely if c < lonely_threshold)
     return Outcomes(figures, LonelinessOutcome(len(lonely), recovered, lonely_threshold))
 

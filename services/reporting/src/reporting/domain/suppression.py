@@ -105,10 +105,15 @@ def suppress_counts(
     return {k: Cell(SUPPRESSED, True) if h else Cell(v, False) for k, v, h in zip(keys, values, hidden, strict=True)}
 
 
+def suppress_count(n: int, *, minimum: int = 5) -> Cell:
+    """A count published on its own, with nothing it could be subtracted from: hidden when 0 < n < minimum."""
+    n = _check(n)
+    return Cell(SUPPRESSED, True) if 0 < n < minimum else Cell(n, False)
+
+
 def suppress_total(counts: Mapping[str, int], *, minimum: int = 5) -> Cell:
     """The total of a breakdown: hidden when 0 < total < minimum (suppress_counts then hides every cell)."""
-    overall = sum(_check(v) for v in counts.values())
-    return Cell(SUPPRESSED, True) if 0 < overall < minimum else Cell(overall, False)
+    return suppress_count(sum(_check(v) for v in counts.values()), minimum=minimum)
 
 
 def _bridges(hidden: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
