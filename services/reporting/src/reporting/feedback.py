@@ -7,25 +7,52 @@ referrer each person's own answers to their connector, which the referrer was ne
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from reporting.adapters.export_store import ExportStore
+from reporting.config import ReportingSettings
 from reporting.domain import export_report as report
 from reporting.domain.outcomes import outcomes
 from reporting.domain.suppression import Cell
 from reporting.exports import RESPONSES, FormatQuery, From, To, answer, period, settings_of
 from reporting.routes import ReportingReader
+from reporting.unit import ReportingUnit
 
 router = APIRouter(prefix="/api/referrers", tags=["exports"])
 
-OdsCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{3,10}$", description="the referring organisation's ODS code")]
+ODS_CODE = r"^[A-Za-z0-9]{3,10}$"
+OdsCode = Annotated[str, Path(pattern=ODS_CODE, description="the referring organisation's ODS code")]
 
 
 def _counts(table: str, counts: dict[str, int]) -> list[report.Figure]:
     return [report.Figure(table, category, "count", Cell(n, False)) for category, n in sorted(counts.items())]
+
+
+async def feedback_figures(
+    unit: ReportingUnit, settings: ReportingSettings, ods_code: str, begin: datetime, until: datetime
+) -> list[report.Figure]:
+    """The feedback figures for one referrer's referrals received in [begin, until), read in the caller's unit
+    (opened repeatable-read, so the breakdowns agree with the counts beside them)."""
+    store = ExportStore(unit.connection)
+    standing = dict(await store.referrer_feedback(ods_code, begin, until))
+    declined = await store.referrer_breakdown(ods_code, "declined", begin, until)
+    redirected = await store.referrer_breakdown(ods_code, "redirected", begin, until)
+    closures = await store.referrer_breakdown(ods_code, "closure", begin, until)
+    rows = await store.measure_pairs(begin, until, referrer_ods_code=ods_code)
+    figures = _counts("referrals", standing)
+    figures += _counts("declined_because", declined) + _counts("redirected_because", redirected)
+    figures += _counts("closure_reasons", closures)
+    measured = outcomes(rows, lonely_threshold=settings.ucla3_lonely_threshold)
+    figures += [
+        f
+        for f in report.outcome_figures("outcomes", measured, minimum=settings.export_suppression_minimum)
+        if f.category == "ucla3_total"
+    ]
+    return figures
 
 
 @router.get("/{ods_code}/feedback", responses=RESPONSES, response_class=Response)
@@ -38,19 +65,5 @@ async def referrer_feedback(
     settings = settings_of(request)
     code = ods_code.upper()
     async with request.app.state.runtime.unit_of_work(isolation="repeatable_read", readonly=True) as unit:
-        store = ExportStore(unit.connection)
-        standing = dict(await store.referrer_feedback(code, begin, until))
-        declined = await store.referrer_breakdown(code, "declined", begin, until)
-        redirected = await store.referrer_breakdown(code, "redirected", begin, until)
-        closures = await store.referrer_breakdown(code, "closure", begin, until)
-        rows = await store.measure_pairs(begin, until, referrer_ods_code=code)
-    figures = _counts("referrals", standing)
-    figures += _counts("declined_because", declined) + _counts("redirected_because", redirected)
-    figures += _counts("closure_reasons", closures)
-    measured = outcomes(rows, lonely_threshold=settings.ucla3_lonely_threshold)
-    figures += [
-        f
-        for f in report.outcome_figures("outcomes", measured, minimum=settings.export_suppression_minimum)
-        if f.category == "ucla3_total"
-    ]
+        figures = await feedback_figures(unit, settings, code, begin, until)
     return answer(figures, format, f"feedback-{code}", start, end, settings.export_suppression_minimum)

@@ -46,7 +46,7 @@ def _secure_cookie(request: Request) -> bool:
 SESSION = PageSession(scope=SCOPE, cookie_name=COOKIE_NAME, title=SERVICE_NAME, secure_cookie=_secure_cookie)
 
 
-def _denied(error: AuthError) -> HTMLResponse:
+def denied(error: AuthError) -> HTMLResponse:
     forbidden = error.status_code == 403
     title = "You do not have access to this dashboard" if forbidden else "You need a token to see this dashboard"
     response = PAGES.render("denied.html", title=title, status_code=error.status_code, error=error.message)
@@ -74,7 +74,7 @@ async def dashboard(
     try:
         await SESSION.principal(request)
     except AuthError as error:
-        return SESSION.sign_in_redirect(request) if error.status_code == 401 else _denied(error)
+        return SESSION.sign_in_redirect(request) if error.status_code == 401 else denied(error)
     summary = await current_summary(request)
     return PAGES.render(
         "dashboard.html",
