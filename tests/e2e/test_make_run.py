@@ -98,15 +98,14 @@ def test_make_demo_serves_a_first_referral_keeps_demo_traffic_flowing_and_stops_
             assert created.status_code == 201, created.text
             referral_id = created.json()["id"]
             task = {}
-            for _ in range(100):
+            deadline = time.monotonic() + 60  # triage and assignment, on a machine busy with the demo traffic
+            while not task.get("businessStatus") and time.monotonic() < deadline:
                 focus = {"focus": f"ServiceRequest/{referral_id}"}
                 bundle = client.get(f"{intake}/fhir/Task", params=focus).json()
                 task = bundle["entry"][0]["resource"]
-                if task.get("businessStatus"):
-                    break
                 time.sleep(0.1)
-            assert task["status"] == "accepted"
-            assert task["businessStatus"]["text"] == "assigned"
+            assert task["status"] == "accepted", task
+            assert task.get("businessStatus", {}).get("text") == "assigned", task
 
             for _ in range(150):  # the demo keeps referring synthetic patients; reporting counts them
                 summary = client.get(f"{reporting}/api/summary").json()
