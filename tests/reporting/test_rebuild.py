@@ -23,6 +23,7 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from reporting.adapters import schemas
 from reporting.rebuild import RebuildRefused, drop, rebuild
 from signpost_contracts import EventEnvelope, topic
 from signpost_contracts.events.cases import Ons4
@@ -266,3 +267,46 @@ async def test_an_unreachable_broker_or_database_is_named(reporting):
     no_database = settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/signpost_reporting"})
     with pytest.raises(RebuildRefused, match="cannot reach reporting's database"):
         await rebuild(no_database, out=io.StringIO())
+
+
+async def test_what_the_live_service_applies_during_the_rebuild_reaches_the_new_projection(reporting, monkeypatch):
+    """Two moments the swap must cover, made to happen on purpose by wrapping its steps.
+
+    After the rebuild has caught up but before it locks, the live service applies an event into the
+    old tables: the rebuild must read it again under the locks. While the locks are held, the live
+    service takes another event and waits on them: it must then apply it into the new tables.
+    """
+    conn = await asyncpg.connect(reporting.runtime.settings.database_url)
+    before_lock, under_lock = build.referral_received(_ref()), build.referral_received(_ref())
+    lock_live_tables, swap = schemas.lock_live_tables, schemas.swap
+
+    async def applied_first_then_lock(admin: asyncpg.Connection, tables: list[str]) -> None:
+        await reporting.deliver(before_lock)  # into the old tables, after the rebuild last read
+        await lock_live_tables(admin, tables)
+
+    async def swap_while_the_service_waits(admin: asyncpg.Connection, fresh: str, old: str) -> None:
+        await reporting.publish(under_lock)
+
+        async def consumer_waits_on_the_locks() -> bool:
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = $1"
+            return bool(await conn.fetchval(waiting, await conn.fetchval("SELECT current_database()")))
+
+        await wait_until(consumer_waits_on_the_locks, message="the live consumer to wait on the swap's locks")
+        await swap(admin, fresh, old)
+
+    try:
+        mix, _ = await _settled_live(reporting, conn, seed=21)
+        monkeypatch.setattr(schemas, "lock_live_tables", applied_first_then_lock)
+        monkeypatch.setattr(schemas, "swap", swap_while_the_service_waits)
+
+        result = await rebuild(reporting.runtime.settings, out=io.StringIO())
+
+        await reporting.applied(under_lock)  # the live pool's inbox, now the rebuilt one
+        inbox = "SELECT count(*) FROM {}.inbox WHERE event_id = $1"
+        assert await conn.fetchval(inbox.format("public"), before_lock.id) == 1, "read again under the locks"
+        assert await conn.fetchval(inbox.format("public"), under_lock.id) == 1
+        assert await conn.fetchval(inbox.format(f'"{result.live_kept_as}"'), under_lock.id) == 0, "not the old tables"
+        assert result.events_applied == len(mix) + 1
+        assert (await reporting.summary())["total_referrals"] == len({event.subject for event in mix}) + 2
+    finally:
+        await conn.close()
