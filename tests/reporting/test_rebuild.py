@@ -126,8 +126,11 @@ def _counts(summary: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in summary.items() if key != "generated_at"}
 
 
-async def _settled_live(reporting, conn: asyncpg.Connection, seed: int) -> tuple[list[EventEnvelope], dict]:
-    """Feed the mix (and one unreadable record) to the live service and wait until every copy is handled."""
+async def _settled_live(reporting, conn: asyncpg.Connection, seed: int) -> tuple[list[EventEnvelope], dict, int]:
+    """Feed the mix (and one unreadable record) to the live service and wait until every copy is handled.
+
+    Returns the distinct events, the live tables, and how many records were published.
+    """
     events = _mix()
     delivered = _shuffled_with_repeats(events, seed)
     repeats_before = reporting.duplicates_recognised()
@@ -140,13 +143,13 @@ async def _settled_live(reporting, conn: asyncpg.Connection, seed: int) -> tuple
         return reporting.duplicates_recognised() - repeats_before == len(delivered) - len(events)
 
     await wait_until(repeats_recognised, message="every repeat to be recognised by the live service")
-    return events, await _tables(conn, "public")
+    return events, await _tables(conn, "public"), len(delivered) + 1
 
 
 async def test_the_rebuilt_projection_equals_the_live_one_and_the_running_service_writes_into_it(reporting, events):
     conn = await asyncpg.connect(reporting.runtime.settings.database_url)
     try:
-        mix, live = await _settled_live(reporting, conn, seed=9)
+        mix, live, _ = await _settled_live(reporting, conn, seed=9)
         summary = _counts(await reporting.summary())
         assert all(live[name] for name in ("referral_facts", "case_measures", "urgent_alert_facts")), "a mix to rebuild"
 
@@ -199,7 +202,7 @@ async def test_the_rebuild_commits_no_offsets_for_the_live_group(reporting):
     settings = reporting.runtime.settings
     conn = await asyncpg.connect(settings.database_url)
     try:
-        await _settled_live(reporting, conn, seed=4)
+        _, _, published = await _settled_live(reporting, conn, seed=4)
     finally:
         await conn.close()
     partitions = [
@@ -208,8 +211,13 @@ async def test_the_rebuild_commits_no_offsets_for_the_live_group(reporting):
         for p in range(3)
     ]
     group = settings.consumer_group
-    before = await _group_offsets(settings.kafka_bootstrap_servers, group, partitions)
-    assert sum(offset for offset in before.values() if offset > 0) > 0, "the live group has committed its progress"
+
+    async def everything_committed() -> dict[TopicPartition, int] | None:
+        # An offset is committed just after its message is applied: wait for the last commit before comparing.
+        offsets = await _group_offsets(settings.kafka_bootstrap_servers, group, partitions)
+        return offsets if sum(max(offset, 0) for offset in offsets.values()) == published else None
+
+    before = await wait_until(everything_committed, message="the live group to commit every record it read")
 
     await rebuild(settings, out=io.StringIO())
 
@@ -220,7 +228,7 @@ async def test_the_command_line_rebuilds_and_drops_the_old_projection(reporting)
     settings = reporting.runtime.settings
     conn = await asyncpg.connect(settings.database_url)
     try:
-        _, live = await _settled_live(reporting, conn, seed=12)
+        _, live, _ = await _settled_live(reporting, conn, seed=12)
         env = {
             **os.environ,
             "DATABASE_URL": settings.database_url,
@@ -288,14 +296,17 @@ async def test_what_the_live_service_applies_during_the_rebuild_reaches_the_new_
         await reporting.publish(under_lock)
 
         async def consumer_waits_on_the_locks() -> bool:
-            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = $1"
-            return bool(await conn.fetchval(waiting, await conn.fetchval("SELECT current_database()")))
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND query LIKE 'INSERT INTO inbox %'"
+            )
+            return bool(await conn.fetchval(waiting))
 
         await wait_until(consumer_waits_on_the_locks, message="the live consumer to wait on the swap's locks")
         await swap(admin, fresh, old)
 
     try:
-        mix, _ = await _settled_live(reporting, conn, seed=21)
+        mix, _, _ = await _settled_live(reporting, conn, seed=21)
         monkeypatch.setattr(schemas, "lock_live_tables", applied_first_then_lock)
         monkeypatch.setattr(schemas, "swap", swap_while_the_service_waits)
 

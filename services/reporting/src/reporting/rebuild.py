@@ -87,16 +87,15 @@ async def rebuild(
         try:
             progress = Progress(out)
             skipped = Skipped()
-            carried = await _fill_and_swap(settings, admin, fresh, old, progress, skipped)
+            carried, applied = await _fill_and_swap(settings, admin, fresh, old, progress, skipped)
         except BaseException:
             with contextlib.suppress(Exception):
                 await schemas.drop_schema(admin, fresh)
             raise
-        applied = await admin.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", settings.service_name)
         if drop_old:
             await schemas.drop_schema(admin, old)
     print(f"swapped in: the old projection is kept as schema {old}" + (" (dropped)" if drop_old else ""), file=out)
-    return RebuildResult(old, sum(progress.read.values()), int(applied), skipped.records, carried, drop_old)
+    return RebuildResult(old, sum(progress.read.values()), applied, skipped.records, carried, drop_old)
 
 
 async def drop(settings: ReportingSettings, schema: str) -> None:
@@ -120,7 +119,8 @@ async def _fill_and_swap(
     old: str,
     progress: Progress,
     skipped: Skipped,
-) -> int:
+) -> tuple[int, int]:
+    """Fill `fresh` from the topics and swap it in: the outbox rows carried over, and the events applied."""
     pool = await db.create_pool(settings.database_url, settings.database_pool_size, search_path=fresh)
     try:
         await db.apply_migrations(pool, MIGRATIONS)
@@ -143,16 +143,22 @@ async def _fill_and_swap(
             progress.report("read to the end")
             await reader.read_to_end(apply, progress)  # what arrived meanwhile, so the locked part is short
             progress.report("caught up")
-            carried = await _swap(admin, reader, apply, progress, fresh, old)
+            counts = await _swap(admin, reader, apply, progress, fresh, old, settings.service_name)
             progress.report("swapped")
-            return carried
+            return counts
     finally:
         await pool.close()
 
 
 async def _swap(
-    admin: asyncpg.Connection, reader: TopicReader, apply: Apply, progress: Progress, fresh: str, old: str
-) -> int:
+    admin: asyncpg.Connection,
+    reader: TopicReader,
+    apply: Apply,
+    progress: Progress,
+    fresh: str,
+    old: str,
+    consumer: str,
+) -> tuple[int, int]:
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             async with admin.transaction():
@@ -161,8 +167,9 @@ async def _swap(
                 # Under the locks the live service applies nothing, so reading to the ends now covers all it applied.
                 await reader.read_to_end(apply, progress)
                 carried = await schemas.carry_outbox(admin, fresh)
+                applied = await schemas.events_claimed(admin, fresh, consumer)  # before the live service adds any
                 await schemas.swap(admin, fresh, old)
-                return carried
+                return carried, applied
         except asyncpg.LockNotAvailableError:
             print(f"swap attempt {attempt}: the live tables stayed busy for {SWAP_LOCK_TIMEOUT}", file=progress.out)
     raise RebuildRefused(f"could not lock the live tables within {SWAP_LOCK_TIMEOUT}, {SWAP_ATTEMPTS} times")

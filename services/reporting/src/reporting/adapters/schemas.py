@@ -85,6 +85,11 @@ async def carry_outbox(conn: asyncpg.Connection, rebuild: str) -> int:
     return int(copied)
 
 
+async def events_claimed(conn: asyncpg.Connection, schema: str, consumer: str) -> int:
+    """Events `consumer` has applied in `schema`, by its inbox."""
+    return int(await conn.fetchval(f"SELECT count(*) FROM {quoted(schema)}.inbox WHERE consumer = $1", consumer))
+
+
 async def swap(conn: asyncpg.Connection, rebuild: str, old: str) -> None:
     """Within the caller's transaction: the live schema is kept as `old`, the rebuild becomes the live one.
 
