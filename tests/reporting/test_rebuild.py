@@ -250,7 +250,7 @@ async def test_the_command_line_rebuilds_and_drops_the_old_projection(reporting)
         await conn.close()
 
 
-async def test_a_rebuild_left_unfinished_is_named_and_can_be_dropped(reporting):
+async def test_a_rebuild_left_unfinished_or_still_running_is_named(reporting):
     settings = reporting.runtime.settings
     leftover = "reporting_rebuild_20260101t000000z"
     await reporting.runtime.pool.execute(f'CREATE SCHEMA "{leftover}"')
@@ -259,6 +259,13 @@ async def test_a_rebuild_left_unfinished_is_named_and_can_be_dropped(reporting):
         await rebuild(settings, out=io.StringIO())
 
     await drop(settings, leftover)
+    running = await asyncpg.connect(settings.database_url)
+    try:
+        await running.execute("SELECT pg_advisory_lock($1)", schemas.REBUILD_LOCK)  # as a running rebuild holds it
+        with pytest.raises(RebuildRefused, match="another rebuild is running"):
+            await rebuild(settings, out=io.StringIO())
+    finally:
+        await running.close()
     assert await reporting.runtime.pool.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", leftover) == 0
     with pytest.raises(RebuildRefused, match="not a schema a rebuild made"):
         await drop(settings, "public")

@@ -170,8 +170,9 @@ async def _swap(
                 applied = await schemas.events_claimed(admin, fresh, consumer)  # before the live service adds any
                 await schemas.swap(admin, fresh, old)
                 return carried, applied
-        except asyncpg.LockNotAvailableError:
-            print(f"swap attempt {attempt}: the live tables stayed busy for {SWAP_LOCK_TIMEOUT}", file=progress.out)
+        except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as exc:
+            # What was applied under the locks stays in the rebuild schema; the next attempt finds it claimed.
+            print(f"swap attempt {attempt}: the live tables stayed busy ({type(exc).__name__})", file=progress.out)
     raise RebuildRefused(f"could not lock the live tables within {SWAP_LOCK_TIMEOUT}, {SWAP_ATTEMPTS} times")
 
 

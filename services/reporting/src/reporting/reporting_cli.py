@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     except RebuildRefused as refusal:
         print(f"signpost-reporting rebuild: {refusal}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "signpost-reporting rebuild: interrupted before the swap; the live projection is as it was", file=sys.stderr
+        )
+        return 130
 
 
 if __name__ == "__main__":
