@@ -113,7 +113,9 @@ class TopicReader:
                 if tp not in ends:
                     self._learn_end(tp, asked_ms, listed[tp], first_answer, ends)
             if progress is not None:
-                progress.total = self.totals({tp: ends.get(tp, listed[tp]) for tp in self.partitions})
+                progress.total = self.totals(
+                    {tp: ends.get(tp) or self._end_so_far(tp, listed[tp]) for tp in self.partitions}
+                )
             behind = [tp for tp in self.partitions if tp not in ends or await self.consumer.position(tp) < ends[tp]]
             if not behind:
                 return ends
@@ -128,6 +130,10 @@ class TopicReader:
             if progress is not None:
                 for tp, messages in batches.items():
                     progress.add(tp.topic, len(messages))
+
+    def _end_so_far(self, tp: TopicPartition, listed: int) -> int:
+        """Until a partition's end is fixed, the best known: what fetches have shown, or the broker listed."""
+        return max(listed, self.consumer.highwater(tp) or 0)
 
     def _learn_end(
         self,
