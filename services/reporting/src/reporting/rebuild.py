@@ -80,6 +80,7 @@ class RebuildResult:
 async def rebuild(
     settings: ReportingSettings, *, drop_old: bool = False, out: TextIO = sys.stderr, now: datetime | None = None
 ) -> RebuildResult:
+    """Rebuild into a fresh schema and swap it in (the module's docstring says how); progress goes to `out`."""
     fresh, old = schemas.schema_names(now or datetime.now(UTC))
     async with _admin_connection(settings) as admin:
         await _refuse_if_busy(admin)
