@@ -37,7 +37,7 @@ from tenacity import (
 
 from signpost_contracts import EVENT_TYPES, EnvelopeError, EventEnvelope, PayloadError, decode_headers, from_kafka
 from signpost_runtime import metrics
-from signpost_runtime.dead_letters import DeadLetterSink
+from signpost_runtime.dead_letters import DeadLetters
 from signpost_runtime.inbox import InboxKey, claim_event, signpost_event_key
 from signpost_runtime.logs import event_context
 from signpost_runtime.progress import ProgressMonitor
@@ -80,7 +80,7 @@ class EventConsumer:
         name: str,
         unit_of_work: UnitOfWork[Unit],
         handlers: Mapping[str, EventHandler],
-        dead_letters: DeadLetterSink,
+        dead_letters: DeadLetters,
         monitor: ProgressMonitor,
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,

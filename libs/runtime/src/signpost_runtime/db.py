@@ -82,8 +82,12 @@ async def _end_stray_transaction(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(url: str, size: int) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, command_timeout=30, reset=_end_stray_transaction)
+async def create_pool(url: str, size: int, *, search_path: str | None = None) -> asyncpg.Pool:
+    """`search_path` points every connection at one schema (a rebuild's); by default PostgreSQL's own."""
+    settings = {"search_path": search_path} if search_path else None
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=size, command_timeout=30, reset=_end_stray_transaction, server_settings=settings
+    )
     assert pool is not None
     return pool
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Protocol
 
 import asyncpg
 
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 
 DLQ_PREFIX = "dlq_"
 REASON_LIMIT = 2000
+
+
+class DeadLetters(Protocol):
+    """Where a consumer sends what it gives up on: the topic (DeadLetterSink), or a rebuild's list of skips."""
+
+    topic: str
+
+    async def send(self, record: ReceivedRecord, *, reason: str, attempts: int) -> None: ...
 
 
 class DeadLetterSink:

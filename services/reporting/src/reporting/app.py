@@ -8,9 +8,8 @@ from fastapi import FastAPI
 
 from reporting import exports, feedback, feedback_pages, pages, routes
 from reporting.config import ReportingSettings
-from reporting.handlers import event_handlers
+from reporting.handlers import CONSUMES, event_handlers
 from reporting.unit import ReportingUnit
-from signpost_contracts import Stream
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
 from signpost_runtime.runtime import ServiceDefinition, ServiceRuntime
@@ -22,7 +21,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
-        consumes=[Stream.REFERRALS, Stream.TRIAGE, Stream.NOTIFICATIONS],
+        consumes=CONSUMES,
         publishes=[],  # reporting never decides anything, so it announces nothing
         handlers=event_handlers,
         unit=ReportingUnit,

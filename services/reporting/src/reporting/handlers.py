@@ -9,7 +9,7 @@ from reporting import service
 from reporting.adapters import events
 from reporting.domain.facts import NotificationOutcome, ReferralFact
 from reporting.unit import ReportingUnit
-from signpost_contracts import ContractModel, EventEnvelope, read_data
+from signpost_contracts import ContractModel, EventEnvelope, Stream, read_data
 from signpost_contracts.events.cases import (
     CaseClosed,
     ContactRecorded,
@@ -57,6 +57,9 @@ from signpost_runtime.runtime import ServiceRuntime
 
 PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
+# Every stream the projection is built from: the service subscribes to these and a rebuild reads them whole.
+CONSUMES = (Stream.REFERRALS, Stream.TRIAGE, Stream.NOTIFICATIONS)
+
 
 def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact | None]) -> EventHandler:
     async def handle(unit: ReportingUnit, event: EventEnvelope) -> None:
@@ -87,7 +90,14 @@ async def _on_measures(unit: ReportingUnit, event: EventEnvelope) -> None:
 
 
 def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
-    """Every event type reporting reads; the kit ignores any other type it meets on these topics."""
+    return reporting_handlers()
+
+
+def reporting_handlers() -> dict[str, EventHandler]:
+    """Every event type reporting reads; the kit ignores any other type it meets on these topics.
+
+    The live consumer and a rebuild use these same handlers, so a rebuilt projection is built by the same rules.
+    """
     received = _referral_handler(ReferralReceivedV2, events.received)  # every version, read as the newest
     return {
         **{version.name: received for version in REFERRAL_RECEIVED_VERSIONS},
