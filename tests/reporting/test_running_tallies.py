@@ -18,9 +18,11 @@ import asyncpg
 import pytest
 
 from reporting.adapters.case_store import CaseStore
+from reporting.adapters.export_store import BREAKDOWNS, DAILY, ExportStore
 from reporting.adapters.store import ProjectionStore
 from reporting.domain.cases import SCORED_MEASURES
 from reporting.domain.facts import Measures, NotificationOutcome
+from reporting.domain.outcomes import outcomes, outcomes_of_counts
 from reporting.domain.status import Decision, Status
 from signpost_contracts.vocabulary import OnsLoneliness
 from signpost_devstack.bench_reporting.fill import fill
@@ -94,6 +96,72 @@ async def scanned(connection: asyncpg.Connection) -> dict[str, Any]:
     }
 
 
+_IN = "received_at >= $1 AND received_at < $2"
+_CLOSED = "closed_at >= $1 AND closed_at < $2"
+
+
+async def exported_by_scan(connection: asyncpg.Connection, start: datetime, end: datetime) -> dict[str, Any]:
+    """A period's export figures counted from the referrals (the queries the daily rows replaced)."""
+    figures: dict[str, Any] = {}
+    for name, column in BREAKDOWNS.items():
+        if name in DAILY:
+            rows = await connection.fetch(
+                f"SELECT coalesce({column}, 'unknown'), count(*) FROM referral_facts WHERE {_IN} GROUP BY 1", start, end
+            )
+            figures[name] = dict(rows)
+    figures["all"] = await connection.fetchval(f"SELECT count(*) FROM referral_facts WHERE {_IN}", start, end)
+    for decision in ("declined", "redirected"):
+        rows = await connection.fetch(
+            "SELECT rule, count(DISTINCT referral_id) FROM referral_facts, unnest(fired_rules) AS rule"
+            f" WHERE {_IN} AND decision = $3 GROUP BY rule",
+            start,
+            end,
+            decision,
+        )
+        figures[decision] = dict(rows)
+    figures["closures"] = dict(
+        await connection.fetch(f"SELECT closure, count(*) FROM referral_facts WHERE {_CLOSED} GROUP BY 1", start, end)
+    )
+    closed = await connection.fetchrow(
+        f"SELECT count(*), coalesce(sum(sessions_used), 0) FROM referral_facts WHERE {_CLOSED}", start, end
+    )
+    figures["sessions"] = {"closed_cases": closed[0], "total": closed[1]}
+    rows = await ExportStore(connection).measure_pairs(start, end)
+    figures["outcomes"] = outcomes(rows, lonely_threshold=6)
+    figures["outcomes_core20"] = outcomes([r for r in rows if r["imd_decile"] in (1, 2)], lonely_threshold=6)
+    figures["people_known"] = sum(1 for r in rows if r["imd_decile"] is not None)
+    return figures
+
+
+async def exported_by_day(connection: asyncpg.Connection, start: datetime, end: datetime) -> dict[str, Any]:
+    store = ExportStore(connection)
+    figures: dict[str, Any] = {name: await store.counts_by(name, start, end) for name in sorted(DAILY)}
+    figures["all"] = await store.referrals(start, end)
+    for decision in ("declined", "redirected"):
+        figures[decision] = await store.fired_rules(decision, start, end)
+    figures["closures"] = await store.closures(start, end)
+    figures["sessions"] = await store.sessions(start, end)
+    groups = await store.outcome_counts(start, end)
+    merged: dict[str, dict[tuple[int, int], int]] = {}
+    for group in groups.values():
+        for measure, pairs in group.items():
+            for pair, people in pairs.items():
+                merged.setdefault(measure, {})[pair] = merged.get(measure, {}).get(pair, 0) + people
+    figures["outcomes"] = outcomes_of_counts(merged, lonely_threshold=6)
+    figures["outcomes_core20"] = outcomes_of_counts(groups.get("core20", {}), lonely_threshold=6)
+    known = [groups.get(group, {}).get("cases", {}).get((0, 0), 0) for group in ("core20", "other")]
+    figures["people_known"] = sum(known)
+    return figures
+
+
+async def assert_exports_agree(connection: asyncpg.Connection, now: datetime) -> None:
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    for start, end in ((today - timedelta(days=30), today + timedelta(days=1)), (today - timedelta(days=800), today)):
+        by_scan, by_day = await exported_by_scan(connection, start, end), await exported_by_day(connection, start, end)
+        assert by_day == by_scan
+        assert by_scan["all"] > 0
+
+
 async def tallied(connection: asyncpg.Connection) -> dict[str, Any]:
     projection, cases = ProjectionStore(connection), CaseStore(connection)
     scores = await cases.score_pairs()
@@ -137,6 +205,7 @@ async def test_tallies_equal_a_scan_of_a_filled_projection_and_stay_equal_as_it_
         assert before["totals"][0] == 3000
         assert before["scores"]["ucla3_total"][0] > 0
         assert rounded(await tallied(connection)) == rounded(before)
+        await assert_exports_agree(connection, now)
 
         ids = [row["referral_id"] for row in await connection.fetch("SELECT referral_id FROM referral_facts LIMIT 40")]
         async with connection.transaction():
@@ -152,6 +221,12 @@ async def test_tallies_equal_a_scan_of_a_filled_projection_and_stay_equal_as_it_
                 )
                 await projection.set_derived(referral_id, Status.CLOSED, Decision.ACCEPTED)
             await projection.set_derived(ids[10], Status.WITHDRAWN, Decision.ACCEPTED)
+            # A closed case with both measures: its decile changes and it closes a day later.
+            paired = await connection.fetchval(
+                f"SELECT b.referral_id {_PAIRS} JOIN referral_facts f ON f.referral_id = b.referral_id"
+                " WHERE f.closed_at IS NOT NULL LIMIT 1"
+            )
+            await projection.upsert_referral_fields(paired, {"imd_decile": 1, "closed_at": now - timedelta(days=3)})
             # A failed notification later sent (a replayed dead letter), and a new failure.
             failed = await connection.fetchval(
                 "SELECT notification_id FROM notification_facts WHERE sent_at IS NULL LIMIT 1"
@@ -176,6 +251,7 @@ async def test_tallies_equal_a_scan_of_a_filled_projection_and_stay_equal_as_it_
             await connection.execute("DELETE FROM referral_facts WHERE referral_id = $1", ids[20])
             await connection.execute("DELETE FROM case_measures WHERE referral_id = $1", pair)
         assert rounded(await tallied(connection)) == rounded(await scanned(connection))
+        await assert_exports_agree(connection, now)
 
 
 async def test_a_cases_two_stages_recorded_at_once_are_counted_as_a_pair(pool: asyncpg.Pool) -> None:

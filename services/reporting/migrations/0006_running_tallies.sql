@@ -143,10 +143,41 @@ $$;
 -- statement writes: when a COPY or a multi-row insert brings both stages, the second trigger finds the
 -- pair already counted and changes nothing.
 CREATE TABLE measure_pairs_counted (
-    referral_id text PRIMARY KEY,
-    baseline    measure_answers NOT NULL,
-    closing     measure_answers NOT NULL
+    referral_id  text PRIMARY KEY,
+    baseline     measure_answers NOT NULL,
+    closing      measure_answers NOT NULL,
+    closed_day   date,  -- the UTC day the case closed, when it has: where its outcome is counted
+    decile_group text NOT NULL
 );
+
+-- The commissioners' outcomes per UTC day of closing: for each scored measure the people counted by
+-- their (baseline, closing) answers, by Core20PLUS5 group; "cases" counts every closed case with both
+-- stages. A period's outcome figures (means, shares improved, no longer lonely) follow exactly from
+-- these counts (reporting.domain.outcomes.outcomes_of_counts), without reading each case.
+CREATE TABLE outcome_daily (
+    day          date NOT NULL,
+    decile_group text NOT NULL CHECK (decile_group IN ('core20', 'other', 'unknown')),
+    measure      text NOT NULL,
+    baseline     integer NOT NULL,
+    closing      integer NOT NULL,
+    people       bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, decile_group, measure, baseline, closing)
+);
+
+CREATE FUNCTION outcome_tally(p_day date, p_group text, b measure_answers, c measure_answers, sign integer)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO outcome_daily AS o (day, decile_group, measure, baseline, closing, people)
+    SELECT p_day, p_group, m.measure, m.b, m.c, sign
+      FROM (VALUES ('cases', 0, 0),
+                   ('ucla3_total', b.ucla3_total, c.ucla3_total),
+                   ('life_satisfaction', b.life_satisfaction, c.life_satisfaction),
+                   ('worthwhile', b.worthwhile, c.worthwhile),
+                   ('happiness', b.happiness, c.happiness),
+                   ('anxiety', b.anxiety, c.anxiety)) AS m (measure, b, c)
+     WHERE p_day IS NOT NULL AND m.b IS NOT NULL AND m.c IS NOT NULL
+     ORDER BY 3, 4, 5
+    ON CONFLICT (day, decile_group, measure, baseline, closing) DO UPDATE SET people = o.people + EXCLUDED.people
+$$;
 
 CREATE FUNCTION measure_pair_tally(referral text, b measure_answers, c measure_answers, sign integer)
 RETURNS void LANGUAGE sql AS $$
@@ -178,12 +209,16 @@ RETURNS void LANGUAGE sql AS $$
     WHERE bucket = abs(hashtext(referral)) % 16
 $$;
 
--- Bring one case's counted pair in line with its rows as they now stand (none, one stage, or both).
+-- Bring one case's counted pair in line with its rows as they now stand (none, one stage, or both), and
+-- with its referral's closing day and deprivation decile.
 CREATE FUNCTION measure_pair_recount(referral text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     b case_measures;
     c case_measures;
+    f record;
     counted measure_pairs_counted;
+    closed_day date;
+    decile_group text;
 BEGIN
     -- One case at a time: a second transaction recording the other stage waits here, then sees this
     -- one's row committed (each statement in a read-committed function takes a fresh snapshot).
@@ -191,17 +226,24 @@ BEGIN
     SELECT * INTO b FROM case_measures WHERE referral_id = referral AND stage = 'baseline';
     SELECT * INTO c FROM case_measures WHERE referral_id = referral AND stage = 'closing';
     SELECT * INTO counted FROM measure_pairs_counted WHERE referral_id = referral;
+    SELECT closed_at, imd_decile INTO f FROM referral_facts WHERE referral_id = referral;
+    closed_day := (f.closed_at AT TIME ZONE 'UTC')::date;
+    decile_group := CASE WHEN f.imd_decile IS NULL THEN 'unknown' WHEN f.imd_decile <= 2 THEN 'core20' ELSE 'other' END;
     IF counted.referral_id IS NOT NULL THEN
         IF b.referral_id IS NOT NULL AND c.referral_id IS NOT NULL
-                AND (counted.baseline, counted.closing) IS NOT DISTINCT FROM (measure_answers_of(b), measure_answers_of(c)) THEN
+                AND (counted.baseline, counted.closing, counted.closed_day, counted.decile_group)
+                    IS NOT DISTINCT FROM (measure_answers_of(b), measure_answers_of(c), closed_day, decile_group) THEN
             RETURN;
         END IF;
         PERFORM measure_pair_tally(referral, counted.baseline, counted.closing, -1);
+        PERFORM outcome_tally(counted.closed_day, counted.decile_group, counted.baseline, counted.closing, -1);
         DELETE FROM measure_pairs_counted WHERE referral_id = referral;
     END IF;
     IF b.referral_id IS NOT NULL AND c.referral_id IS NOT NULL THEN
         PERFORM measure_pair_tally(referral, measure_answers_of(b), measure_answers_of(c), 1);
-        INSERT INTO measure_pairs_counted VALUES (referral, measure_answers_of(b), measure_answers_of(c));
+        PERFORM outcome_tally(closed_day, decile_group, measure_answers_of(b), measure_answers_of(c), 1);
+        INSERT INTO measure_pairs_counted
+            VALUES (referral, measure_answers_of(b), measure_answers_of(c), closed_day, decile_group);
     END IF;
 END $$;
 
@@ -218,6 +260,21 @@ END $$;
 
 CREATE TRIGGER case_measures_tally AFTER INSERT OR UPDATE OR DELETE ON case_measures
     FOR EACH ROW EXECUTE FUNCTION case_measures_tally();
+
+-- A case's outcome moves with its referral's closing and decile too.
+CREATE FUNCTION referral_facts_outcome_recount() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND (OLD.closed_at, OLD.imd_decile) IS NOT DISTINCT FROM (NEW.closed_at, NEW.imd_decile) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' AND OLD.closed_at IS NOT NULL OR TG_OP <> 'DELETE' AND NEW.closed_at IS NOT NULL THEN
+        PERFORM measure_pair_recount(CASE WHEN TG_OP = 'DELETE' THEN OLD.referral_id ELSE NEW.referral_id END);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER referral_facts_outcome_recount AFTER INSERT OR UPDATE OR DELETE ON referral_facts
+    FOR EACH ROW EXECUTE FUNCTION referral_facts_outcome_recount();
 
 -- The pairs already there.
 SELECT measure_pair_recount(referral_id) FROM case_measures WHERE stage = 'closing';

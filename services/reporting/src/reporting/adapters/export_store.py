@@ -106,14 +106,29 @@ class ExportStore:
     async def closures(self, start: datetime, end: datetime) -> dict[str, int]:
         return {reason: row["n"] for reason, row in (await self._daily("closure", start, end)).items()}
 
+    async def outcome_counts(self, start: datetime, end: datetime) -> dict[str, dict[str, dict[tuple[int, int], int]]]:
+        """The cases closed in the period, from the daily outcome rows: {decile group: {measure: {(baseline,
+        closing): people}}}, groups core20 (IMD deciles 1-2), other and unknown; measure "cases" counts every
+        case with both stages (under the pair (0, 0))."""
+        rows = await self.connection.fetch(
+            "SELECT decile_group, measure, baseline, closing, sum(people)::bigint AS people FROM outcome_daily"
+            " WHERE day >= $1 AND day < $2 GROUP BY 1, 2, 3, 4 HAVING sum(people) <> 0",
+            *days(start, end),
+        )
+        counts: dict[str, dict[str, dict[tuple[int, int], int]]] = {}
+        for row in rows:
+            measures = counts.setdefault(row["decile_group"], {})
+            measures.setdefault(row["measure"], {})[(row["baseline"], row["closing"])] = row["people"]
+        return counts
+
     async def measure_pairs(
         self, start: datetime, end: datetime, *, referrer_ods_code: str | None = None
     ) -> list[asyncpg.Record]:
         """Each case closed in the period (of one referrer, if given) with its baseline and closing measures,
         and its area's decile.
 
-        Rows, not aggregates: the outcome figures (means, shares, thresholds) are the domain's, and a
-        period's closed cases are few enough (hundreds to thousands) to fetch.
+        Rows, not aggregates: used for one referrer's cases (its index keeps that to the referrer's own);
+        the commissioners' exports over every case read `outcome_counts` instead.
         """
         measures = ("ucla3_total", "life_satisfaction", "worthwhile", "happiness", "anxiety")
         pairs = ", ".join(f"b.{m} AS {m}_baseline, c.{m} AS {m}_closing" for m in measures)
