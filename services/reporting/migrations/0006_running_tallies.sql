@@ -276,8 +276,68 @@ END $$;
 CREATE TRIGGER referral_facts_outcome_recount AFTER INSERT OR UPDATE OR DELETE ON referral_facts
     FOR EACH ROW EXECUTE FUNCTION referral_facts_outcome_recount();
 
--- The pairs already there.
-SELECT measure_pair_recount(referral_id) FROM case_measures WHERE stage = 'closing';
+-- The pairs already there, set-based (one recount per case would hold a lock per case until the end).
+INSERT INTO measure_pairs_counted (referral_id, baseline, closing, closed_day, decile_group)
+SELECT b.referral_id, measure_answers_of(b), measure_answers_of(c), (f.closed_at AT TIME ZONE 'UTC')::date,
+       CASE WHEN f.imd_decile IS NULL THEN 'unknown' WHEN f.imd_decile <= 2 THEN 'core20' ELSE 'other' END
+  FROM case_measures b
+  JOIN case_measures c ON c.referral_id = b.referral_id AND b.stage = 'baseline' AND c.stage = 'closing'
+  LEFT JOIN referral_facts f ON f.referral_id = b.referral_id;
+
+UPDATE measure_pair_tallies t SET
+    ucla3_total_n = s.ucla3_total_n,
+    ucla3_total_baseline = s.ucla3_total_baseline,
+    ucla3_total_closing = s.ucla3_total_closing,
+    life_satisfaction_n = s.life_satisfaction_n,
+    life_satisfaction_baseline = s.life_satisfaction_baseline,
+    life_satisfaction_closing = s.life_satisfaction_closing,
+    worthwhile_n = s.worthwhile_n,
+    worthwhile_baseline = s.worthwhile_baseline,
+    worthwhile_closing = s.worthwhile_closing,
+    happiness_n = s.happiness_n,
+    happiness_baseline = s.happiness_baseline,
+    happiness_closing = s.happiness_closing,
+    anxiety_n = s.anxiety_n,
+    anxiety_baseline = s.anxiety_baseline,
+    anxiety_closing = s.anxiety_closing,
+    loneliness_n = s.loneliness_n,
+    loneliness_less_often = s.loneliness_less_often,
+    loneliness_same = s.loneliness_same,
+    loneliness_more_often = s.loneliness_more_often
+FROM (SELECT abs(hashtext(p.referral_id)) % 16 AS bucket,
+             count(*) FILTER (WHERE (p.baseline).ucla3_total IS NOT NULL AND (p.closing).ucla3_total IS NOT NULL) AS ucla3_total_n,
+             coalesce(sum((p.baseline).ucla3_total) FILTER (WHERE (p.baseline).ucla3_total IS NOT NULL AND (p.closing).ucla3_total IS NOT NULL), 0) AS ucla3_total_baseline,
+             coalesce(sum((p.closing).ucla3_total) FILTER (WHERE (p.baseline).ucla3_total IS NOT NULL AND (p.closing).ucla3_total IS NOT NULL), 0) AS ucla3_total_closing,
+             count(*) FILTER (WHERE (p.baseline).life_satisfaction IS NOT NULL AND (p.closing).life_satisfaction IS NOT NULL) AS life_satisfaction_n,
+             coalesce(sum((p.baseline).life_satisfaction) FILTER (WHERE (p.baseline).life_satisfaction IS NOT NULL AND (p.closing).life_satisfaction IS NOT NULL), 0) AS life_satisfaction_baseline,
+             coalesce(sum((p.closing).life_satisfaction) FILTER (WHERE (p.baseline).life_satisfaction IS NOT NULL AND (p.closing).life_satisfaction IS NOT NULL), 0) AS life_satisfaction_closing,
+             count(*) FILTER (WHERE (p.baseline).worthwhile IS NOT NULL AND (p.closing).worthwhile IS NOT NULL) AS worthwhile_n,
+             coalesce(sum((p.baseline).worthwhile) FILTER (WHERE (p.baseline).worthwhile IS NOT NULL AND (p.closing).worthwhile IS NOT NULL), 0) AS worthwhile_baseline,
+             coalesce(sum((p.closing).worthwhile) FILTER (WHERE (p.baseline).worthwhile IS NOT NULL AND (p.closing).worthwhile IS NOT NULL), 0) AS worthwhile_closing,
+             count(*) FILTER (WHERE (p.baseline).happiness IS NOT NULL AND (p.closing).happiness IS NOT NULL) AS happiness_n,
+             coalesce(sum((p.baseline).happiness) FILTER (WHERE (p.baseline).happiness IS NOT NULL AND (p.closing).happiness IS NOT NULL), 0) AS happiness_baseline,
+             coalesce(sum((p.closing).happiness) FILTER (WHERE (p.baseline).happiness IS NOT NULL AND (p.closing).happiness IS NOT NULL), 0) AS happiness_closing,
+             count(*) FILTER (WHERE (p.baseline).anxiety IS NOT NULL AND (p.closing).anxiety IS NOT NULL) AS anxiety_n,
+             coalesce(sum((p.baseline).anxiety) FILTER (WHERE (p.baseline).anxiety IS NOT NULL AND (p.closing).anxiety IS NOT NULL), 0) AS anxiety_baseline,
+             coalesce(sum((p.closing).anxiety) FILTER (WHERE (p.baseline).anxiety IS NOT NULL AND (p.closing).anxiety IS NOT NULL), 0) AS anxiety_closing,
+             count(*) FILTER (WHERE (p.baseline).ons_loneliness IS NOT NULL AND (p.closing).ons_loneliness IS NOT NULL) AS loneliness_n,
+             count(*) FILTER (WHERE ons_loneliness_rank((p.closing).ons_loneliness) > ons_loneliness_rank((p.baseline).ons_loneliness)) AS loneliness_less_often,
+             count(*) FILTER (WHERE (p.closing).ons_loneliness = (p.baseline).ons_loneliness) AS loneliness_same,
+             count(*) FILTER (WHERE ons_loneliness_rank((p.closing).ons_loneliness) < ons_loneliness_rank((p.baseline).ons_loneliness)) AS loneliness_more_often
+        FROM measure_pairs_counted p GROUP BY 1) s
+WHERE t.bucket = s.bucket;
+
+INSERT INTO outcome_daily (day, decile_group, measure, baseline, closing, people)
+SELECT p.closed_day, p.decile_group, m.measure, m.b, m.c, count(*)
+  FROM measure_pairs_counted p,
+       LATERAL (VALUES ('cases', 0, 0),
+                       ('ucla3_total', (p.baseline).ucla3_total, (p.closing).ucla3_total),
+                       ('life_satisfaction', (p.baseline).life_satisfaction, (p.closing).life_satisfaction),
+                       ('worthwhile', (p.baseline).worthwhile, (p.closing).worthwhile),
+                       ('happiness', (p.baseline).happiness, (p.closing).happiness),
+                       ('anxiety', (p.baseline).anxiety, (p.closing).anxiety)) AS m (measure, b, c)
+ WHERE p.closed_day IS NOT NULL AND m.b IS NOT NULL AND m.c IS NOT NULL
+ GROUP BY 1, 2, 3, 4, 5;
 
 -- The exports' breakdowns per UTC day: a period is whole UTC days (reporting.exports.period), so a
 -- period's counts are the sum of its days' rows (a year: a few thousand rows, not half a million

@@ -1,9 +1,11 @@
 """`make bench` (second part): reporting's views against a projection of a million referrals.
 
 Issue 9: with one million referrals in the projection, every dashboard and API view answers within
-100 ms at the 95th percentile. This fills a fresh database on an embedded PostgreSQL (after
-reporting's own migrations), starts the real reporting service on it as its own process (uvicorn on
-127.0.0.1, as `make run` does), and times each view over HTTP with a reporting:read token. The
+100 ms at the 95th percentile. This fills a fresh database on an embedded PostgreSQL (reporting's
+tables from its migrations, the rows by COPY, then the migrations that build running totals from
+the rows, as deploying them onto an existing projection does), starts the real reporting service
+on it as its own process (uvicorn on 127.0.0.1, as `make run` does), and times each view over
+HTTP with a reporting:read token. The
 projection does not change while it is timed: nothing is published to reporting's topics.
 Prints a table (view, n, p50, p95, p99, PASS/FAIL) and one JSON line of the same figures.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from signpost_contracts import all_topics
-from signpost_devstack.bench_reporting.fill import fill
+from signpost_devstack.bench_reporting.fill import fill_then_migrate
 from signpost_devstack.bench_reporting.views import GOAL_P95_MS, Timing, table, time_view, views
 from signpost_devstack.broker import create_topics
 from signpost_devstack.infra import provide
@@ -40,9 +42,7 @@ async def _prepare(database_url: str, referrals: int) -> dict[str, int]:
     await db.ensure_database(database_url)
     pool = await db.create_pool(database_url, 2)
     try:
-        await db.apply_migrations(pool, REPORTING_MIGRATIONS)
-        async with pool.acquire() as connection:
-            return await fill(connection, referrals)
+        return await fill_then_migrate(pool, REPORTING_MIGRATIONS, referrals)
     finally:
         await pool.close()
 
