@@ -25,7 +25,7 @@ from reporting.domain.facts import Measures, NotificationOutcome
 from reporting.domain.outcomes import outcomes, outcomes_of_counts
 from reporting.domain.status import Decision, Status
 from signpost_contracts.vocabulary import OnsLoneliness
-from signpost_devstack.bench_reporting.fill import fill
+from signpost_devstack.bench_reporting.fill import fill, fill_then_migrate
 from signpost_runtime import db
 
 pytestmark = pytest.mark.integration
@@ -280,3 +280,17 @@ async def test_the_migrations_order_of_ons_answers_is_the_vocabularys(pool: asyn
     async with pool.acquire() as connection:
         for position, answer in enumerate(get_args(OnsLoneliness), start=1):
             assert await connection.fetchval("SELECT ons_loneliness_rank($1)", answer) == position
+
+
+async def test_the_migration_builds_the_same_totals_onto_a_projection_already_filled(database_url: str) -> None:
+    """Deploying 0006 onto an existing projection: its one-off build must agree with the scans as well."""
+    now = datetime.now(UTC)
+    pool = await db.create_pool(database_url, 4)
+    try:
+        await fill_then_migrate(pool, MIGRATIONS, 3000, now=now)
+        async with pool.acquire() as connection:
+            assert await connection.fetchval("SELECT count(*) FROM measure_pairs_counted") > 0
+            assert rounded(await tallied(connection)) == rounded(await scanned(connection))
+            await assert_exports_agree(connection, now)
+    finally:
+        await pool.close()
