@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test fuzz check lint typecheck bench format asyncapi schemas clean browser vendor-nhsuk
+.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser vendor-nhsuk
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -62,8 +62,13 @@ format: install
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-bench: install  ## end-to-end throughput and latency, against a raw aiokafka baseline
+BENCH_REPORTING_ARGS ?=
+bench: install  ## end-to-end throughput and latency (raw aiokafka baseline), then reporting's views over 1M referrals
 	.venv/bin/python -m signpost_devstack.bench
+	.venv/bin/python -m signpost_devstack.bench_reporting $(BENCH_REPORTING_ARGS)
+
+bench-reporting: install  ## only reporting's views over a projection of 1M referrals (p50/p95/p99 per view)
+	.venv/bin/python -m signpost_devstack.bench_reporting $(BENCH_REPORTING_ARGS)
 
 schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI document
 	.venv/bin/python -m signpost_contracts.snapshots --write

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 RUNTIME_MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: every replica of a service takes the same lock, so migrations run once.
 _MIGRATION_LOCK = 7_311_942_001
+# A migration that builds from existing rows (an index, reporting's running totals over a million
+# referrals) can take minutes; the pool's 30 s per-statement timeout is for requests, not for these.
+MIGRATION_TIMEOUT_SECONDS = 3600.0
 
 
 def service_migrations(package_dir: Path) -> Path:
@@ -115,7 +118,7 @@ async def apply_migrations(pool: asyncpg.Pool, service_migrations: Path) -> list
                         raise RuntimeError(f"migration {name} was changed after it was applied; add a new one")
                     continue
                 async with conn.transaction():
-                    await conn.execute(sql)
+                    await conn.execute(sql, timeout=MIGRATION_TIMEOUT_SECONDS)
                     await conn.execute("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", name, checksum)
                 applied_now.append(name)
                 log.info("applied migration %s", name)

@@ -7,6 +7,7 @@ reporting:read scope, as for /api/summary.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from reporting.adapters.export_store import ExportStore
 from reporting.config import ReportingSettings
 from reporting.domain import export_report as report
-from reporting.domain.outcomes import CORE20_DECILES, core20, outcomes
+from reporting.domain.outcomes import CORE20_DECILES, outcomes_of_counts
 from reporting.routes import ReportingReader
 from signpost_runtime.openapi import problem_responses
 from signpost_runtime.problems import Problem
@@ -115,15 +116,32 @@ async def outcomes_export(
     minimum, threshold = settings.export_suppression_minimum, settings.ucla3_lonely_threshold
     async with request.app.state.runtime.unit_of_work(isolation="repeatable_read", readonly=True) as unit:
         store = ExportStore(unit.connection)
-        rows = await store.measure_pairs(begin, until)
+        groups = await store.outcome_counts(begin, until)
         deciles = await store.counts_by("imd_decile", begin, until)
-    figures = report.outcome_figures("outcomes", outcomes(rows, lonely_threshold=threshold), minimum=minimum)
-    deprived = core20(rows)
+    everyone = _merged(groups.values())
+    deprived = groups.get("core20", {})
+    figures = report.outcome_figures(
+        "outcomes", outcomes_of_counts(everyone, lonely_threshold=threshold), minimum=minimum
+    )
     figures += report.outcome_figures(
-        "outcomes_core20", outcomes(deprived, lonely_threshold=threshold), minimum=minimum
+        "outcomes_core20", outcomes_of_counts(deprived, lonely_threshold=threshold), minimum=minimum
     )
     known = sum(n for decile, n in deciles.items() if decile != "unknown")
     in_core20 = sum(n for decile, n in deciles.items() if decile != "unknown" and int(decile) in CORE20_DECILES)
-    people_known = sum(1 for row in rows if row["imd_decile"] is not None)
-    figures += report.reach(known, in_core20, people_known, len(deprived), minimum=minimum)
+    people_known = sum(_cases(groups.get(group, {})) for group in ("core20", "other"))
+    figures += report.reach(known, in_core20, people_known, _cases(deprived), minimum=minimum)
     return answer(figures, format, "outcomes", start, end, minimum)
+
+
+def _merged(groups: Iterable[Mapping[str, Mapping[tuple[int, int], int]]]) -> dict[str, dict[tuple[int, int], int]]:
+    merged: dict[str, dict[tuple[int, int], int]] = {}
+    for group in groups:
+        for measure, pairs in group.items():
+            into = merged.setdefault(measure, {})
+            for pair, people in pairs.items():
+                into[pair] = into.get(pair, 0) + people
+    return merged
+
+
+def _cases(group: Mapping[str, Mapping[tuple[int, int], int]]) -> int:
+    return sum(group.get("cases", {}).values())

@@ -2,11 +2,17 @@
 
 Referral figures are for referrals *received* in the period; outcome figures for cases *closed* in it
 (an outcome exists only once support ends). A period is [start, end): dates from the caller, end exclusive.
+
+Counts come from the daily rows that migration 0006's trigger keeps (`referral_daily`), summed over the
+period's days: a year's export then adds a few thousand rows instead of counting half a million
+referrals. Those rows are per UTC day, so the period must be whole UTC days, as reporting.exports makes it.
+The waits, one referrer's feedback and the outcome measures are still read from the referrals.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import asyncpg
 
@@ -29,18 +35,40 @@ _WAITS = {
 }
 
 
+# The breakdowns kept per day in referral_daily (by day of receipt), under these names.
+DAILY = frozenset({"route", "referrer_kind", "age_band", "area", "imd_decile", "decision"})
+_DAILY_SUM = "SELECT value, sum(referrals)::bigint AS n, sum(sessions)::bigint AS sessions FROM referral_daily"
+_DAILY_IN_PERIOD = "day >= $1 AND day < $2 AND breakdown = $3"
+
+
+def days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The UTC days of a period of whole UTC days; anything else cannot be summed from the daily rows."""
+    for moment in (start, end):
+        if moment.utcoffset() is None or moment.astimezone(UTC).timetz() != time(tzinfo=UTC):
+            raise ValueError(f"a period's bounds must be UTC midnights, not {moment.isoformat()}")
+    return start.astimezone(UTC).date(), end.astimezone(UTC).date()
+
+
 class ExportStore:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
 
-    async def referrals(self, start: datetime, end: datetime) -> int:
-        total: int = await self.connection.fetchval(
-            f"SELECT count(*) FROM referral_facts WHERE {_IN_PERIOD}", start, end
+    async def _daily(self, breakdown: str, start: datetime, end: datetime) -> dict[str, asyncpg.Record]:
+        rows = await self.connection.fetch(
+            f"{_DAILY_SUM} WHERE {_DAILY_IN_PERIOD} GROUP BY value HAVING sum(referrals) <> 0",
+            *days(start, end),
+            breakdown,
         )
-        return total
+        return {row["value"]: row for row in rows}
+
+    async def referrals(self, start: datetime, end: datetime) -> int:
+        # Every received referral has exactly one route (or "unknown"), so the routes add up to them all.
+        return sum(row["n"] for row in (await self._daily("route", start, end)).values())
 
     async def counts_by(self, breakdown: str, start: datetime, end: datetime) -> dict[str, int]:
         """Referrals received in the period by one breakdown; a missing value is counted under "unknown"."""
+        if breakdown in DAILY:
+            return {value: row["n"] for value, row in (await self._daily(breakdown, start, end)).items()}
         column = BREAKDOWNS[breakdown]
         rows = await self.connection.fetch(
             f"SELECT coalesce({column}, 'unknown') AS value, count(*) AS n FROM referral_facts"
@@ -52,44 +80,46 @@ class ExportStore:
 
     async def fired_rules(self, decision: str, start: datetime, end: datetime) -> dict[str, int]:
         """Why referrals were declined or redirected: each fired rule counted once per referral."""
-        rows = await self.connection.fetch(
-            "SELECT rule, count(DISTINCT referral_id) AS n FROM referral_facts, unnest(fired_rules) AS rule"
-            f" WHERE {_IN_PERIOD} AND decision = $3 GROUP BY rule",
-            start,
-            end,
-            decision,
-        )
-        return {row["rule"]: row["n"] for row in rows}
+        if decision not in {"declined", "redirected"}:
+            raise ValueError(f"fired rules are kept for declines and redirects, not {decision!r}")
+        return {rule: row["n"] for rule, row in (await self._daily(f"{decision}_because", start, end)).items()}
 
-    async def waits(self, start: datetime, end: datetime) -> dict[str, asyncpg.Record]:
-        figures = {}
+    async def waits(self, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
+        """Both waits in one pass over the period's referrals (an index-only scan of referral_facts_waits)."""
+        columns = []
         for name, interval in _WAITS.items():
-            days = f"extract(epoch FROM {interval}) / 86400.0"
-            figures[name] = await self.connection.fetchrow(
-                f"SELECT count({days}) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median,"
-                f" percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}) AS p90"
-                f" FROM referral_facts WHERE {_IN_PERIOD} AND {interval} IS NOT NULL",
-                start,
-                end,
-            )
-        return figures
-
-    async def sessions(self, start: datetime, end: datetime) -> asyncpg.Record:
-        row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS closed_cases, coalesce(sum(sessions_used), 0) AS total FROM referral_facts f"
-            f" WHERE {_CLOSED_IN_PERIOD}",
-            start,
-            end,
+            wait = f"extract(epoch FROM {interval}) / 86400.0"
+            columns += [
+                f"count({wait}) AS {name}_n",
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {wait}) AS {name}_median",
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {wait}) AS {name}_p90",
+            ]
+        row = await self.connection.fetchrow(
+            f"SELECT {', '.join(columns)} FROM referral_facts WHERE {_IN_PERIOD}", start, end
         )
-        return row
+        return {name: {key: row[f"{name}_{key}"] for key in ("n", "median", "p90")} for name in _WAITS}
+
+    async def sessions(self, start: datetime, end: datetime) -> dict[str, int]:
+        closed = (await self._daily("closed", start, end)).get("")
+        return {"closed_cases": closed["n"] if closed else 0, "total": closed["sessions"] if closed else 0}
 
     async def closures(self, start: datetime, end: datetime) -> dict[str, int]:
+        return {reason: row["n"] for reason, row in (await self._daily("closure", start, end)).items()}
+
+    async def outcome_counts(self, start: datetime, end: datetime) -> dict[str, dict[str, dict[tuple[int, int], int]]]:
+        """The cases closed in the period, from the daily outcome rows: {decile group: {measure: {(baseline,
+        closing): people}}}, groups core20 (IMD deciles 1-2), other and unknown; measure "cases" counts every
+        case with both stages (under the pair (0, 0))."""
         rows = await self.connection.fetch(
-            f"SELECT closure, count(*) AS n FROM referral_facts f WHERE {_CLOSED_IN_PERIOD} GROUP BY closure",
-            start,
-            end,
+            "SELECT decile_group, measure, baseline, closing, sum(people)::bigint AS people FROM outcome_daily"
+            " WHERE day >= $1 AND day < $2 GROUP BY 1, 2, 3, 4 HAVING sum(people) <> 0",
+            *days(start, end),
         )
-        return {row["closure"]: row["n"] for row in rows}
+        counts: dict[str, dict[str, dict[tuple[int, int], int]]] = {}
+        for row in rows:
+            measures = counts.setdefault(row["decile_group"], {})
+            measures.setdefault(row["measure"], {})[(row["baseline"], row["closing"])] = row["people"]
+        return counts
 
     async def measure_pairs(
         self, start: datetime, end: datetime, *, referrer_ods_code: str | None = None
@@ -97,8 +127,8 @@ class ExportStore:
         """Each case closed in the period (of one referrer, if given) with its baseline and closing measures,
         and its area's decile.
 
-        Rows, not aggregates: the outcome figures (means, shares, thresholds) are the domain's, and a
-        period's closed cases are few enough (hundreds to thousands) to fetch.
+        Rows, not aggregates: used for one referrer's cases (its index keeps that to the referrer's own);
+        the commissioners' exports over every case read `outcome_counts` instead.
         """
         measures = ("ucla3_total", "life_satisfaction", "worthwhile", "happiness", "anxiety")
         pairs = ", ".join(f"b.{m} AS {m}_baseline, c.{m} AS {m}_closing" for m in measures)

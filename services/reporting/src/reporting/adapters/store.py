@@ -147,18 +147,23 @@ class ProjectionStore:
         )
 
     async def urgent_totals(self) -> asyncpg.Record:
+        # Only the open alerts, through their partial index: settled ones are the great majority and never counted.
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE settled_at IS NULL) AS unconfirmed,"
-            " min(raised_at) FILTER (WHERE settled_at IS NULL) AS oldest_raised_at,"
-            " coalesce(max(escalations) FILTER (WHERE settled_at IS NULL), 0) AS most_escalations"
-            " FROM urgent_alert_facts"
+            "SELECT count(*) AS unconfirmed, min(raised_at) AS oldest_raised_at,"
+            " coalesce(max(escalations), 0) AS most_escalations"
+            " FROM urgent_alert_facts WHERE settled_at IS NULL"
         )
         return row
 
+    # The whole-projection counts below read the running tallies (migration 0006), which triggers keep
+    # in the same transaction as each fact: a scan of every referral on every request would not answer
+    # in time with a million of them, and the tallies always equal that scan (tests/reporting checks).
+
     async def referral_totals(self) -> asyncpg.Record:
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS total, count(*) FILTER (WHERE received_at IS NULL) AS awaiting_receipt"
-            " FROM referral_facts"
+            "SELECT coalesce(sum(referrals), 0)::bigint AS total,"
+            " coalesce(sum(referrals) FILTER (WHERE NOT received), 0)::bigint AS awaiting_receipt"
+            " FROM referral_tallies"
         )
         return row
 
@@ -166,24 +171,24 @@ class ProjectionStore:
         if column not in {"status", "decision"}:
             raise ValueError(f"cannot count by {column!r}")
         rows = await self.connection.fetch(
-            f"SELECT {column} AS value, count(*) AS n FROM referral_facts WHERE {column} IS NOT NULL GROUP BY {column}"
+            f"SELECT {column} AS value, sum(referrals)::bigint AS n FROM referral_tallies"
+            f" WHERE {column} IS NOT NULL GROUP BY {column} HAVING sum(referrals) > 0"
         )
         return {row["value"]: row["n"] for row in rows}
 
     async def notification_totals(self) -> asyncpg.Record:
         # A notification that failed and was later sent (a replayed dead letter) counts as sent only.
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,"
-            " count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NOT NULL) AS failed"
-            " FROM notification_facts"
+            "SELECT coalesce(sum(sent), 0)::bigint AS sent, coalesce(sum(failed), 0)::bigint AS failed"
+            " FROM notification_tallies"
         )
         return row
 
     async def counts_by_referrer(self, limit: int) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self.connection.fetch(
-            "SELECT referrer_ods_code AS ods_code, count(*) AS referrals,"
-            " count(*) FILTER (WHERE decision = 'declined') AS declined"
-            " FROM referral_facts GROUP BY referrer_ods_code"
+            "SELECT referrer_ods_code AS ods_code, sum(referrals)::bigint AS referrals,"
+            " coalesce(sum(referrals) FILTER (WHERE decision = 'declined'), 0)::bigint AS declined"
+            " FROM referral_tallies GROUP BY referrer_ods_code HAVING sum(referrals) > 0"
             " ORDER BY referrals DESC, referrer_ods_code NULLS LAST LIMIT $1",
             limit,
         )

@@ -56,41 +56,49 @@ class Outcomes:
     loneliness: LonelinessOutcome
 
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), _DECIMALS) if values else None
+# measure -> {(baseline, closing): people}: each measure's answers, both given, counted by pair of values.
+PairCounts = Mapping[str, Mapping[tuple[int, int], int]]
 
 
-def measure_outcome(pairs: Iterable[tuple[int, int]], *, fall_is_better: bool) -> MeasureOutcome:
-    pairs = list(pairs)
-    baseline = [float(b) for b, _ in pairs]
-    closing = [float(c) for _, c in pairs]
-    improved = sum(1 for b, c in pairs if (c < b if fall_is_better else c > b))
-    change = None if not pairs else round(sum(c - b for b, c in pairs) / len(pairs), _DECIMALS)
-    return MeasureOutcome(len(pairs), _mean(baseline), _mean(closing), change, improved)
+def measure_outcome(pairs: Mapping[tuple[int, int], int], *, fall_is_better: bool) -> MeasureOutcome:
+    """From the people counted per (baseline, closing) pair; the means are exact, whatever the counts."""
+    n = sum(pairs.values())
+    if not n:
+        return MeasureOutcome(0, None, None, None, 0)
+    baseline = sum(b * people for (b, _), people in pairs.items())
+    closing = sum(c * people for (_, c), people in pairs.items())
+    improved = sum(people for (b, c), people in pairs.items() if (c < b if fall_is_better else c > b))
+    return MeasureOutcome(
+        n,
+        round(baseline / n, _DECIMALS),
+        round(closing / n, _DECIMALS),
+        round((closing - baseline) / n, _DECIMALS),
+        improved,
+    )
 
 
-def _pairs(rows: list[Mapping[str, Any]], measure: str) -> list[tuple[int, int]]:
-    """(baseline, closing) for the people who answered the measure both times."""
-    return [
-        (row[f"{measure}_baseline"], row[f"{measure}_closing"])
-        for row in rows
-        if row[f"{measure}_baseline"] is not None and row[f"{measure}_closing"] is not None
-    ]
+def outcomes_of_counts(counts: PairCounts, *, lonely_threshold: int) -> Outcomes:
+    figures = {
+        measure: measure_outcome(counts.get(measure, {}), fall_is_better=fall_is_better)
+        for measure, fall_is_better in MEASURES.items()
+    }
+    ucla = counts.get("ucla3_total", {})
+    lonely = sum(people for (b, _), people in ucla.items() if b >= lonely_threshold)
+    recovered = sum(people for (b, c), people in ucla.items() if b >= lonely_threshold and c < lonely_threshold)
+    return Outcomes(figures, LonelinessOutcome(lonely, recovered, lonely_threshold))
+
+
+def pair_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[int, int], int]]:
+    """Rows: `<measure>_baseline` and `<measure>_closing` for each closed case (None where unanswered)."""
+    counts: dict[str, dict[tuple[int, int], int]] = {measure: {} for measure in MEASURES}
+    for row in rows:
+        for measure, pairs in counts.items():
+            b, c = row[f"{measure}_baseline"], row[f"{measure}_closing"]
+            if b is not None and c is not None:
+                pairs[(b, c)] = pairs.get((b, c), 0) + 1
+    return counts
 
 
 def outcomes(rows: Iterable[Mapping[str, Any]], *, lonely_threshold: int) -> Outcomes:
     """Rows: `<measure>_baseline` and `<measure>_closing` for each closed case (None where unanswered)."""
-    rows = list(rows)
-    pairs = {measure: _pairs(rows, measure) for measure in MEASURES}
-    figures = {
-        measure: measure_outcome(pairs[measure], fall_is_better=fall_is_better)
-        for measure, fall_is_better in MEASURES.items()
-    }
-    lonely = [(b, c) for b, c in pairs["ucla3_total"] if b >= lonely_threshold]
-    recovered = sum(1 for _, c in lonely if c < lonely_threshold)
-    return Outcomes(figures, LonelinessOutcome(len(lonely), recovered, lonely_threshold))
-
-
-def core20(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The rows for people from the most deprived 20% of areas (decile known and 1 or 2)."""
-    return [row for row in rows if row["imd_decile"] in CORE20_DECILES]
+    return outcomes_of_counts(pair_counts(rows), lonely_threshold=lonely_threshold)
