@@ -51,6 +51,8 @@ def page_environment(package: str, templates: str = "templates") -> Environment:
         assetPath=assets.ASSET_PATH,
         stylesheet_url=assets.STYLESHEET_URL,
         script_url=assets.SCRIPT_URL,
+        chartjs_url=assets.CHARTJS_URL,
+        charts_url=assets.CHARTS_URL,
     )
     return environment
 
