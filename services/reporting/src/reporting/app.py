@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from reporting import exports, feedback, pages, routes
+from reporting import dashboard_api, exports, feedback, pages, routes
 from reporting.config import ReportingSettings
 from reporting.handlers import event_handlers
 from reporting.unit import ReportingUnit
@@ -27,7 +27,14 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         handlers=event_handlers,
         unit=ReportingUnit,
     )
-    routers = [routes.router, exports.router, feedback.router, pages.router, pages.SESSION.router()]
+    routers = [
+        routes.router,
+        dashboard_api.router,
+        exports.router,
+        feedback.router,
+        pages.router,
+        pages.SESSION.router(),
+    ]
     app = build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
     mount_static(app)
     return app

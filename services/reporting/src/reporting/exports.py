@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from reporting.adapters.export_store import ExportStore
 from reporting.config import ReportingSettings
 from reporting.domain import export_report as report
+from reporting.domain.dashboard import period_error
 from reporting.domain.outcomes import CORE20_DECILES, core20, outcomes
 from reporting.routes import ReportingReader
 from signpost_runtime.openapi import problem_responses
@@ -49,8 +50,8 @@ FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 
 
 def period(start: date, end: date) -> tuple[datetime, datetime]:
-    if end < start:
-        raise Problem(422, f"the period ends ({end}) before it starts ({start}): give from <= to")
+    if error := period_error(start, end):
+        raise Problem(422, error)
     return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
 
 
@@ -89,7 +90,7 @@ async def referrals_export(
             rules = await store.fired_rules(decision, begin, until)
             figures += report.breakdown(f"{decision}_because", rules, minimum=minimum)
         waits = {
-            name: report.Wait(row["n"], _days(row["median"]), _days(row["p90"]))
+            name: report.Wait(row["n"], report.days(row["median"]), report.days(row["p90"]))
             for name, row in (await store.waits(begin, until)).items()
         }
         figures += report.waits(waits, minimum=minimum)
@@ -97,10 +98,6 @@ async def referrals_export(
         sessions = await store.sessions(begin, until)
         figures += report.sessions(sessions["closed_cases"], sessions["total"], minimum=minimum)
     return answer(figures, format, "referrals", start, end, minimum)
-
-
-def _days(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 2)
 
 
 @router.get("/outcomes", responses=RESPONSES, response_class=Response)

@@ -2,6 +2,8 @@
 
 Referral figures are for referrals *received* in the period; outcome figures for cases *closed* in it
 (an outcome exists only once support ends). A period is [start, end): dates from the caller, end exclusive.
+The referral figures may be narrowed by the dashboard's filters (area, route, referrer kind); the
+exports pass none. The filters are always parameters $3-$5, after the period's $1-$2.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import asyncpg
+
+from reporting.domain.dashboard import Filters
 
 # Breakdowns of referrals received in the period; the column names reach SQL only from this map.
 BREAKDOWNS = {
@@ -20,7 +24,18 @@ BREAKDOWNS = {
     "decision": "decision",
     "closure_reason": "closure",
 }
-_IN_PERIOD = "received_at >= $1 AND received_at < $2"
+
+
+def in_period(alias: str = "") -> str:
+    """Received in [$1, $2) and matching the filters $3 (area), $4 (route), $5 (referrer kind), each NULL for any."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}received_at >= $1 AND {a}received_at < $2 AND ($3::text IS NULL OR {a}postcode_district = $3)"
+        f" AND ($4::text IS NULL OR {a}channel = $4) AND ($5::text IS NULL OR {a}referrer_kind = $5)"
+    )
+
+
+_IN_PERIOD = in_period()
 _CLOSED_IN_PERIOD = "f.closed_at >= $1 AND f.closed_at < $2"
 # The two waits the service is judged on, in days, over referrals that reached the later milestone.
 _WAITS = {
@@ -30,12 +45,16 @@ _WAITS = {
 
 
 class ExportStore:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, filters: Filters | None = None) -> None:
         self.connection = connection
+        self.filters = filters or Filters()
+
+    def _scope(self, start: datetime, end: datetime) -> tuple[object, ...]:
+        return (start, end, *self.filters.sql_args())
 
     async def referrals(self, start: datetime, end: datetime) -> int:
         total: int = await self.connection.fetchval(
-            f"SELECT count(*) FROM referral_facts WHERE {_IN_PERIOD}", start, end
+            f"SELECT count(*) FROM referral_facts WHERE {_IN_PERIOD}", *self._scope(start, end)
         )
         return total
 
@@ -45,8 +64,7 @@ class ExportStore:
         rows = await self.connection.fetch(
             f"SELECT coalesce({column}, 'unknown') AS value, count(*) AS n FROM referral_facts"
             f" WHERE {_IN_PERIOD} GROUP BY 1",
-            start,
-            end,
+            *self._scope(start, end),
         )
         return {row["value"]: row["n"] for row in rows}
 
@@ -54,9 +72,8 @@ class ExportStore:
         """Why referrals were declined or redirected: each fired rule counted once per referral."""
         rows = await self.connection.fetch(
             "SELECT rule, count(DISTINCT referral_id) AS n FROM referral_facts, unnest(fired_rules) AS rule"
-            f" WHERE {_IN_PERIOD} AND decision = $3 GROUP BY rule",
-            start,
-            end,
+            f" WHERE {_IN_PERIOD} AND decision = $6 GROUP BY rule",
+            *self._scope(start, end),
             decision,
         )
         return {row["rule"]: row["n"] for row in rows}
@@ -69,8 +86,7 @@ class ExportStore:
                 f"SELECT count({days}) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median,"
                 f" percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}) AS p90"
                 f" FROM referral_facts WHERE {_IN_PERIOD} AND {interval} IS NOT NULL",
-                start,
-                end,
+                *self._scope(start, end),
             )
         return figures
 
@@ -124,9 +140,8 @@ class ExportStore:
             " count(*) FILTER (WHERE status = 'assigned') AS in_support,"
             " count(*) FILTER (WHERE status = 'closed') AS closed,"
             " count(*) FILTER (WHERE status = 'awaiting-triage') AS awaiting_triage"
-            f" FROM referral_facts WHERE {_IN_PERIOD} AND referrer_ods_code = $3",
-            start,
-            end,
+            f" FROM referral_facts WHERE {_IN_PERIOD} AND referrer_ods_code = $6",
+            *self._scope(start, end),
             ods_code,
         )
         return row
@@ -135,15 +150,14 @@ class ExportStore:
         """One referrer's declines or redirects by fired rule, or its closed cases by closure reason."""
         if what == "closure":
             sql = "SELECT closure AS value, count(*) AS n FROM referral_facts"
-            sql += f" WHERE {_IN_PERIOD} AND referrer_ods_code = $3 AND closed_at IS NOT NULL GROUP BY closure"
-            rows = await self.connection.fetch(sql, start, end, ods_code)
+            sql += f" WHERE {_IN_PERIOD} AND referrer_ods_code = $6 AND closed_at IS NOT NULL GROUP BY closure"
+            rows = await self.connection.fetch(sql, *self._scope(start, end), ods_code)
         else:
             rows = await self.connection.fetch(
                 "SELECT rule AS value, count(DISTINCT referral_id) AS n"
                 " FROM referral_facts, unnest(fired_rules) AS rule"
-                f" WHERE {_IN_PERIOD} AND referrer_ods_code = $3 AND decision = $4 GROUP BY rule",
-                start,
-                end,
+                f" WHERE {_IN_PERIOD} AND referrer_ods_code = $6 AND decision = $7 GROUP BY rule",
+                *self._scope(start, end),
                 ods_code,
                 what,
             )

@@ -42,6 +42,11 @@ class Wait:
     p90_days: float | None
 
 
+def days(value: float | None) -> float | None:
+    """A number of days as published: two decimals (a wait from SQL, an age)."""
+    return None if value is None else round(float(value), 2)
+
+
 def _count(total: int, minimum: int) -> Cell:
     return suppress_counts({"total": total}, minimum=minimum, total=False)["total"]
 
