@@ -151,7 +151,8 @@ async def test_every_view_for_a_period_matches_the_hand_computed_figures(march):
     }
     assert body["routes"] == ["bars-message", "fhir-rest", "self-referral"]
     assert len(body["arrivals"]) == 31
-    assert body["arrivals"][0]["day"] == "2019-03-01" and body["arrivals"][-1]["day"] == "2019-03-31"
+    assert body["arrivals"][0]["day"] == "2019-03-01"
+    assert body["arrivals"][-1]["day"] == "2019-03-31"
     assert _arrivals(body) == {
         "2019-03-01": {"bars-message": 0, "fhir-rest": 1, "self-referral": 0},
         "2019-03-02": {"bars-message": 0, "fhir-rest": 1, "self-referral": 1},
@@ -231,7 +232,8 @@ async def test_the_route_filter_keeps_only_referrals_that_came_in_that_way(march
     assert body["cases"] == {"open": 1, "stalled": 0, "could_not_contact": 0}
     assert body["notifications"] == {"sent": 1, "failed": 0}
     bars = await _dashboard(march, route="bars-message")
-    assert bars["funnel"]["received"] == 1 and bars["cases"]["could_not_contact"] == 1  # a4
+    assert bars["funnel"]["received"] == 1  # a4
+    assert bars["cases"]["could_not_contact"] == 1
 
 
 async def test_the_referrer_kind_filter_keeps_only_that_kind_of_referrer(march):
@@ -266,7 +268,8 @@ async def test_both_ends_of_the_period_are_inclusive_to_the_minute(march):
     assert last["waitlist"][0]["area"] == "LS7"
     february = await _dashboard(march, **{"from": "2019-02-28", "to": "2019-02-28"})
     assert february["funnel"]["received"] == 1
-    assert february["urgent"]["unconfirmed"] == 1 and february["notifications"]["failed"] == 1
+    assert february["urgent"]["unconfirmed"] == 1
+    assert february["notifications"]["failed"] == 1
 
 
 async def test_an_empty_projection_answers_zeros_and_nulls(reporting):
@@ -277,7 +280,8 @@ async def test_an_empty_projection_answers_zeros_and_nulls(reporting):
     assert {row["total"] for row in body["arrivals"]} == {0}
     assert body["decisions"] == {"accepted": 0, "declined": 0, "redirected": 0, "undecided": 0}
     assert body["waits"]["received_to_assigned"] == {"n": 0, "median_days": None, "p90_days": None}
-    assert body["waitlist"] == [] and body["referrers"] == []
+    assert body["waitlist"] == []
+    assert body["referrers"] == []
     assert body["cases"] == {"open": 0, "stalled": 0, "could_not_contact": 0}
     assert body["urgent"] == {"unconfirmed": 0, "oldest_raised_at": None, "most_escalations": 0}
     assert body["notifications"] == {"sent": 0, "failed": 0}
