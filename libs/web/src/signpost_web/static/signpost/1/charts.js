@@ -28,7 +28,8 @@
       options: {
         animation: false,
         responsive: true,
-        maintainAspectRatio: false,
+        maintainAspectRatio: true,
+        aspectRatio: spec.aspectRatio || 2,
         indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { display: datasets.length > 1 } },
         scales: {
