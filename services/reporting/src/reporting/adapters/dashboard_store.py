@@ -1,5 +1,6 @@
 """The operations dashboard's figures in SQL that the exports do not already compute (reporting.adapters.
-export_store computes the decisions and the waits for both). Every query is over the referrals received
+export_store computes the decisions and the waits for both; the notification and urgent counts are the
+summary's own, from reporting.adapters.store, narrowed to the period). Every query is over the referrals received
 in the period matching the filters (export_store.in_period: $1-$5); `now` comes after them as $6.
 """
 
@@ -10,6 +11,7 @@ from datetime import datetime
 import asyncpg
 
 from reporting.adapters.export_store import in_period
+from reporting.adapters.store import NOTIFICATION_COUNTS, URGENT_COUNTS
 from reporting.domain.dashboard import Filters
 
 _SCOPE = in_period("f")
@@ -99,10 +101,8 @@ class DashboardStore:
     async def urgent(self, start: datetime, end: datetime) -> asyncpg.Record:
         """Urgent messages about these referrals not yet confirmed delivered nor acknowledged."""
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS unconfirmed, min(u.raised_at) AS oldest_raised_at,"
-            " coalesce(max(u.escalations), 0) AS most_escalations"
-            f" FROM urgent_alert_facts u JOIN referral_facts f ON f.referral_id = u.referral_id"
-            f" WHERE u.settled_at IS NULL AND {_SCOPE}",
+            f"SELECT {URGENT_COUNTS} FROM urgent_alert_facts u JOIN referral_facts f ON f.referral_id = u.referral_id"
+            f" WHERE {_SCOPE}",
             *self._scope(start, end),
         )
         return row
@@ -110,9 +110,8 @@ class DashboardStore:
     async def notifications(self, start: datetime, end: datetime) -> asyncpg.Record:
         """Notifications about these referrals: sent, and failed and not sent since (the summary's rule)."""
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,"
-            " count(*) FILTER (WHERE n.sent_at IS NULL AND n.failed_at IS NOT NULL) AS failed"
-            f" FROM notification_facts n JOIN referral_facts f ON f.referral_id = n.referral_id WHERE {_SCOPE}",
+            f"SELECT {NOTIFICATION_COUNTS} FROM notification_facts n"
+            f" JOIN referral_facts f ON f.referral_id = n.referral_id WHERE {_SCOPE}",
             *self._scope(start, end),
         )
         return row

@@ -51,6 +51,18 @@ _FACT_COLUMNS = frozenset(
 _EARLIEST = frozenset({"first_reached_at"})
 _LATEST = frozenset({"last_session_at"})
 _CONNECTOR = frozenset({"connector_kind", "connector_since"})
+# Shared with the dashboard's period views (dashboard_store), over `notification_facts n` / `urgent_alert_facts u`.
+# A notification that failed and was later sent (a replayed dead letter) counts as sent only.
+NOTIFICATION_COUNTS = (
+    "count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,"
+    " count(*) FILTER (WHERE n.sent_at IS NULL AND n.failed_at IS NOT NULL) AS failed"
+)
+# Urgent messages not yet confirmed delivered nor acknowledged by staff.
+URGENT_COUNTS = (
+    "count(*) FILTER (WHERE u.settled_at IS NULL) AS unconfirmed,"
+    " min(u.raised_at) FILTER (WHERE u.settled_at IS NULL) AS oldest_raised_at,"
+    " coalesce(max(u.escalations) FILTER (WHERE u.settled_at IS NULL), 0) AS most_escalations"
+)
 
 
 def _merge(column: str) -> str:
@@ -147,12 +159,7 @@ class ProjectionStore:
         )
 
     async def urgent_totals(self) -> asyncpg.Record:
-        row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE settled_at IS NULL) AS unconfirmed,"
-            " min(raised_at) FILTER (WHERE settled_at IS NULL) AS oldest_raised_at,"
-            " coalesce(max(escalations) FILTER (WHERE settled_at IS NULL), 0) AS most_escalations"
-            " FROM urgent_alert_facts"
-        )
+        row: asyncpg.Record = await self.connection.fetchrow(f"SELECT {URGENT_COUNTS} FROM urgent_alert_facts u")
         return row
 
     async def referral_totals(self) -> asyncpg.Record:
@@ -171,12 +178,7 @@ class ProjectionStore:
         return {row["value"]: row["n"] for row in rows}
 
     async def notification_totals(self) -> asyncpg.Record:
-        # A notification that failed and was later sent (a replayed dead letter) counts as sent only.
-        row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,"
-            " count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NOT NULL) AS failed"
-            " FROM notification_facts"
-        )
+        row: asyncpg.Record = await self.connection.fetchrow(f"SELECT {NOTIFICATION_COUNTS} FROM notification_facts n")
         return row
 
     async def counts_by_referrer(self, limit: int) -> list[asyncpg.Record]:
