@@ -294,6 +294,8 @@ def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_
     for index in range(4):
         assert charts.nth(index).evaluate("c => c.closest('[aria-hidden=true]') !== null")
         assert charts.nth(index).evaluate("c => c.width > 0 && c.height > 0")
+    expect(page.locator("#freshness")).to_contain_text("Reporting last applied an event at")
+    expect(page.locator("#not-shown")).to_contain_text("caseloads against their capacity")
     screenshot(page, "dashboard-period-charts")
     assert_accessible(page, name="the dashboard with the period's charts")
 

@@ -198,6 +198,9 @@ async def test_every_view_for_a_period_matches_the_hand_computed_figures(march):
     assert body["urgent"] == {"unconfirmed": 1, "oldest_raised_at": "2019-03-12T09:00:00Z", "most_escalations": 2}
     # a1, a3 and a2 (failed, then sent: sent); d1 failed; feb's failure is outside.
     assert body["notifications"] == {"sent": 3, "failed": 1}
+    # Reporting's own freshness: its inbox's latest event, whatever the period.
+    last_applied = await march.runtime.pool.fetchval("SELECT max(processed_at) FROM inbox WHERE consumer = 'reporting'")
+    assert datetime.fromisoformat(body["reporting"]["last_event_applied_at"]) == last_applied
 
 
 async def test_the_area_filter_keeps_only_referrals_from_that_postcode_district_whatever_its_case(march):
@@ -285,6 +288,7 @@ async def test_an_empty_projection_answers_zeros_and_nulls(reporting):
     assert body["cases"] == {"open": 0, "stalled": 0, "could_not_contact": 0}
     assert body["urgent"] == {"unconfirmed": 0, "oldest_raised_at": None, "most_escalations": 0}
     assert body["notifications"] == {"sent": 0, "failed": 0}
+    assert body["reporting"] == {"last_event_applied_at": None}
 
 
 async def test_without_a_period_it_is_the_last_four_weeks_to_today(reporting):

@@ -89,6 +89,13 @@ class NotificationsRow(BaseModel):
     failed: int = Field(description="gave up after retries and not sent since")
 
 
+class ReportingItselfRow(BaseModel):
+    last_event_applied_at: datetime | None = Field(
+        description="when reporting last applied an event from any stream (not filtered); null before the first."
+        " Consumer lag, dead letters and parked outbox rows are on each service's /metrics"
+    )
+
+
 class DashboardResponse(BaseModel):
     generated_at: datetime = Field(description="the moment 'now' in every view (waiting, stalled, unconfirmed)")
     period: PeriodRow
@@ -103,6 +110,7 @@ class DashboardResponse(BaseModel):
     referrers: list[ReferrerDeclinesRow] = Field(description="referrers with declines or redirects, most first")
     urgent: UrgentCountsRow
     notifications: NotificationsRow
+    reporting: ReportingItselfRow = Field(description="what reporting can say about its own data")
 
     @classmethod
     def of(cls, figures: Dashboard) -> DashboardResponse:
@@ -126,6 +134,7 @@ class DashboardResponse(BaseModel):
                 most_escalations=f.urgent.most_escalations,
             ),
             notifications=NotificationsRow(sent=f.notifications_sent, failed=f.notifications_failed),
+            reporting=ReportingItselfRow(last_event_applied_at=f.last_event_applied_at),
         )
 
 

@@ -142,6 +142,7 @@ async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filter
         urgent=UrgentCounts(urgent["unconfirmed"], urgent["oldest_raised_at"], urgent["most_escalations"]),
         notifications_sent=notifications["sent"],
         notifications_failed=notifications["failed"],
+        last_event_applied_at=await store.last_event_applied_at(),
     )
 
 

@@ -115,3 +115,10 @@ class DashboardStore:
             *self._scope(start, end),
         )
         return row
+
+    async def last_event_applied_at(self) -> datetime | None:
+        """When reporting last applied an event (its own inbox): how fresh every figure is, whatever the filters."""
+        moment: datetime | None = await self.connection.fetchval(
+            "SELECT max(processed_at) FROM inbox WHERE consumer = 'reporting'"
+        )
+        return moment

@@ -119,6 +119,7 @@ class Dashboard:
     urgent: UrgentCounts
     notifications_sent: int
     notifications_failed: int
+    last_event_applied_at: datetime | None  # reporting's own freshness: None until it has applied any event
 
 
 def daily_arrivals(start: date, end: date, rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[DayArrivals]]:
