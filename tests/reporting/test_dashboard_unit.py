@@ -23,6 +23,7 @@ def test_a_period_is_refused_when_reversed_too_long_or_ending_at_the_last_repres
 
 def test_the_default_period_is_the_last_four_weeks_with_today():
     assert default_period(date(2019, 3, 28)) == (date(2019, 3, 1), date(2019, 3, 28))
+    assert default_period(date(1, 1, 5)) == (date.min, date(1, 1, 5))
 
 
 def test_every_day_of_the_period_is_listed_with_every_route_seen_zero_filled():

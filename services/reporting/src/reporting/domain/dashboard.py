@@ -56,8 +56,9 @@ def period_error(start: date, end: date, *, max_days: int | None = None) -> str 
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The last four weeks, today included."""
-    return today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
+    """The last four weeks, today included (from the first representable day, for a `today` near it)."""
+    first = date.fromordinal(max(date.min.toordinal(), today.toordinal() - (DEFAULT_PERIOD_DAYS - 1)))
+    return first, today
 
 
 @dataclass(frozen=True)
