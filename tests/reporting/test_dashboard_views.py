@@ -316,3 +316,11 @@ async def test_a_period_that_cannot_be_answered_is_a_422_problem_saying_why(repo
 async def test_the_dashboard_api_needs_the_reporting_read_scope(reporting):
     response = await reporting.client.get("/api/dashboard", headers=bearer("triage:read"))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("value", ["0", "1551398400", "20190301", "2019-3-1"])
+async def test_a_date_not_written_yyyy_mm_dd_is_refused_naming_the_parameter(reporting, value):
+    for path in ("/api/dashboard", "/api/exports/referrals"):
+        response = await reporting.client.get(path, params={"from": "2019-03-01", "to": value}, headers=READER)
+        assert response.status_code == 400, (path, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == ["to"]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from reporting.domain.dashboard import MAX_PERIOD_DAYS, Dashboard, Filters, default_period, period_error
+from reporting.exports import IsoDate
 from reporting.routes import ReportingReader, UrgentCountsRow
 from reporting.service import dashboard
 from signpost_contracts.events.referrals import ChannelV2
@@ -159,10 +160,12 @@ async def dashboard_figures(
     _: ReportingReader,
     start: Annotated[
         date | None,
+        IsoDate,
         Query(alias="from", description="first day of receipt (UTC), inclusive; default 27 days before `to`"),
     ] = None,
     end: Annotated[
         date | None,
+        IsoDate,
         Query(alias="to", description=f"last day (UTC), inclusive; default today; at most {MAX_PERIOD_DAYS} days"),
     ] = None,
     area: Annotated[

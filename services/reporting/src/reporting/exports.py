@@ -7,11 +7,13 @@ reporting:read scope, as for /api/summary.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 
 from reporting.adapters.export_store import ExportStore
 from reporting.config import ReportingSettings
@@ -44,8 +46,19 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     **problem_responses(400, 401, 403, 422, 503),
 }
-From = Annotated[date, Query(alias="from", description="first day of the period (UTC), inclusive")]
-To = Annotated[date, Query(alias="to", description="last day of the period (UTC), inclusive")]
+
+
+def iso_date(value: object) -> object:
+    """Only a calendar date written YYYY-MM-DD: pydantic alone would also take "0" as 1970-01-01 (a timestamp)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("give a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+IsoDate = BeforeValidator(iso_date)
+From = Annotated[date, IsoDate, Query(alias="from", description="first day of the period (UTC), inclusive")]
+To = Annotated[date, IsoDate, Query(alias="to", description="last day of the period (UTC), inclusive")]
 FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 
 
