@@ -37,6 +37,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     ]
     app = build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
     mount_static(app)
+    pages.PAGES.warm("dashboard.html", "denied.html")
+    pages.SESSION.pages.warm("signpost/sign_in.html")
     return app
 
 
