@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser vendor-nhsuk
+.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser vendor-nhsuk vendor-chartjs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -76,6 +76,9 @@ schemas: install  ## refresh the committed JSON Schema snapshots and AsyncAPI do
 
 vendor-nhsuk: install  ## refresh the committed NHS.UK frontend assets (needs npm; see libs/web/vendor_nhsuk.py)
 	.venv/bin/python libs/web/vendor_nhsuk.py
+
+vendor-chartjs: install  ## refresh the committed Chart.js script (needs npm; see libs/web/vendor_chartjs.py)
+	.venv/bin/python libs/web/vendor_chartjs.py
 
 clean:
 	rm -rf .venv .local .pytest_cache .mypy_cache .ruff_cache

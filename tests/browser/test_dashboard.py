@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from signpost_contracts import new_event
 from signpost_contracts.events.cases import Ons4
 from signpost_contracts.events.notifications import UrgentUnconfirmed
+from signpost_contracts.events.referrals import Referrer
 from support.auth import bearer, token
 from support.browser import activate, assert_accessible, focused, screenshot, tab_to
 from support.events import (
@@ -224,3 +225,144 @@ def test_an_urgent_redirect_not_yet_confirmed_is_a_warning_on_the_dashboard_and_
     expect(warning).to_contain_text("escalated 1 time")
     assert_accessible(page, name="the dashboard with an urgent redirect not confirmed")
     screenshot(page, "dashboard-urgent-unconfirmed")
+
+
+MARCH_2019 = datetime(2019, 3, 4, 9, 0, tzinfo=UTC)
+
+
+def _march_referrals(site) -> None:
+    """Three referrals in March 2019 (two by FHIR, one self-referral), one declined and one assigned after 2 days."""
+    fhir, declined, self_referral = (f"ref-{uuid.uuid4()}" for _ in range(3))
+    site.deliver(
+        referral_received(fhir, at=MARCH_2019),
+        referral_triaged(fhir, "accepted", at=MARCH_2019 + timedelta(hours=1)),
+        referral_assigned(fhir, at=MARCH_2019 + timedelta(days=2)),
+        referral_received(declined, at=MARCH_2019 + timedelta(days=1)),
+        referral_triaged(declined, "declined", at=MARCH_2019 + timedelta(days=1, hours=1)),
+        referral_received(
+            self_referral, at=MARCH_2019 + timedelta(days=1), channel="self-referral", referrer=Referrer(kind="self")
+        ),
+        total_referrals=3,
+    )
+
+
+def _sign_in(page: Page, site) -> None:
+    page.goto(site.base_url + "/sign-in")
+    page.get_by_label("Bearer token").fill(token("reporting:read"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
+
+
+def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_itself(reporting_site, page, page_log):
+    _march_referrals(reporting_site)
+    _sign_in(page, reporting_site)
+    page.goto(reporting_site.base_url + "/?refresh=off&from=2019-03-01&to=2019-03-31")
+    page.wait_for_load_state("networkidle")
+
+    expect(page.locator("#period-heading")).to_have_text("Referrals received from 01 March 2019 to 31 March 2019")
+    assert _rows(page, "funnel") == {
+        "Received": ["3"],
+        "Triaged": ["2"],
+        "Assigned or waiting": ["1"],
+        "Of which, assigned a connector": ["1"],
+        "Of which, on the waitlist now": ["0"],
+        "First contact made": ["0"],
+        "Closed": ["0"],
+    }
+    arrivals = _rows(page, "arrivals")
+    assert len(arrivals) == 31
+    assert arrivals["Mon 04 Mar 2019"] == ["1", "0", "1"]  # NHS system (FHIR), self-referral form, all routes
+    assert arrivals["Tue 05 Mar 2019"] == ["1", "1", "2"]
+    assert page.locator("table#arrivals thead th").all_inner_texts() == [
+        "Day",
+        "NHS system (FHIR)",
+        "Self-referral form",
+        "All routes",
+    ]
+    assert _rows(page, "decisions") == {
+        "Accepted": ["1"],
+        "Declined": ["1"],
+        "Redirected": ["0"],
+        "Not yet decided": ["1"],
+    }
+    assert _rows(page, "waits")["Received to assigned"] == ["1", "2.0", "2.0"]
+    assert _rows(page, "referrer-declines") == {"B82005": ["1", "outside-service-area (1)", "0", "None"]}
+    # Each chart is drawn, and hidden from assistive technology: its table says the same.
+    charts = page.locator("canvas[data-chart]")
+    expect(charts).to_have_count(4)
+    expect(page.locator('canvas[data-chart-drawn="true"]')).to_have_count(4)
+    for index in range(4):
+        assert charts.nth(index).evaluate("c => c.closest('[aria-hidden=true]') !== null")
+        assert charts.nth(index).evaluate("c => c.width > 0 && c.height > 0")
+    expect(page.locator("#freshness")).to_contain_text("Reporting last applied an event at")
+    expect(page.locator("#not-shown")).to_contain_text("caseloads against their capacity")
+    screenshot(page, "dashboard-period-charts")
+    assert_accessible(page, name="the dashboard with the period's charts")
+
+    log = page_log(page)
+    log.assert_only(reporting_site.base_url)  # no CDN, and no CSP refusal in the console
+    paths = {url.removeprefix(reporting_site.base_url).split("?")[0] for url in log.requests}
+    assert {"/static/chartjs/4.5.1/chart.umd.min.js", "/static/signpost/1/charts.js"} <= paths
+
+
+def test_the_filter_form_changes_the_figures_and_the_refresh_keeps_the_filters(reporting_site, page):
+    _march_referrals(reporting_site)
+    _sign_in(page, reporting_site)
+    page.get_by_label("First day").fill("2019-03-01")
+    page.get_by_label("Last day").fill("2019-03-31")
+    page.get_by_label("Route in").select_option("self-referral")
+    page.get_by_role("button", name="Show figures").click()
+
+    expect(page).to_have_url(re.compile(r"from=2019-03-01&to=2019-03-31&area=&route=self-referral&referrer_kind=$"))
+    expect(page.locator("#period-filters")).to_have_text("Only referrals, in by Self-referral form.")
+    assert _rows(page, "funnel")["Received"] == ["1"]
+    assert _rows(page, "decisions")["Not yet decided"] == ["1"]
+    expect(page.get_by_label("Route in")).to_have_value("self-referral")
+    # The meta refresh reloads this same address, filters and all; the stop control keeps them too.
+    assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "600"
+    page.locator("#refresh-control").click()
+    expect(page).to_have_url(re.compile(r"refresh=off"))
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    assert _rows(page, "funnel")["Received"] == ["1"]
+
+    page.get_by_label("Kind of referrer").select_option("gp")
+    page.get_by_label("Route in").select_option("")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page).to_have_url(re.compile(r"refresh=off&from=2019-03-01"))  # still not refreshing
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    assert _rows(page, "funnel")["Received"] == ["2"]
+    assert_accessible(page, name="the dashboard, filtered and not refreshing")
+    screenshot(page, "dashboard-filtered")
+
+
+def test_a_filter_it_cannot_read_is_named_in_the_error_summary_and_passes_axe(reporting_site, page):
+    _sign_in(page, reporting_site)
+    page.get_by_label("Area (postcode district)").fill("Leeds")
+    page.get_by_role("button", name="Show figures").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: Referrals dashboard"))
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary.get_by_role("link")).to_have_text(
+        "Enter a postcode district, like LS6, or leave it empty for every area"
+    )
+    expect(page.locator("#area-error")).to_contain_text("Enter a postcode district")
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    expect(page.locator("#period-heading")).to_have_count(0)
+    assert _rows(page, "totals")["Total referrals"] == ["0"]  # the all-time figures are still there
+    assert_accessible(page, name="the dashboard with a filter error")
+    screenshot(page, "dashboard-filter-error")
+
+
+def test_the_filters_and_figures_work_without_javascript(reporting_site, open_page, page_log):
+    _march_referrals(reporting_site)
+    page = open_page(javascript=False)
+    _sign_in(page, reporting_site)
+    page.get_by_label("First day").fill("2019-03-01")
+    page.get_by_label("Last day").fill("2019-03-31")
+    page.get_by_label("Area (postcode district)").fill("ls6")
+    page.get_by_role("button", name="Show figures").click()
+
+    expect(page.locator("#period-filters")).to_have_text("Only referrals from LS6.")
+    assert _rows(page, "funnel")["Received"] == ["3"]
+    expect(page.locator('canvas[data-chart-drawn="true"]')).to_have_count(0)
+    page_log(page).assert_only(reporting_site.base_url)

@@ -61,7 +61,8 @@ def _sign_in(page: Page, base_url: str, then: str) -> None:
 
 def test_staff_see_what_became_of_a_referrers_referrals_and_can_download_them(reporting_site, page, page_log):
     _march_referrals(reporting_site)
-    _sign_in(page, reporting_site.base_url, "/referrers/feedback")
+    _sign_in(page, reporting_site.base_url, "/?refresh=off")
+    page.get_by_role("link", name="See what became of one referrer's referrals").click()  # from the dashboard
     expect(page.get_by_role("heading", level=1)).to_have_text("Feedback to a referrer")
     first, last = last_calendar_month(datetime.now(UTC).date())
     expect(page.get_by_label("First day of the period")).to_have_value(str(first))

@@ -27,6 +27,7 @@ from reporting.domain.summary import (
     zero_filled_decisions,
     zero_filled_statuses,
 )
+from reporting.filters_form import REFERRER_KIND_LABELS, ROUTE_LABELS, read_filter_form, select_items
 from signpost_web.pages import page_environment
 
 pytestmark = pytest.mark.unit
@@ -72,7 +73,24 @@ def _render(environment_loader_first: DictLoader | None, summary: Summary) -> st
     environment = page_environment("reporting")
     if environment_loader_first is not None:
         environment.loader = ChoiceLoader([environment_loader_first, environment.loader])  # type: ignore[list-item]
-    context = {"title": "Referrals dashboard", "summary": summary, "refresh_seconds": 5, "refreshing": False}
+    # As reporting.pages gives it, for a page with no period views (the all-time tables are what is compared).
+    form = read_filter_form({"from": None, "to": None, "area": None, "route": None, "referrer_kind": None})
+    context = {
+        "title": "Referrals dashboard",
+        "summary": summary,
+        "refresh_seconds": 5,
+        "refreshing": False,
+        "form": form,
+        "errors": form.errors,
+        "figures": None,
+        "charts": {},
+        "route_items": select_items(ROUTE_LABELS, None, "Any route"),
+        "kind_items": select_items(REFERRER_KIND_LABELS, None, "Any kind of referrer"),
+        "route_labels": ROUTE_LABELS,
+        "stopped": True,
+        "refresh_off_url": "/?refresh=off",
+        "refresh_on_url": "/",
+    }
     return environment.get_template("dashboard.html").render(cspNonce="n", service_name="s", **context)
 
 

@@ -14,7 +14,7 @@ READER = bearer("reporting:read")
 
 
 async def test_every_malformed_path_query_or_header_is_a_400_problem_naming_it(reporting):
-    for url in ("/api/summary", "/"):
+    for url in ("/api/summary", "/api/dashboard", "/"):
         for target, headers, field in malformed_requests(url):
             response = await reporting.client.get(target, headers={**READER, **headers})
             assert response.status_code == 400, (target, response.text)
@@ -30,6 +30,7 @@ async def test_the_openapi_document_lists_what_each_route_answers(reporting):
     assert_truthful(document, found, error_media_type="application/problem+json")
     assert {path for path, _ in found.protected} == {
         "/api/summary",
+        "/api/dashboard",
         "/api/exports/referrals",
         "/api/exports/outcomes",
         "/api/referrers/{ods_code}/feedback",

@@ -2,7 +2,8 @@
 
 Every file lives under a path that names the NHS.UK frontend version (`/static/nhsuk/10.6.1/...`),
 so a browser may keep it for a year without asking again: a new version is a new URL. The files
-are vendored by `libs/web/vendor_nhsuk.py`; nothing is fetched from a CDN, at build or at run time.
+are vendored by `libs/web/vendor_nhsuk.py` (and Chart.js, `/static/chartjs/<version>/`, by
+`libs/web/vendor_chartjs.py`); nothing is fetched from a CDN, at build or at run time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ NHSUK_URL = f"{STATIC_URL}/nhsuk/{NHSUK_FRONTEND_VERSION}"
 ASSET_PATH = f"{NHSUK_URL}/assets"  # the NHS.UK template's assetPath: favicons, icons, manifest
 STYLESHEET_URL = f"{NHSUK_URL}/nhsuk-frontend.min.css"
 SCRIPT_URL = f"{NHSUK_URL}/nhsuk-frontend.min.js"
+# Chart.js (vendored by libs/web/vendor_chartjs.py) and the kit's script that draws charts from a page's
+# JSON data blocks (static/signpost/<n>/charts.js: the number changes whenever the file does).
+CHARTJS_VERSION = "4.5.1"
+CHARTJS_URL = f"{STATIC_URL}/chartjs/{CHARTJS_VERSION}/chart.umd.min.js"
+CHARTS_URL = f"{STATIC_URL}/signpost/1/charts.js"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader, Template
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader, Template, meta
 
 from signpost_web import assets
 from signpost_web.forms import FormErrors
@@ -51,6 +51,8 @@ def page_environment(package: str, templates: str = "templates") -> Environment:
         assetPath=assets.ASSET_PATH,
         stylesheet_url=assets.STYLESHEET_URL,
         script_url=assets.SCRIPT_URL,
+        chartjs_url=assets.CHARTJS_URL,
+        charts_url=assets.CHARTS_URL,
     )
     return environment
 
@@ -67,6 +69,19 @@ class Pages:
     @functools.cached_property
     def environment(self) -> Environment:
         return page_environment(self.package, self.templates)
+
+    def warm(self, *names: str) -> None:
+        """Compile these templates, and every one they extend, include or import, now: at start-up rather than
+        on the first visitor's request (the NHS.UK macros take seconds to compile, once per process)."""
+        environment, pending, seen = self.environment, list(names), set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            environment.get_template(name)
+            source, _, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
+            pending += [found for found in meta.find_referenced_templates(environment.parse(source)) if found]
 
     def render(
         self,

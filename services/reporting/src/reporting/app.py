@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from reporting import exports, feedback, feedback_pages, pages, routes
+from reporting import dashboard_api, exports, feedback, feedback_pages, pages, routes
 from reporting.config import ReportingSettings
 from reporting.handlers import CONSUMES, event_handlers
 from reporting.unit import ReportingUnit
@@ -28,6 +28,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     )
     routers = [
         routes.router,
+        dashboard_api.router,
         exports.router,
         feedback.router,
         pages.router,
@@ -36,6 +37,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     ]
     app = build_app(ServiceRuntime(definition), routers, title="Signpost reporting")
     mount_static(app)
+    pages.PAGES.warm("dashboard.html", "denied.html")
+    pages.SESSION.pages.warm("signpost/sign_in.html")
     return app
 
 

@@ -7,16 +7,19 @@ reporting:read scope, as for /api/summary.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 
 from reporting.adapters.export_store import ExportStore
 from reporting.config import ReportingSettings
 from reporting.domain import export_report as report
+from reporting.domain.dashboard import period_error
 from reporting.domain.outcomes import CORE20_DECILES, outcomes_of_counts
 from reporting.routes import ReportingReader
 from signpost_runtime.openapi import problem_responses
@@ -44,14 +47,25 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     **problem_responses(400, 401, 403, 422, 503),
 }
-From = Annotated[date, Query(alias="from", description="first day of the period (UTC), inclusive")]
-To = Annotated[date, Query(alias="to", description="last day of the period (UTC), inclusive")]
+
+
+def iso_date(value: object) -> object:
+    """Only a calendar date written YYYY-MM-DD: pydantic alone would also take "0" as 1970-01-01 (a timestamp)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("give a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+IsoDate = BeforeValidator(iso_date)
+From = Annotated[date, IsoDate, Query(alias="from", description="first day of the period (UTC), inclusive")]
+To = Annotated[date, IsoDate, Query(alias="to", description="last day of the period (UTC), inclusive")]
 FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 
 
 def period(start: date, end: date) -> tuple[datetime, datetime]:
-    if end < start:
-        raise Problem(422, f"the period ends ({end}) before it starts ({start}): give from <= to")
+    if error := period_error(start, end):
+        raise Problem(422, error)
     return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
 
 
@@ -90,7 +104,7 @@ async def referrals_export(
             rules = await store.fired_rules(decision, begin, until)
             figures += report.breakdown(f"{decision}_because", rules, minimum=minimum)
         waits = {
-            name: report.Wait(row["n"], _days(row["median"]), _days(row["p90"]))
+            name: report.Wait(row["n"], report.days(row["median"]), report.days(row["p90"]))
             for name, row in (await store.waits(begin, until)).items()
         }
         figures += report.waits(waits, minimum=minimum)
@@ -98,10 +112,6 @@ async def referrals_export(
         sessions = await store.sessions(begin, until)
         figures += report.sessions(sessions["closed_cases"], sessions["total"], minimum=minimum)
     return answer(figures, format, "referrals", start, end, minimum)
-
-
-def _days(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 2)
 
 
 @router.get("/outcomes", responses=RESPONSES, response_class=Response)

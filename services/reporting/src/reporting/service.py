@@ -1,10 +1,12 @@
-"""Use cases: apply one fact to the projection; summarise the projection."""
+"""Use cases: apply one fact to the projection; summarise the projection; the dashboard for a period."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
+from reporting.adapters.dashboard_store import DashboardStore
+from reporting.adapters.export_store import ExportStore
 from reporting.domain.cases import (
     SCORED_MEASURES,
     CaseSummary,
@@ -13,6 +15,17 @@ from reporting.domain.cases import (
     sessions_used,
     zero_filled_reasons,
 )
+from reporting.domain.dashboard import (
+    AreaWaitlist,
+    CaseFlags,
+    Dashboard,
+    Filters,
+    Funnel,
+    daily_arrivals,
+    decision_mix,
+    referrer_declines,
+)
+from reporting.domain.export_report import Wait, days
 from reporting.domain.facts import Measures, NotificationOutcome, ReferralFact
 from reporting.domain.status import Status, StatusFacts, derive_decision, derive_status
 from reporting.domain.summary import (
@@ -93,3 +106,45 @@ async def _case_summary(unit: ReportingUnit, statuses: Mapping[Status, int]) -> 
         },
         ons_loneliness=LonelinessChange(lonely["n"], lonely["less_often"], lonely["same"], lonely["more_often"]),
     )
+
+
+async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filters, *, now: datetime) -> Dashboard:
+    """The dashboard's views for referrals received from `start` to `end` (both inclusive, UTC) matching
+    `filters`, in the caller's repeatable-read snapshot so that the views agree with each other."""
+    begin, until = datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC) + timedelta(days=1)
+    exports, store = ExportStore(unit.connection, filters), DashboardStore(unit.connection, filters)
+    routes, arrivals = daily_arrivals(start, end, await store.arrivals(begin, until))
+    waits = {
+        name: Wait(row["n"], days(row["median"]), days(row["p90"]))
+        for name, row in (await exports.waits(begin, until)).items()
+    }
+    waitlist = [
+        AreaWaitlist(row["area"], row["waiting"], row["oldest_waitlisted_at"], days(_age(now, row)) or 0.0)
+        for row in await store.waitlist(begin, until)
+    ]
+    urgent = await store.urgent(begin, until)
+    notifications = await store.notifications(begin, until)
+    return Dashboard(
+        generated_at=now,
+        start=start,
+        end=end,
+        filters=filters,
+        funnel=Funnel(**dict(await store.funnel(begin, until))),
+        routes=routes,
+        arrivals=arrivals,
+        decisions=decision_mix(await exports.counts_by("decision", begin, until)),
+        waits=waits,
+        waitlist=waitlist,
+        cases=CaseFlags(**dict(await store.case_flags(begin, until, now))),
+        referrers=referrer_declines(
+            await store.declines_by_referrer(begin, until), await store.decline_reasons_by_referrer(begin, until)
+        ),
+        urgent=UrgentCounts(urgent["unconfirmed"], urgent["oldest_raised_at"], urgent["most_escalations"]),
+        notifications_sent=notifications["sent"],
+        notifications_failed=notifications["failed"],
+        last_event_applied_at=await store.last_event_applied_at(),
+    )
+
+
+def _age(now: datetime, row: Mapping[str, datetime]) -> float:
+    return (now - row["oldest_waitlisted_at"]).total_seconds() / 86400

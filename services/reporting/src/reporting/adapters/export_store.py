@@ -7,6 +7,11 @@ Counts come from the daily rows that migration 0006's trigger keeps (`referral_d
 period's days: a year's export then adds a few thousand rows instead of counting half a million
 referrals. Those rows are per UTC day, so the period must be whole UTC days, as reporting.exports makes it.
 The waits, one referrer's feedback and the outcome measures are still read from the referrals.
+
+The referral figures may be narrowed by the dashboard's filters (area, route, referrer kind); the exports
+pass none. The daily rows hold one breakdown each, so a filtered count cannot be summed from them: with a
+filter, the counts are read from the referrals instead. The filters are always parameters $3-$5, after
+the period's $1-$2, whichever clause is used.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import asyncpg
+
+from reporting.domain.dashboard import Filters
 
 # Breakdowns of referrals received in the period; the column names reach SQL only from this map.
 BREAKDOWNS = {
@@ -26,7 +33,20 @@ BREAKDOWNS = {
     "decision": "decision",
     "closure_reason": "closure",
 }
-_IN_PERIOD = "received_at >= $1 AND received_at < $2"
+
+
+def in_period(alias: str = "") -> str:
+    """Received in [$1, $2) and matching the filters $3 (area), $4 (route), $5 (referrer kind), each NULL for any."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}received_at >= $1 AND {a}received_at < $2 AND ($3::text IS NULL OR {a}postcode_district = $3)"
+        f" AND ($4::text IS NULL OR {a}channel = $4) AND ($5::text IS NULL OR {a}referrer_kind = $5)"
+    )
+
+
+# Without filters: the same parameters, but a clause the planner can serve from an index on received_at alone
+# in a generic plan too (an `$3 IS NULL OR column = $3` term there is kept, and reads every row's column).
+_IN_PERIOD_UNFILTERED = "received_at >= $1 AND received_at < $2 AND coalesce($3::text, $4::text, $5::text) IS NULL"
 _CLOSED_IN_PERIOD = "f.closed_at >= $1 AND f.closed_at < $2"
 # The two waits the service is judged on, in days, over referrals that reached the later milestone.
 _WAITS = {
@@ -50,8 +70,14 @@ def days(start: datetime, end: datetime) -> tuple[date, date]:
 
 
 class ExportStore:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, filters: Filters | None = None) -> None:
         self.connection = connection
+        self.filters = filters or Filters()
+        self.filtered = any(self.filters.sql_args())
+        self._in_period = in_period() if self.filtered else _IN_PERIOD_UNFILTERED
+
+    def _scope(self, start: datetime, end: datetime) -> tuple[object, ...]:
+        return (start, end, *self.filters.sql_args())
 
     async def _daily(self, breakdown: str, start: datetime, end: datetime) -> dict[str, asyncpg.Record]:
         rows = await self.connection.fetch(
@@ -62,19 +88,23 @@ class ExportStore:
         return {row["value"]: row for row in rows}
 
     async def referrals(self, start: datetime, end: datetime) -> int:
+        if self.filtered:
+            total: int = await self.connection.fetchval(
+                f"SELECT count(*) FROM referral_facts WHERE {self._in_period}", *self._scope(start, end)
+            )
+            return total
         # Every received referral has exactly one route (or "unknown"), so the routes add up to them all.
         return sum(row["n"] for row in (await self._daily("route", start, end)).values())
 
     async def counts_by(self, breakdown: str, start: datetime, end: datetime) -> dict[str, int]:
         """Referrals received in the period by one breakdown; a missing value is counted under "unknown"."""
-        if breakdown in DAILY:
+        if breakdown in DAILY and not self.filtered:
             return {value: row["n"] for value, row in (await self._daily(breakdown, start, end)).items()}
         column = BREAKDOWNS[breakdown]
         rows = await self.connection.fetch(
             f"SELECT coalesce({column}, 'unknown') AS value, count(*) AS n FROM referral_facts"
-            f" WHERE {_IN_PERIOD} GROUP BY 1",
-            start,
-            end,
+            f" WHERE {self._in_period} GROUP BY 1",
+            *self._scope(start, end),
         )
         return {row["value"]: row["n"] for row in rows}
 
@@ -82,7 +112,15 @@ class ExportStore:
         """Why referrals were declined or redirected: each fired rule counted once per referral."""
         if decision not in {"declined", "redirected"}:
             raise ValueError(f"fired rules are kept for declines and redirects, not {decision!r}")
-        return {rule: row["n"] for rule, row in (await self._daily(f"{decision}_because", start, end)).items()}
+        if not self.filtered:
+            return {rule: row["n"] for rule, row in (await self._daily(f"{decision}_because", start, end)).items()}
+        rows = await self.connection.fetch(
+            "SELECT rule, count(DISTINCT referral_id) AS n FROM referral_facts, unnest(fired_rules) AS rule"
+            f" WHERE {self._in_period} AND decision = $6 GROUP BY rule",
+            *self._scope(start, end),
+            decision,
+        )
+        return {row["rule"]: row["n"] for row in rows}
 
     async def waits(self, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
         """Both waits in one pass over the period's referrals (an index-only scan of referral_facts_waits)."""
@@ -95,7 +133,7 @@ class ExportStore:
                 f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {wait}) AS {name}_p90",
             ]
         row = await self.connection.fetchrow(
-            f"SELECT {', '.join(columns)} FROM referral_facts WHERE {_IN_PERIOD}", start, end
+            f"SELECT {', '.join(columns)} FROM referral_facts WHERE {self._in_period}", *self._scope(start, end)
         )
         return {name: {key: row[f"{name}_{key}"] for key in ("n", "median", "p90")} for name in _WAITS}
 
@@ -154,9 +192,8 @@ class ExportStore:
             " count(*) FILTER (WHERE status = 'assigned') AS in_support,"
             " count(*) FILTER (WHERE status = 'closed') AS closed,"
             " count(*) FILTER (WHERE status = 'awaiting-triage') AS awaiting_triage"
-            f" FROM referral_facts WHERE {_IN_PERIOD} AND referrer_ods_code = $3",
-            start,
-            end,
+            f" FROM referral_facts WHERE {self._in_period} AND referrer_ods_code = $6",
+            *self._scope(start, end),
             ods_code,
         )
         return row
@@ -165,15 +202,14 @@ class ExportStore:
         """One referrer's declines or redirects by fired rule, or its closed cases by closure reason."""
         if what == "closure":
             sql = "SELECT closure AS value, count(*) AS n FROM referral_facts"
-            sql += f" WHERE {_IN_PERIOD} AND referrer_ods_code = $3 AND closed_at IS NOT NULL GROUP BY closure"
-            rows = await self.connection.fetch(sql, start, end, ods_code)
+            sql += f" WHERE {self._in_period} AND referrer_ods_code = $6 AND closed_at IS NOT NULL GROUP BY closure"
+            rows = await self.connection.fetch(sql, *self._scope(start, end), ods_code)
         else:
             rows = await self.connection.fetch(
                 "SELECT rule AS value, count(DISTINCT referral_id) AS n"
                 " FROM referral_facts, unnest(fired_rules) AS rule"
-                f" WHERE {_IN_PERIOD} AND referrer_ods_code = $3 AND decision = $4 GROUP BY rule",
-                start,
-                end,
+                f" WHERE {self._in_period} AND referrer_ods_code = $6 AND decision = $7 GROUP BY rule",
+                *self._scope(start, end),
                 ods_code,
                 what,
             )

@@ -51,6 +51,19 @@ _FACT_COLUMNS = frozenset(
 _EARLIEST = frozenset({"first_reached_at"})
 _LATEST = frozenset({"last_session_at"})
 _CONNECTOR = frozenset({"connector_kind", "connector_since"})
+# Shared with the dashboard's period views (dashboard_store), over `notification_facts n` / `urgent_alert_facts u`.
+# A notification that failed and was later sent (a replayed dead letter) counts as sent only: the rule the
+# summary's notification_tallies keep too (migration 0006; tests/reporting/test_running_tallies.py compares).
+NOTIFICATION_COUNTS = (
+    "count(*) FILTER (WHERE n.sent_at IS NOT NULL) AS sent,"
+    " count(*) FILTER (WHERE n.sent_at IS NULL AND n.failed_at IS NOT NULL) AS failed"
+)
+# Urgent messages not yet confirmed delivered nor acknowledged by staff.
+URGENT_COUNTS = (
+    "count(*) FILTER (WHERE u.settled_at IS NULL) AS unconfirmed,"
+    " min(u.raised_at) FILTER (WHERE u.settled_at IS NULL) AS oldest_raised_at,"
+    " coalesce(max(u.escalations) FILTER (WHERE u.settled_at IS NULL), 0) AS most_escalations"
+)
 
 
 def _merge(column: str) -> str:
@@ -149,9 +162,7 @@ class ProjectionStore:
     async def urgent_totals(self) -> asyncpg.Record:
         # Only the open alerts, through their partial index: settled ones are the great majority and never counted.
         row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS unconfirmed, min(raised_at) AS oldest_raised_at,"
-            " coalesce(max(escalations), 0) AS most_escalations"
-            " FROM urgent_alert_facts WHERE settled_at IS NULL"
+            f"SELECT {URGENT_COUNTS} FROM urgent_alert_facts u WHERE u.settled_at IS NULL"
         )
         return row
 

@@ -43,6 +43,11 @@ class Wait:
     p90_days: float | None
 
 
+def days(value: float | None) -> float | None:
+    """A number of days as published: two decimals (a wait from SQL, an age)."""
+    return None if value is None else round(float(value), 2)
+
+
 def breakdown(table: str, counts: Mapping[str, int], *, minimum: int) -> list[Figure]:
     cells = suppress_counts(counts, minimum=minimum)
     return [Figure(table, category, "count", cell) for category, cell in sorted(cells.items())]

@@ -66,6 +66,10 @@ def views(today: date) -> list[View]:
                 params = (("from", str(start)), ("to", str(end)), ("format", fmt))
                 listed.append(View(f"{export} {period} {fmt}", f"/api/exports/{export}", params))
     month, year = periods["month"], periods["year"]
+    # The dashboard's default: the last four weeks to today, unfiltered; and one month filtered by area.
+    listed.append(View("dashboard api 4 weeks", "/api/dashboard"))
+    area = (("from", str(month[0])), ("to", str(month[1])), ("area", "LS6"))
+    listed.append(View("dashboard api month LS6", "/api/dashboard", area))
     ods = busiest_referrer()
     for period, (start, end) in (("month", month), ("year", year)):
         listed.append(
