@@ -17,7 +17,7 @@ from signpost_contracts.events.cases import Ons4
 from signpost_contracts.events.notifications import UrgentUnconfirmed
 from signpost_contracts.events.referrals import Referrer
 from support.auth import bearer, token
-from support.browser import activate, assert_accessible, focused, screenshot, tab_to
+from support.browser import activate, assert_accessible, focused, screenshot, tab_to, table_rows
 from support.events import (
     case_closed,
     measures_recorded,
@@ -47,15 +47,6 @@ def _one_assigned_and_one_declined(site) -> None:
     )
 
 
-def _rows(page: Page, table_id: str) -> dict[str, list[str]]:
-    """A table as a screen reader reads it: each row's header, then its cells."""
-    rows: dict[str, list[str]] = {}
-    for row in page.locator(f"table#{table_id} tbody tr").all():
-        header = row.locator("th").inner_text().strip()
-        rows[header] = [cell.strip() for cell in row.locator("td").all_inner_texts()]
-    return rows
-
-
 def test_a_person_signs_in_with_the_keyboard_alone_and_sees_the_dashboard(reporting_site, page, page_log):
     _one_assigned_and_one_declined(reporting_site)
     page.goto(reporting_site.base_url + "/")
@@ -72,9 +63,9 @@ def test_a_person_signs_in_with_the_keyboard_alone_and_sees_the_dashboard(report
     expect(page).to_have_url(reporting_site.base_url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
     expect(page).to_have_title("Referrals dashboard - Signpost reporting")
-    assert _rows(page, "totals") == {"Total referrals": ["2"], "Of which, receipt not yet recorded here": ["0"]}
-    assert _rows(page, "by-decision") == {"Accepted": ["1"], "Declined": ["1"], "Redirected": ["0"]}
-    assert _rows(page, "by-referrer") == {"B82005": ["2", "1"]}
+    assert table_rows(page, "totals") == {"Total referrals": ["2"], "Of which, receipt not yet recorded here": ["0"]}
+    assert table_rows(page, "by-decision") == {"Accepted": ["1"], "Declined": ["1"], "Redirected": ["0"]}
+    assert table_rows(page, "by-referrer") == {"B82005": ["2", "1"]}
     expect(page.locator("table#by-status caption")).to_have_text("Referrals by status")
     assert page.locator("table#by-status thead th").all_inner_texts() == ["Status", "Referrals"]
     assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "600"
@@ -114,11 +105,12 @@ def test_the_case_figures_read_as_tables_with_headers_and_pass_axe(reporting_sit
     page.get_by_role("button", name="Sign in").click()
     page.goto(reporting_site.base_url + "/?refresh=off")
 
-    assert _rows(page, "cases")["Closed"] == ["1"]
-    assert _rows(page, "closure-reasons")["Connected onward"] == ["1"]
-    assert _rows(page, "sessions")["Mean sessions per closed case"] == ["6.0"]
-    assert _rows(page, "score-changes")["UCLA-3 loneliness (3 to 9, higher is lonelier)"] == ["1", "8.0", "5.0", "-3.0"]
-    assert _rows(page, "ons-loneliness")["Less often lonely"] == ["1"]
+    assert table_rows(page, "cases")["Closed"] == ["1"]
+    assert table_rows(page, "closure-reasons")["Connected onward"] == ["1"]
+    assert table_rows(page, "sessions")["Mean sessions per closed case"] == ["6.0"]
+    ucla = table_rows(page, "score-changes")["UCLA-3 loneliness (3 to 9, higher is lonelier)"]
+    assert ucla == ["1", "8.0", "5.0", "-3.0"]
+    assert table_rows(page, "ons-loneliness")["Less often lonely"] == ["1"]
     expect(page.get_by_role("table", name="Change between baseline and closing measures")).to_be_visible()
     assert_accessible(page, name="the dashboard with case figures")
     screenshot(page, "dashboard-case-figures")
@@ -169,7 +161,7 @@ def test_signing_in_and_reading_the_dashboard_work_without_javascript(reporting_
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Referrals dashboard")
-    assert _rows(page, "totals")["Total referrals"] == ["0"]
+    assert table_rows(page, "totals")["Total referrals"] == ["0"]
     expect(page.locator("table#by-referrer tbody")).to_have_text("No referrals yet.")
     # axe itself needs JavaScript: these pages' markup is checked with it in the tests above.
     page_log(page).assert_only(reporting_site.base_url)
@@ -260,7 +252,7 @@ def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_
     page.wait_for_load_state("networkidle")
 
     expect(page.locator("#period-heading")).to_have_text("Referrals received from 01 March 2019 to 31 March 2019")
-    assert _rows(page, "funnel") == {
+    assert table_rows(page, "funnel") == {
         "Received": ["3"],
         "Triaged": ["2"],
         "Assigned or waiting": ["1"],
@@ -269,7 +261,7 @@ def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_
         "First contact made": ["0"],
         "Closed": ["0"],
     }
-    arrivals = _rows(page, "arrivals")
+    arrivals = table_rows(page, "arrivals")
     assert len(arrivals) == 31
     assert arrivals["Mon 04 Mar 2019"] == ["1", "0", "1"]  # NHS system (FHIR), self-referral form, all routes
     assert arrivals["Tue 05 Mar 2019"] == ["1", "1", "2"]
@@ -279,14 +271,14 @@ def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_
         "Self-referral form",
         "All routes",
     ]
-    assert _rows(page, "decisions") == {
+    assert table_rows(page, "decisions") == {
         "Accepted": ["1"],
         "Declined": ["1"],
         "Redirected": ["0"],
         "Not yet decided": ["1"],
     }
-    assert _rows(page, "waits")["Received to assigned"] == ["1", "2.0", "2.0"]
-    assert _rows(page, "referrer-declines") == {"B82005": ["1", "outside-service-area (1)", "0", "None"]}
+    assert table_rows(page, "waits")["Received to assigned"] == ["1", "2.0", "2.0"]
+    assert table_rows(page, "referrer-declines") == {"B82005": ["1", "outside-service-area (1)", "0", "None"]}
     # Each chart is drawn, and hidden from assistive technology: its table says the same.
     charts = page.locator("canvas[data-chart]")
     expect(charts).to_have_count(4)
@@ -315,22 +307,22 @@ def test_the_filter_form_changes_the_figures_and_the_refresh_keeps_the_filters(r
 
     expect(page).to_have_url(re.compile(r"from=2019-03-01&to=2019-03-31&area=&route=self-referral&referrer_kind=$"))
     expect(page.locator("#period-filters")).to_have_text("Only referrals, in by Self-referral form.")
-    assert _rows(page, "funnel")["Received"] == ["1"]
-    assert _rows(page, "decisions")["Not yet decided"] == ["1"]
+    assert table_rows(page, "funnel")["Received"] == ["1"]
+    assert table_rows(page, "decisions")["Not yet decided"] == ["1"]
     expect(page.get_by_label("Route in")).to_have_value("self-referral")
     # The meta refresh reloads this same address, filters and all; the stop control keeps them too.
     assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "600"
     page.locator("#refresh-control").click()
     expect(page).to_have_url(re.compile(r"refresh=off"))
     expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
-    assert _rows(page, "funnel")["Received"] == ["1"]
+    assert table_rows(page, "funnel")["Received"] == ["1"]
 
     page.get_by_label("Kind of referrer").select_option("gp")
     page.get_by_label("Route in").select_option("")
     page.get_by_role("button", name="Show figures").click()
     expect(page).to_have_url(re.compile(r"refresh=off&from=2019-03-01"))  # still not refreshing
     expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
-    assert _rows(page, "funnel")["Received"] == ["2"]
+    assert table_rows(page, "funnel")["Received"] == ["2"]
     assert_accessible(page, name="the dashboard, filtered and not refreshing")
     screenshot(page, "dashboard-filtered")
 
@@ -348,7 +340,7 @@ def test_a_filter_it_cannot_read_is_named_in_the_error_summary_and_passes_axe(re
     expect(page.locator("#area-error")).to_contain_text("Enter a postcode district")
     expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
     expect(page.locator("#period-heading")).to_have_count(0)
-    assert _rows(page, "totals")["Total referrals"] == ["0"]  # the all-time figures are still there
+    assert table_rows(page, "totals")["Total referrals"] == ["0"]  # the all-time figures are still there
     assert_accessible(page, name="the dashboard with a filter error")
     screenshot(page, "dashboard-filter-error")
 
@@ -363,6 +355,6 @@ def test_the_filters_and_figures_work_without_javascript(reporting_site, open_pa
     page.get_by_role("button", name="Show figures").click()
 
     expect(page.locator("#period-filters")).to_have_text("Only referrals from LS6.")
-    assert _rows(page, "funnel")["Received"] == ["3"]
+    assert table_rows(page, "funnel")["Received"] == ["3"]
     expect(page.locator('canvas[data-chart-drawn="true"]')).to_have_count(0)
     page_log(page).assert_only(reporting_site.base_url)

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from reporting.feedback_pages import last_calendar_month
 from signpost_contracts.events.referrals import Referrer
 from support.auth import token
-from support.browser import assert_accessible, screenshot
+from support.browser import assert_accessible, screenshot, table_rows
 from support.events import case_closed, measures_recorded, referral_assigned, referral_received, referral_triaged
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -45,14 +45,6 @@ def _march_referrals(site) -> None:
     site.deliver(*events, total_referrals=5)
 
 
-def _rows(page: Page, table_id: str) -> dict[str, list[str]]:
-    rows: dict[str, list[str]] = {}
-    for row in page.locator(f"table#{table_id} tbody tr").all():
-        header = row.locator("th").inner_text().strip()
-        rows[header] = [cell.strip() for cell in row.locator("td").all_inner_texts()]
-    return rows
-
-
 def _sign_in(page: Page, base_url: str, then: str) -> None:
     page.goto(base_url + then)
     page.get_by_label("Bearer token").fill(token("reporting:read"))
@@ -75,17 +67,17 @@ def test_staff_see_what_became_of_a_referrers_referrals_and_can_download_them(re
     page.get_by_role("button", name="Show feedback").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Feedback to a referrer: B82005")
-    referrals = _rows(page, "feedback-referrals")
+    referrals = table_rows(page, "feedback-referrals")
     assert list(referrals)[:3] == ["Referrals sent", "Not yet triaged", "Accepted"], "in the order of a referral's path"
     assert referrals["Referrals sent"] == ["4"], referrals
     assert referrals["Accepted"] == ["2"]
     assert referrals["Declined"] == ["1"]
     assert referrals["Redirected to another service"] == ["1"]
     assert referrals["Support ended"] == ["2"]
-    assert _rows(page, "feedback-declined") == {"outside-service-area": ["1"]}
-    assert _rows(page, "feedback-closures") == {"Goals met": ["2"]}
+    assert table_rows(page, "feedback-declined") == {"outside-service-area": ["1"]}
+    assert table_rows(page, "feedback-closures") == {"Goals met": ["2"]}
     # Two people closed: below the threshold of 5, so no outcome figure that rests on them is shown.
-    outcomes = _rows(page, "feedback-outcomes")
+    outcomes = table_rows(page, "feedback-outcomes")
     assert outcomes["People with a score at the start and at the end"] == ["Not shown: fewer than 5 people"]
     assert outcomes["Mean change (a fall is better)"] == ["Not shown: fewer than 5 people"]
     assert_accessible(page, name="the feedback for B82005")

@@ -223,3 +223,12 @@ class ServedApp:
                 self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout=30)
             assert not self._thread.is_alive(), "the app did not stop within 30 s"
+
+
+def table_rows(page: Page, table_id: str) -> dict[str, list[str]]:
+    """A table as a screen reader reads it: each body row's header, then its cells."""
+    rows: dict[str, list[str]] = {}
+    for row in page.locator(f"table#{table_id} tbody tr").all():
+        header = row.locator("th").inner_text().strip()
+        rows[header] = [cell.strip() for cell in row.locator("td").all_inner_texts()]
+    return rows
