@@ -95,7 +95,11 @@ async def test_a_dead_letter_copy_too_large_for_its_topic_is_parked_and_the_part
     # Fits the topic on its own, but not once the dlq_* headers (the reason alone is up to 2,000 bytes) are added.
     nearly_full = (b"k", b"{" + b" " * (LIMIT - 200) + b"}", [])
     good = referral_received()
-    await publish_records(namespace.bootstrap, referrals, [nearly_full, (good.key(), good.value(), _headers(good))])
+    # One partition, so the good message really is behind the poison one: its effect is only applied once the
+    # dead-letter copy has been dealt with (on another partition the two would race).
+    await publish_records(
+        namespace.bootstrap, referrals, [nearly_full, (good.key(), good.value(), _headers(good))], partition=0
+    )
 
     await wait_until(
         lambda: small_probe.pool.fetchval("SELECT count(*) FROM effects WHERE referral_id = $1", good.subject),

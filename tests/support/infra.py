@@ -66,9 +66,11 @@ async def publish(namespace: Namespace, events: Iterable[EventEnvelope], *, part
     return await _send(namespace.bootstrap, sends, partition)
 
 
-async def publish_records(bootstrap: str, topic_name: str, records: Iterable[Record]) -> None:
-    """Send raw records, well-formed or not, to one topic."""
-    await _send(bootstrap, [(topic_name, record) for record in records], None)
+async def publish_records(
+    bootstrap: str, topic_name: str, records: Iterable[Record], *, partition: int | None = None
+) -> None:
+    """Send raw records, well-formed or not, to one topic; `partition` forces one (otherwise the key decides)."""
+    await _send(bootstrap, [(topic_name, record) for record in records], partition)
 
 
 async def _send(bootstrap: str, sends: list[tuple[str, Record]], partition: int | None) -> list[int]:
