@@ -118,6 +118,18 @@ class RunningNotifications:
             dict(row) for row in await self.pool.fetch("SELECT * FROM deliveries WHERE referral_id = $1", referral_id)
         ]
 
+    async def deliveries_once(
+        self, referral_id: str, settled: Callable[[list[dict[str, Any]]], bool], message: str
+    ) -> list[dict[str, Any]]:
+        """The referral's deliveries once `settled` holds for them. The sink and the fake receivers have a message a
+        moment before the service records its send, so read the rows only when they say what the test expects."""
+
+        async def holds() -> bool:
+            return settled(await self.deliveries(referral_id))
+
+        await wait_until(holds, message=message)
+        return await self.deliveries(referral_id)
+
 
 StartNotifications = Callable[..., contextlib.AbstractAsyncContextManager[RunningNotifications]]
 

@@ -108,14 +108,12 @@ async def test_a_bars_receiver_refusing_the_response_for_good_sends_the_referrer
         emails = await service.emails(1)
 
         assert emails[0].rcpt_tos == ["referrals@leedsroad.example.nhs.uk"]
-
-        # The sink has the email as soon as SMTP accepts it; the service records the send a moment later.
-        async def email_recorded() -> bool:
-            rows = await service.deliveries(referral_id)
-            return any(row["channel"] == "email" and row["status"] != "pending" for row in rows)
-
-        await wait_until(email_recorded, message="the email's send recorded")
-        rows = {row["channel"]: row for row in await service.deliveries(referral_id)}
+        settled = await service.deliveries_once(
+            referral_id,
+            lambda rows: any(row["channel"] == "email" and row["status"] != "pending" for row in rows),
+            "the email's send recorded",
+        )
+        rows = {row["channel"]: row for row in settled}
         assert rows["bars"]["status"] == "failed"
         assert (rows["email"]["status"], rows["email"]["route_rank"]) == ("sent", 1)
         assert bars.messages == []

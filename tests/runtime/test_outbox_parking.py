@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from signpost_contracts import EventEnvelope, Stream, dead_letter_topic, topic
 from signpost_devstack.broker import create_topics
 from support.events import referral_received
-from support.infra import publish_records, read_topic, wait_until
+from support.infra import as_record, publish_records, read_topic, wait_until
 from support.probe_service import probe_runtime
 
 pytestmark = pytest.mark.integration
@@ -97,9 +97,7 @@ async def test_a_dead_letter_copy_too_large_for_its_topic_is_parked_and_the_part
     good = referral_received()
     # One partition, so the good message really is behind the poison one: its effect is only applied once the
     # dead-letter copy has been dealt with (on another partition the two would race).
-    await publish_records(
-        namespace.bootstrap, referrals, [nearly_full, (good.key(), good.value(), _headers(good))], partition=0
-    )
+    await publish_records(namespace.bootstrap, referrals, [nearly_full, as_record(good)], partition=0)
 
     await wait_until(
         lambda: small_probe.pool.fetchval("SELECT count(*) FROM effects WHERE referral_id = $1", good.subject),
@@ -111,10 +109,6 @@ async def test_a_dead_letter_copy_too_large_for_its_topic_is_parked_and_the_part
     assert parked["topic"] == dead_letter_topic("probe", namespace.name)
     assert parked["event_id"].startswith(f"dead-letter:probe:{referrals}:")
     assert "dead-letter copy refused" in parked["last_error"]
-
-
-def _headers(event: EventEnvelope) -> list[tuple[str, bytes]]:
-    return [(name, value.encode()) for name, value in event.headers().items()]
 
 
 async def _outbox_command(*args: str) -> tuple[int, str, str]:
