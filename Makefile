@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser vendor-nhsuk vendor-chartjs
+.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser tools vendor-nhsuk vendor-chartjs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -27,7 +27,7 @@ run: install  ## start broker, PostgreSQL, SMTP sink and the four services
 demo: install  ## as `run`, plus a stream of synthetic GP referrals
 	.venv/bin/signpost-run --demo
 
-test: check browser  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
+test: check browser tools  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
@@ -48,6 +48,22 @@ browser:  ## Debian's Chromium for the browser tests (idempotent; installs with 
 	  || { echo "make browser: apt-get could not install $(BROWSER_PACKAGES) (is Debian's package mirror reachable?)." \
 	       "The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
 	chromium --version
+
+# promtool (Debian's prometheus package) checks and unit-tests the alerting rules in deploy/k8s/base/alerts/
+# (tests/deploy/test_alerts.py). Installed once, as `browser` installs Chromium; later runs do nothing.
+# Only the promtool binary is used: nothing starts a Prometheus server.
+TOOLS_PACKAGES := prometheus
+tools:  ## command-line tools the deploy checks run (promtool; idempotent; installs with apt-get as root)
+	@if command -v promtool >/dev/null && dpkg -s $(TOOLS_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	echo "make tools: installing $(TOOLS_PACKAGES) from Debian for promtool (alerting rule checks)"; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make tools: root is needed to install $(TOOLS_PACKAGES): run 'apt-get install $(TOOLS_PACKAGES)' as root" >&2; \
+	  exit 1; fi; \
+	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(TOOLS_PACKAGES) >/dev/null; } \
+	  || { echo "make tools: apt-get could not install $(TOOLS_PACKAGES) (is Debian's package mirror reachable?)." \
+	       "The alerting rule tests need promtool." >&2; exit 1; }; \
+	promtool --version
 
 check: lint typecheck
 
