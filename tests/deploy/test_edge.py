@@ -202,3 +202,46 @@ def test_oauth2_proxy_signs_in_with_the_issuer_the_services_trust_and_keeps_its_
     tag = container["image"].rpartition(":")[2]
     assert tag.startswith("v"), "pinned to a release"
     assert base.named("PodDisruptionBudget", "oauth2-proxy")["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+async def _origin_check_behind_the_proxy(forwarded_allow_ips: str | None) -> bool:
+    """What the pages' same-origin check decides for a form posted over https to the staff host, as the
+    pod's uvicorn (trusting proxy headers per FORWARDED_ALLOW_IPS) hands over a request that the
+    ingress controller (or oauth2-proxy, which keeps X-Forwarded-Proto) sent from its pod address."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from signpost_web.sign_in import same_origin
+
+    async def check(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(same_origin(request)))
+
+    # uvicorn's own default when FORWARDED_ALLOW_IPS is unset.
+    trusted = forwarded_allow_ips if forwarded_allow_ips is not None else "127.0.0.1,::1"
+    app = ProxyHeadersMiddleware(Starlette(routes=[Route("/", check, methods=["POST"])]), trusted_hosts=trusted)
+    transport = httpx.ASGITransport(app=app, client=("10.244.3.17", 51234))
+    headers = {
+        "origin": "https://staff.signpost.example.org",
+        "x-forwarded-proto": "https",
+        "x-forwarded-for": "198.51.100.7",
+    }
+    async with httpx.AsyncClient(transport=transport, base_url="http://staff.signpost.example.org") as client:
+        response = await client.post("/", headers=headers)
+    return response.text == "True"
+
+
+@pytest.mark.parametrize("service", ["referral_intake", "reporting"])
+async def test_forms_posted_over_https_through_the_proxy_pass_the_pages_same_origin_check(
+    base: Manifests, service: str
+):
+    deployment = base.named("Deployment", k8s_name(service))
+    assert await _origin_check_behind_the_proxy(base.env_value(deployment, "FORWARDED_ALLOW_IPS"))
+
+
+async def test_without_trusting_the_proxy_headers_the_same_origin_check_would_refuse_every_form():
+    # The fault the setting fixes: TLS ends at the ingress controller, so the request looks like http.
+    assert not await _origin_check_behind_the_proxy(None)
