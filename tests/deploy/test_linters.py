@@ -7,6 +7,7 @@ its reason.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def _tool(name: str) -> Path:
 
 
 def _run(*command: str | Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    if shutil.which(str(command[0])) is None:
+        pytest.fail(f"{command[0]} is not installed: the deploy checks need it (kubectl renders the kustomizations)")
     return subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=timeout, check=False)
 
 
