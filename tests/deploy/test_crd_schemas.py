@@ -1,5 +1,5 @@
-"""The CloudNativePG and Barman Cloud resources of both kustomizations against the operators' own CRD
-schemas (vendored in tests/deploy/crds/, versions in its README), strictly: a field the operator does
+"""The CloudNativePG, Barman Cloud and Prometheus Operator resources of both kustomizations against the
+operators' own CRD schemas (vendored in tests/deploy/crds/, versions in its README), strictly: a field the operator does
 not know fails here instead of being silently dropped by the API server."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from deploy.manifests import K8S
 
 pytestmark = pytest.mark.unit
 
-VALIDATED_GROUPS = ("postgresql.cnpg.io/", "barmancloud.cnpg.io/")
+VALIDATED_GROUPS = ("postgresql.cnpg.io/", "barmancloud.cnpg.io/", "monitoring.coreos.com/")
 
 
 @pytest.fixture(scope="module", params=["base", "overlays/local"])
@@ -27,10 +27,11 @@ def rendered(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def test_every_cloudnative_pg_resource_is_valid_for_the_operator_strictly(rendered: list[dict[str, Any]]):
+def test_every_operator_resource_with_a_vendored_crd_is_valid_for_its_operator_strictly(rendered: list[dict[str, Any]]):
     known = schemas()
     checked = [doc for doc in rendered if doc["apiVersion"].startswith(VALIDATED_GROUPS)]
-    assert checked, "the kustomization has CloudNativePG resources"
+    kinds = {doc["kind"] for doc in checked}
+    assert {"Cluster", "ServiceMonitor", "PrometheusRule"} <= kinds, kinds
     for doc in checked:
         key = (doc["apiVersion"], doc["kind"])
         assert key in known, f"no vendored CRD for {key}: add it to tests/deploy/crds/"
