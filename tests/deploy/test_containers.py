@@ -134,6 +134,15 @@ def test_compose_creates_every_contract_topic_and_every_database(compose: dict[s
     assert created == {service_facts(service).database for service in SERVICES}
 
 
+def test_compose_calls_postgres_healthy_only_when_it_answers_over_tcp(compose: dict[str, Any]):
+    # The image's init phase serves the Unix socket only; the services connect over TCP.
+    check = compose["services"]["postgres"]["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "pg_isready"]
+    hosts = [arg.split("=", 1)[1] for arg in check if arg.startswith("--host=")]
+    hosts += [check[i + 1] for i, arg in enumerate(check[:-1]) if arg == "-h"]
+    assert hosts == ["127.0.0.1"], f"pg_isready must ask 127.0.0.1 over TCP, not the socket: {check}"
+
+
 def test_compose_takes_secrets_from_an_env_file_that_git_ignores(compose: dict[str, Any]):
     secrets = ("JWT_SECRET", "POSTGRES_PASSWORD")
     jwt = compose["services"]["triage"]["environment"]["JWT_SECRET"]

@@ -15,37 +15,15 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
-from prometheus_client import REGISTRY
 
-import notifications.metrics  # noqa: F401  (registers the notification metrics)
-import signpost_runtime.metrics  # noqa: F401  (registers every service's metrics)
 from deploy.manifests import BASE, Manifests
+from deploy.promql import TARGET_LABELS, Uses, declared_labels, family, walk
 
 pytestmark = pytest.mark.unit
 
 DASHBOARD = BASE / "grafana" / "signpost-services.json"
-# Labels the Prometheus Operator puts on every scraped target, and the histogram's bucket label.
-TARGET_LABELS = {"job", "namespace", "pod", "instance", "service", "container", "endpoint"}
 # Grafana's variables, as Grafana would substitute them, so the expression parses as PromQL.
 VARIABLES = {"$__rate_interval": "5m", "$namespace": "signpost", "$job": ".*"}
-SAMPLE_SUFFIXES = ("_bucket", "_count", "_sum", "_total")
-
-
-def _declared_labels() -> dict[str, set[str]]:
-    """Label names from each metric's declaration (a labelled metric has no samples until it is used)."""
-    declared: dict[str, set[str]] = {}
-    for collector in list(REGISTRY._collector_to_names):  # the client has no public listing of collectors
-        name = getattr(collector, "_name", "")
-        if name.startswith("signpost_"):
-            declared[name] = set(getattr(collector, "_labelnames", ()))
-    return declared
-
-
-def _family(sample_name: str, families: set[str]) -> str:
-    for suffix in SAMPLE_SUFFIXES:
-        if sample_name.endswith(suffix) and sample_name.removesuffix(suffix) in families:
-            return sample_name.removesuffix(suffix)
-    return sample_name
 
 
 @pytest.fixture(scope="module")
@@ -69,43 +47,26 @@ def _parse(expression: str) -> Any:
     return promql_parser.parse(expression)
 
 
-def _walk(node: Any, groupings: list[tuple[list[str], set[str]]]) -> set[str]:
-    """The metric names under `node`; each aggregation's `by` labels with the metrics it aggregates."""
-    if isinstance(node, promql_parser.VectorSelector):
-        return {node.name}
-    if isinstance(node, promql_parser.MatrixSelector):
-        return {node.vector_selector.name}
-    names: set[str] = set()
-    for child in (getattr(node, attribute, None) for attribute in ("expr", "lhs", "rhs")):
-        if child is not None:
-            names |= _walk(child, groupings)
-    for argument in getattr(node, "args", []) or []:
-        names |= _walk(argument, groupings)
-    if isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
-        groupings.append((list(node.modifier.labels), names))
-    return names
-
-
 def test_every_expression_parses_and_names_only_registered_metrics_and_their_labels(dashboard):
-    declared = _declared_labels()
-    assert declared, "no Signpost metric registered: the imports above should have registered them"
+    declared = declared_labels()
+    assert declared, "no Signpost metric registered: deploy.promql's imports should have registered them"
     for title, expression in _expressions(dashboard):
-        groupings: list[tuple[list[str], set[str]]] = []
-        names = {_family(name, set(declared)) for name in _walk(_parse(expression), groupings)}
+        uses = Uses()
+        names = {family(name, set(declared)) for name in walk(_parse(expression), uses)}
         unknown = names - set(declared)
         assert not unknown, f"{title}: {expression} names metrics no service registers: {unknown}"
-        for labels, metrics in groupings:
+        for labels, metrics in uses.groupings:
             for metric in metrics:
-                family = _family(metric, set(declared))
-                allowed = declared[family] | TARGET_LABELS | ({"le"} if metric.endswith("_bucket") else set())
-                assert set(labels) <= allowed, f"{title}: groups {family} by {set(labels) - allowed}, not its labels"
+                name = family(metric, set(declared))
+                allowed = declared[name] | TARGET_LABELS | ({"le"} if metric.endswith("_bucket") else set())
+                assert set(labels) <= allowed, f"{title}: groups {name} by {set(labels) - allowed}, not its labels"
 
 
 def test_every_registered_metric_is_on_the_dashboard(dashboard):
     shown: set[str] = set()
-    declared = set(_declared_labels())
+    declared = set(declared_labels())
     for _, expression in _expressions(dashboard):
-        shown |= {_family(name, declared) for name in _walk(_parse(expression), [])}
+        shown |= {family(name, declared) for name in walk(_parse(expression), Uses())}
     assert declared - shown == set(), "metrics the services export but no panel shows"
 
 

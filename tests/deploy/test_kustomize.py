@@ -102,3 +102,23 @@ def test_the_local_overlay_fits_one_broker_and_uses_local_images_and_tokens():
         c for c in _of_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("referral-intake-")
     ]
     assert intake_settings["data"]["PUBLIC_BASE_URL"] == "http://localhost:8081"
+
+
+def test_no_overlay_gives_a_count_to_a_deployment_keda_scales(rendered: tuple[str, list[dict[str, Any]]]):
+    overlay, docs = rendered
+    scaled = {s["spec"]["scaleTargetRef"]["name"] for s in _of_kind(docs, "ScaledObject")}
+    assert scaled
+    for deployment in _of_kind(docs, "Deployment"):
+        if deployment["metadata"]["name"] in scaled:
+            assert "replicas" not in deployment["spec"], f"{overlay}: {deployment['metadata']['name']}"
+
+
+def test_the_local_overlay_drops_backups_it_has_no_object_storage_for():
+    docs = _render("overlays/local")
+    assert not _of_kind(docs, "ObjectStore")
+    assert not _of_kind(docs, "ScheduledBackup")
+    (cluster,) = _of_kind(docs, "Cluster")
+    assert "plugins" not in cluster["spec"], "a WAL archiver with no store would fail every archive"
+    base = _render("base")
+    assert _of_kind(base, "ObjectStore")
+    assert _of_kind(base, "ScheduledBackup")
