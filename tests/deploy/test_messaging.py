@@ -1,10 +1,13 @@
-"""Kafka topics, consumer autoscaling and network policies in the Kubernetes base."""
+"""Kafka cluster, topics, listener security, consumer autoscaling and network policies in the Kubernetes base.
+
+Who may use which topic and group (KafkaUser ACLs) is in test_kafka_access.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from deploy.manifests import NAMESPACE, OUTSIDE, Manifests, Peer, allows, k8s_name, service_facts
+from deploy.manifests import BASE, NAMESPACE, OUTSIDE, Manifests, Peer, allows, k8s_name, service_facts
 from signpost_contracts import all_topics
 from signpost_contracts.vocabulary import SERVICES
 
@@ -28,6 +31,69 @@ def _kafka_config(base: Manifests) -> dict:
 
 def _pod_labels(base: Manifests, service: str) -> dict[str, str]:
     return base.named("Deployment", k8s_name(service))["spec"]["template"]["metadata"]["labels"]
+
+
+def _client_listener(base: Manifests) -> dict:
+    """The one listener clients use: the services (KAFKA_BOOTSTRAP_SERVERS), their commands and KEDA."""
+    (kafka,) = base.of_kind("Kafka")
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    return listener
+
+
+# Kafka versions each Strimzi release ships (strimzi.io/downloads and the release notes): the operator
+# refuses a Kafka resource whose spec.kafka.version is not among them.
+STRIMZI_KAFKA_VERSIONS = {
+    "0.49": {"4.0.0", "4.0.1", "4.1.0", "4.1.1"},
+    "0.50": {"4.0.0", "4.0.1", "4.1.0", "4.1.1"},
+    "1.0": {"4.1.0", "4.1.1", "4.1.2", "4.2.0"},
+    "1.1": {"4.2.0", "4.2.1", "4.3.0"},
+}
+# The operator releases kafka.yaml states it runs on; deploy/README.md's prerequisites must say the same.
+SUPPORTED_STRIMZI = ("1.0", "1.1")
+
+
+def test_the_kafka_version_is_one_every_supported_strimzi_release_ships(base: Manifests):
+    (kafka,) = base.of_kind("Kafka")
+    version = kafka["spec"]["kafka"]["version"]
+    refusing = [release for release in SUPPORTED_STRIMZI if version not in STRIMZI_KAFKA_VERSIONS[release]]
+    assert not refusing, f"Strimzi {', '.join(refusing)} would refuse Kafka {version}"
+    assert f"Strimzi operator {' or '.join(SUPPORTED_STRIMZI)}" in (BASE / "kafka.yaml").read_text(encoding="utf-8")
+
+
+def test_the_only_listener_is_tls_with_a_scram_login_and_every_request_is_authorized(base: Manifests):
+    listener = _client_listener(base)
+    assert (listener["port"], listener["type"], listener["tls"]) == (9093, "internal", True)
+    assert listener["authentication"]["type"] == "scram-sha-512"
+    (kafka,) = base.of_kind("Kafka")
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    assert not kafka["spec"]["kafka"]["authorization"].get("superUsers"), "a super user bypasses every ACL"
+    # Without the User Operator no KafkaUser would get its credentials or ACLs.
+    assert "userOperator" in kafka["spec"]["entityOperator"]
+
+
+def test_no_two_brokers_share_a_node_and_each_knows_its_zone(base: Manifests):
+    (kafka,) = base.of_kind("Kafka")
+    assert kafka["spec"]["kafka"]["rack"]["topologyKey"] == "topology.kubernetes.io/zone"
+    for pool in base.of_kind("KafkaNodePool"):
+        pod = pool["spec"]["template"]["pod"]
+        (rule,) = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert rule["topologyKey"] == "kubernetes.io/hostname"
+        # The selector must match the pool's own pods (Strimzi labels them with the cluster and the pool).
+        pool_pods = {"strimzi.io/cluster": kafka["metadata"]["name"], "strimzi.io/pool-name": pool["metadata"]["name"]}
+        assert rule["labelSelector"]["matchLabels"] == pool_pods
+        (spread,) = pod["topologySpreadConstraints"]
+        assert (spread["topologyKey"], spread["labelSelector"]["matchLabels"]) == (
+            "topology.kubernetes.io/zone",
+            pool_pods,
+        )
+
+
+def test_the_services_connect_to_the_tls_listener_with_a_scram_login(base: Manifests):
+    common = base.config_maps["signpost-common"]
+    (kafka,) = base.of_kind("Kafka")
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap:{_client_listener(base)['port']}"
+    assert common["KAFKA_BOOTSTRAP_SERVERS"] == bootstrap
+    assert (common["KAFKA_SECURITY_PROTOCOL"], common["KAFKA_SASL_MECHANISM"]) == ("SASL_SSL", "SCRAM-SHA-512")
 
 
 def test_the_kafka_cluster_refuses_to_create_topics_on_demand(base: Manifests):
@@ -89,7 +155,7 @@ def test_consumers_scale_on_their_own_groups_lag_and_never_past_the_partitions(b
     assert scaled["spec"]["maxReplicaCount"] <= partitions
     (kafka,) = base.of_kind("Kafka")
     # KEDA's operator runs in its own namespace: only the fully qualified name reaches the brokers.
-    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{NAMESPACE}.svc:9092"
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{NAMESPACE}.svc:{_client_listener(base)['port']}"
     for trigger in triggers:
         assert trigger["metadata"]["bootstrapServers"] == bootstrap
         assert trigger["metadata"]["allowIdleConsumers"] == "false"
@@ -110,7 +176,7 @@ def test_each_service_reaches_dns_kafka_and_postgres_and_is_reached_on_its_http_
     policies = base.of_kind("NetworkPolicy")
     pod = _pod_labels(base, service)
     assert allows(policies, pod, "Egress", 53, OUTSIDE, protocol="UDP")
-    assert allows(policies, pod, "Egress", 9092, KAFKA_BROKER)
+    assert allows(policies, pod, "Egress", _client_listener(base)["port"], KAFKA_BROKER)
     assert allows(policies, pod, "Egress", 5432, POSTGRES)
     monitoring = Peer({"app.kubernetes.io/name": "prometheus"}, namespace="monitoring")
     assert allows(policies, pod, "Ingress", service_facts(service).http_port, monitoring)
@@ -129,11 +195,11 @@ def test_only_notifications_may_send_mail(base: Manifests, service: str):
 @pytest.mark.parametrize("service", SERVICES)
 def test_kafka_and_postgres_admit_each_service(base: Manifests, service: str):
     pod = Peer(_pod_labels(base, service))
-    (kafka,) = base.of_kind("Kafka")
-    (listener,) = [entry for entry in kafka["spec"]["kafka"]["listeners"] if entry["port"] == 9092]
+    listener = _client_listener(base)
     as_policy = {
         "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": listener["networkPolicyPeers"]}]}
     }
-    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", 9092, pod)
-    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", 9092, Peer({}, namespace="keda"))
+    port = listener["port"]
+    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", port, pod)
+    assert allows([as_policy], KAFKA_BROKER.labels or {}, "Ingress", port, Peer({}, namespace="keda"))
     assert allows(base.of_kind("NetworkPolicy"), POSTGRES.labels or {}, "Ingress", 5432, pod)

@@ -8,6 +8,7 @@ from aiokafka import TopicPartition
 from signpost_devstack.broker import create_topics
 from signpost_runtime.records import ReceivedRecord
 from signpost_runtime.replay import MissingTopicsError, TopicReader
+from signpost_runtime.settings import KafkaClientSettings
 from support.infra import publish_records, unique
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,7 @@ async def test_every_record_is_read_even_when_the_last_batch_is_larger_than_one_
     async def apply(_: TopicPartition, records: list[ReceivedRecord]) -> None:
         seen.extend(int(record.value or b"") for record in records)
 
-    reader = TopicReader(namespace.bootstrap, [name])
+    reader = TopicReader(KafkaClientSettings(kafka_bootstrap_servers=namespace.bootstrap), [name])
     await reader.start()
     try:
         ends = await reader.read_to_end(apply)
@@ -38,7 +39,8 @@ async def test_every_record_is_read_even_when_the_last_batch_is_larger_than_one_
 
 
 async def test_a_missing_topic_is_named(namespace):
-    reader = TopicReader(namespace.bootstrap, [f"{namespace.name}.no-such-topic"])
+    kafka = KafkaClientSettings(kafka_bootstrap_servers=namespace.bootstrap)
+    reader = TopicReader(kafka, [f"{namespace.name}.no-such-topic"])
     with pytest.raises(MissingTopicsError, match="no-such-topic"):
         await reader.start()
     await reader.stop()

@@ -3,6 +3,9 @@
     signpost-dlq list   --consumer triage
     signpost-dlq replay --consumer triage --event-id <ce_id>   (or --offset N, or --all)
 
+It connects as the services do (KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*:
+settings.py), under its own Kafka user on a cluster with ACLs (deploy/k8s/base/kafka-users.yaml).
+
 Replay restores the original key, value and headers and publishes to the original topic. Every
 consumer records event ids in its inbox, so a consumer that already applied the event ignores it.
 """
@@ -17,14 +20,18 @@ import sys
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
 
 from signpost_contracts import DEFAULT_NAMESPACE, dead_letter_topic
 from signpost_runtime.dead_letters import DLQ_PREFIX
+from signpost_runtime.kafka_security import KafkaSecurityError, client_options
 from signpost_runtime.records import ReceivedRecord
+from signpost_runtime.settings import KafkaClientSettings
 
 
-async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[ReceivedRecord]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def read_dead_letters(kafka: KafkaClientSettings, dlq_topic: str) -> list[ReceivedRecord]:
+    # No group: listing commits nothing, so it needs no consumer-group ACL and can run beside the service.
+    consumer = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False)
     await consumer.start()
     try:
         if dlq_topic not in await consumer.topics():  # also loads metadata for every topic
@@ -59,8 +66,8 @@ def describe(record: ReceivedRecord) -> dict[str, Any]:
     }
 
 
-async def replay(bootstrap: str, records: list[ReceivedRecord]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def replay(kafka: KafkaClientSettings, records: list[ReceivedRecord]) -> int:
+    producer = AIOKafkaProducer(**client_options(kafka), acks="all")
     await producer.start()
     try:
         for record in records:
@@ -92,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--offset", help="replay the dead letter at PARTITION:OFFSET (as listed)")
     which.add_argument("--all", action="store_true", help="replay every dead letter")
     args = parser.parse_args(argv)
-    records = asyncio.run(read_dead_letters(args.bootstrap, dead_letter_topic(args.consumer, args.namespace)))
+    try:
+        kafka = KafkaClientSettings(kafka_bootstrap_servers=args.bootstrap)
+        client_options(kafka)  # a missing CA or key file is reported now, before anything is read
+    except (ValidationError, KafkaSecurityError) as exc:
+        print(f"signpost-dlq: Kafka connection settings refused: {exc}", file=sys.stderr)
+        return 2
+    records = asyncio.run(read_dead_letters(kafka, dead_letter_topic(args.consumer, args.namespace)))
     if args.command == "list":
         for record in records:
             print(json.dumps(describe(record)))
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         print("no dead letter matched", file=sys.stderr)
         return 1
-    print(f"replayed {asyncio.run(replay(args.bootstrap, chosen))} message(s)", file=sys.stderr)
+    print(f"replayed {asyncio.run(replay(kafka, chosen))} message(s)", file=sys.stderr)
     return 0
 
 

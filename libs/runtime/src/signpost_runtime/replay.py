@@ -22,7 +22,9 @@ from typing import TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from signpost_runtime.kafka_security import client_options
 from signpost_runtime.records import ReceivedRecord
+from signpost_runtime.settings import KafkaClientSettings
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,10 @@ class Progress:
 class TopicReader:
     """Every partition of `topics`, from the first offset, with no group; `read_to_end` applies each batch."""
 
-    def __init__(self, bootstrap: str, topics: Iterable[str], *, fetch_max_wait_ms: int = 100) -> None:
+    def __init__(self, kafka: KafkaClientSettings, topics: Iterable[str], *, fetch_max_wait_ms: int = 100) -> None:
         self.topics = list(topics)
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_options(kafka),
             group_id=None,  # no group: nothing is committed and the live group never sees this reader
             enable_auto_commit=False,
             auto_offset_reset="earliest",

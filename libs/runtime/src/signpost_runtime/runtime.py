@@ -33,6 +33,7 @@ from signpost_runtime.consumer import EventConsumer, EventHandler
 from signpost_runtime.dead_letters import DeadLetterSink
 from signpost_runtime.housekeeping import Housekeeper
 from signpost_runtime.inbox import outside_event_key
+from signpost_runtime.kafka_security import broker_security
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.publishing import KafkaPublisher
@@ -86,6 +87,7 @@ class ServiceRuntime:
         self.settings = settings = definition.settings
         self.broker = broker or KafkaBroker(
             settings.kafka_bootstrap_servers,
+            security=broker_security(settings),
             client_id=f"signpost-{settings.service_name}",
             acks="all",
             enable_idempotence=False,  # correctness rests on the inbox, never on broker idempotence

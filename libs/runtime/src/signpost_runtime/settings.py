@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
+from pathlib import Path
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -11,7 +12,83 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from signpost_contracts import DEFAULT_NAMESPACE
 
 
-class ServiceSettings(BaseSettings):
+class KafkaClientSettings(BaseSettings):
+    """How every Kafka client connects: the services, and the commands that run beside them (signpost-dlq).
+
+    PLAINTEXT (the default) is the local stack's embedded broker and compose's Kafka. A cluster that
+    authenticates (Strimzi's TLS listener) needs SASL_SSL with a SCRAM-SHA-512 user, or SSL with a client
+    certificate (mutual TLS); either way the brokers' certificate is checked against KAFKA_SSL_CA_FILE or
+    KAFKA_SSL_CA_PEM (the system's CAs when neither is set). kafka_security.py turns these into the clients'
+    options. A half-configured connection is refused here, at start, naming the variable to set: a client
+    that quietly fell back to plaintext, or to no login, would only fail later with an opaque broker error.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = "PLAINTEXT"
+    # The one mechanism Strimzi's KafkaUser generates passwords for; PLAIN would send the password itself.
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # Or read from a mounted Secret, so the password never sits in the process environment.
+    kafka_sasl_password_file: Path | None = None
+    kafka_ssl_ca_file: Path | None = None
+    # The CA certificate itself (PEM), as a Secret key exposed through an env entry.
+    kafka_ssl_ca_pem: SecretStr | None = None
+    # Mutual TLS: the client's certificate and its private key (PEM files, e.g. a KafkaUser's user.crt, user.key).
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        problems = _kafka_security_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _kafka_security_problems(settings: KafkaClientSettings) -> list[str]:
+    protocol = settings.kafka_security_protocol
+    sasl = settings.kafka_sasl_username or settings.kafka_sasl_password or settings.kafka_sasl_password_file
+    tls = settings.kafka_ssl_ca_file or settings.kafka_ssl_ca_pem or settings.kafka_ssl_cert_file
+    problems: list[str] = []
+    if protocol == "PLAINTEXT" and (sasl or tls or settings.kafka_ssl_key_file):
+        problems.append(
+            "KAFKA_SECURITY_PROTOCOL is PLAINTEXT but Kafka credentials or certificates are set "
+            "(KAFKA_SASL_* / KAFKA_SSL_*): set KAFKA_SECURITY_PROTOCOL=SASL_SSL (SCRAM login over TLS) or SSL "
+            "(TLS, optionally with a client certificate), or remove them"
+        )
+    if protocol == "SSL" and sasl:
+        problems.append(
+            "KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but KAFKA_SECURITY_PROTOCOL is SSL, which never sends "
+            "them: set KAFKA_SECURITY_PROTOCOL=SASL_SSL to log in with them, or remove them"
+        )
+    if protocol == "SASL_SSL":
+        if not settings.kafka_sasl_username:
+            problems.append(
+                "KAFKA_SASL_USERNAME is required with KAFKA_SECURITY_PROTOCOL=SASL_SSL: the KafkaUser's name"
+            )
+        if not (settings.kafka_sasl_password or settings.kafka_sasl_password_file):
+            problems.append(
+                "KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) is required with KAFKA_SECURITY_PROTOCOL=SASL_SSL: "
+                "the `password` key of the KafkaUser's Secret"
+            )
+    if settings.kafka_sasl_password and settings.kafka_sasl_password_file:
+        problems.append("KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set: configure one")
+    if settings.kafka_ssl_ca_file and settings.kafka_ssl_ca_pem:
+        problems.append("KAFKA_SSL_CA_FILE and KAFKA_SSL_CA_PEM are both set: configure one")
+    if bool(settings.kafka_ssl_cert_file) != bool(settings.kafka_ssl_key_file):
+        given, missing = (
+            ("KAFKA_SSL_CERT_FILE", "KAFKA_SSL_KEY_FILE")
+            if settings.kafka_ssl_cert_file
+            else ("KAFKA_SSL_KEY_FILE", "KAFKA_SSL_CERT_FILE")
+        )
+        problems.append(f"{missing} is required with {given}: mutual TLS needs the client certificate and its key")
+    return problems
+
+
+class ServiceSettings(KafkaClientSettings):
     """Each service subclasses this and sets its own `service_name`, port and database default."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
@@ -29,7 +106,6 @@ class ServiceSettings(BaseSettings):
     max_parameter_length: int = 2048
     database_url: str = "postgresql://postgres@127.0.0.1:5432/signpost"
     database_pool_size: int = 10
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     topic_namespace: str = DEFAULT_NAMESPACE
     # A consumer joining its group waits about half the session timeout; tests and the local stack shorten it.
     kafka_session_timeout_ms: int = 10_000

@@ -38,6 +38,7 @@ from reporting.unit import ReportingUnit
 from signpost_contracts import topic
 from signpost_runtime import db
 from signpost_runtime.consumer import EventConsumer
+from signpost_runtime.kafka_security import KafkaSecurityError
 from signpost_runtime.outbox import Outbox
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.records import ReceivedRecord
@@ -206,7 +207,10 @@ async def _admin_connection(settings: ReportingSettings) -> AsyncIterator[asyncp
 @contextlib.asynccontextmanager
 async def _reader(settings: ReportingSettings) -> AsyncIterator[TopicReader]:
     names = [topic(stream, settings.topic_namespace) for stream in CONSUMES]
-    reader = TopicReader(settings.kafka_bootstrap_servers, names, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    try:
+        reader = TopicReader(settings, names, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    except KafkaSecurityError as exc:
+        raise RebuildRefused(str(exc)) from exc
     try:
         await reader.start()
     except KafkaConnectionError as exc:
