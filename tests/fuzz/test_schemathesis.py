@@ -56,6 +56,8 @@ RULES_NOT_IN_OPENAPI = [
     ("/api/exports/outcomes", "GET"),
     ("/api/referrers/{ods_code}/feedback", "GET"),
     ("/api/dashboard", "GET"),
+    # A period whose `until` is not after its `since` is refused (422); OpenAPI cannot relate two parameters.
+    ("/access-log", "GET"),
 ]
 
 # Each service is fuzzed three times: with a token holding every scope, with none (schemathesis then makes

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from referral_intake.access import ReadScope
 from referral_intake.adapters.repository import stored_resource
 from referral_intake.domain.case import Case
+from referral_intake.domain.record_access import AccessQuery, RecordAccess, RecordKind
 from referral_intake.domain.referral import (
     AlreadyClaimedError,
     BusinessIdentifier,
@@ -204,6 +205,28 @@ class FakeTaskIndex:
         return [r for r in self.referrals.by_id if r not in self.rows][:limit]
 
 
+class FakeAccessLog:
+    def __init__(self) -> None:
+        self.rows: list[RecordAccess] = []
+
+    async def record(
+        self, *, who: str, organisation: str | None, record: RecordKind, referral_ids: Sequence[str]
+    ) -> None:
+        at = datetime.now(UTC)
+        self.rows.extend(RecordAccess(at, who, organisation, record, referral_id) for referral_id in referral_ids)
+
+    async def find(self, query: AccessQuery, *, limit: int, offset: int) -> tuple[int, list[RecordAccess]]:
+        found = [
+            row
+            for row in reversed(self.rows)
+            if query.referral_id in (None, row.referral_id)
+            and query.who in (None, row.who)
+            and (query.since is None or row.at >= query.since)
+            and (query.until is None or row.at < query.until)
+        ]
+        return len(found), found[offset : offset + limit]
+
+
 class FakeIntakeUnit:
     """Keeps its state across uses, like the database: each test makes one and uses it for every call."""
 
@@ -212,6 +235,7 @@ class FakeIntakeUnit:
         self.progress = FakeProgress()
         self.cases = FakeCases(self.referrals)
         self.tasks = FakeTaskIndex(self.referrals)
+        self.access_log = FakeAccessLog()
         self.events: list[EventEnvelope] = []
 
     def publish(self, *events: EventEnvelope) -> None:

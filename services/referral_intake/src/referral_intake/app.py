@@ -15,6 +15,7 @@ from referral_intake.bars.headers import EchoBarsHeaders
 from referral_intake.bars.routes import router as bars_router
 from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
+from referral_intake.cases.access_log import router as access_log_router
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
 from referral_intake.fhir.directory import router as directory_router
@@ -120,6 +121,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         withdrawal_router,
         bars_router,
         case_router,
+        access_log_router,
         case_pages.router,
         form_pages.router,
         SESSION.router(),

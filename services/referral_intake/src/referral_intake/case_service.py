@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from referral_intake import access
+from referral_intake import access, audit
 from referral_intake.adapters.case_events import case_event
 from referral_intake.adapters.fhir_contact import contact_card
 from referral_intake.domain import case_rules as rules
@@ -82,13 +82,16 @@ class CaseService:
         cases = await unit.cases.worklist(connector, status, limit=limit, offset=offset)
         referrals = await unit.referrals.get_many([case.referral_id for case in cases])
         now = self.clock()
-        return [_view(referrals[c.referral_id], c, now) for c in cases if c.referral_id in referrals]
+        shown = [_view(referrals[c.referral_id], c, now) for c in cases if c.referral_id in referrals]
+        await audit.shown(unit, principal, "worklist", [view.referral.id for view in shown])
+        return shown
 
     async def case(self, unit: IntakeWork, referral_id: str, principal: Principal) -> CaseView:
         referral = await unit.referrals.get(referral_id)
         case = await unit.cases.load(referral_id) if referral else None
         if referral is None or not access.may_work_on(principal, case):
             raise CaseNotFound
+        await audit.shown(unit, principal, "case", [referral.id])
         return _view(referral, case or Case(referral_id), self.clock())
 
     async def record_contact(

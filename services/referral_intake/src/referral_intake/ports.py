@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 from referral_intake.access import ReadScope
 from referral_intake.domain.case import Case
+from referral_intake.domain.record_access import AccessQuery, RecordAccess, RecordKind
 from referral_intake.domain.referral import (
     BusinessIdentifier,
     ReferralSubmission,
@@ -120,6 +121,20 @@ class TaskIndex(Protocol):
     async def unindexed(self, limit: int) -> list[str]: ...
 
 
+class AccessLog(Protocol):
+    """The append-only record of who was shown which referral (migration 0008)."""
+
+    async def record(
+        self, *, who: str, organisation: str | None, record: RecordKind, referral_ids: Sequence[str]
+    ) -> None:
+        """One row per referral, at the time of the unit's transaction."""
+        ...
+
+    async def find(self, query: AccessQuery, *, limit: int, offset: int) -> tuple[int, list[RecordAccess]]:
+        """How many recorded accesses match, and the page of them, newest first."""
+        ...
+
+
 class IntakeWork(Protocol):
     """What a use case may touch: the referral store, the Task facts, the cases, and the events it announces."""
 
@@ -134,5 +149,8 @@ class IntakeWork(Protocol):
 
     @property
     def tasks(self) -> TaskIndex: ...
+
+    @property
+    def access_log(self) -> AccessLog: ...
 
     def publish(self, *events: EventEnvelope) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from referral_intake import access
+from referral_intake import access, audit
 from referral_intake.domain.referral import ReferralSubmission, StoredReferral
 from referral_intake.domain.search import AnyOf, TaskPosition, TaskQuery
 from referral_intake.ports import IntakeWork
@@ -42,7 +42,11 @@ class TaskPage:
 async def referrals_by_identifier(
     unit: IntakeWork, conditions: Sequence[AnyOf], principal: Principal
 ) -> tuple[int, list[StoredReferral]]:
-    return await unit.referrals.search_by_identifier(conditions, access.read_scope(principal), limit=MAX_REFERRALS)
+    total, found = await unit.referrals.search_by_identifier(
+        conditions, access.read_scope(principal), limit=MAX_REFERRALS
+    )
+    await audit.shown(unit, principal, "ServiceRequest", [referral.id for referral in found])
+    return total, found
 
 
 async def tasks(
@@ -52,6 +56,7 @@ async def tasks(
     total, referral_ids = await unit.tasks.search(query, access.read_scope(principal), limit=count + 1, after=after)
     referrals = await unit.referrals.get_many(referral_ids[:count])
     views = [await task_view(unit, referrals[referral_id], principal) for referral_id in referral_ids[:count]]
+    await audit.shown(unit, principal, "Task", referral_ids[:count])
     # _count=0 asks for the total alone: no page, so no next one.
     return TaskPage(total, views, more=0 < count < len(referral_ids))
 

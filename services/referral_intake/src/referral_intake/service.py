@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from referral_intake import access
+from referral_intake import access, audit
 from referral_intake.adapters import events
 from referral_intake.adapters.deprivation import DeprivationLookup
 from referral_intake.domain.case_events import ReferralWithdrawn
@@ -151,15 +151,26 @@ class IntakeService:
         return Submitted(earlier, created=False)
 
     async def referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> StoredReferral | None:
-        return access.readable(await unit.referrals.get(referral_id), principal)
+        referral = access.readable(await unit.referrals.get(referral_id), principal)
+        if referral:
+            await audit.shown(unit, principal, "ServiceRequest", [referral.id])
+        return referral
 
     async def task_for_referral(self, unit: IntakeWork, referral_id: str, principal: Principal) -> TaskView | None:
-        referral = access.readable(await unit.referrals.get(referral_id), principal)
-        return await task_view(unit, referral, principal) if referral else None
+        return await self._task_of(unit, access.readable(await unit.referrals.get(referral_id), principal), principal)
 
     async def task(self, unit: IntakeWork, task_id: str, principal: Principal) -> TaskView | None:
-        referral = access.readable(await unit.referrals.get_by_task(task_id), principal)
-        return await task_view(unit, referral, principal) if referral else None
+        return await self._task_of(
+            unit, access.readable(await unit.referrals.get_by_task(task_id), principal), principal
+        )
+
+    async def _task_of(
+        self, unit: IntakeWork, referral: StoredReferral | None, principal: Principal
+    ) -> TaskView | None:
+        if referral is None:
+            return None
+        await audit.shown(unit, principal, "Task", [referral.id])
+        return await task_view(unit, referral, principal)
 
     async def withdraw(
         self,

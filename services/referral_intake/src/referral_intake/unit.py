@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from referral_intake.adapters.access_log_store import AccessLogRepository
 from referral_intake.adapters.case_store import CaseRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
@@ -20,3 +21,4 @@ class IntakeUnit(Unit):
         self.cases = CaseRepository(connection)
         self.service_status = ServiceStatusRepository(connection)
         self.tasks = TaskIndexRepository(connection)
+        self.access_log = AccessLogRepository(connection)

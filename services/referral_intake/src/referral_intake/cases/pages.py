@@ -63,7 +63,7 @@ async def worklist(
         principal = require_case_worker(await SESSION.principal(request))
     except AuthError as error:
         return _turned_away(request, error)
-    async with case_units(request)(readonly=True) as unit:
+    async with case_units(request)() as unit:
         found = await case_service(request).worklist(unit, principal, status, limit=WORKLIST_LIMIT, offset=0)
     coordinator = access.coordinates(principal)
     return PAGES.render(
@@ -175,7 +175,7 @@ async def _case(
     status_code: int = 200,
 ) -> Response:
     try:
-        async with case_units(request)(readonly=True) as unit:
+        async with case_units(request)() as unit:
             view = await case_service(request).case(unit, referral_id, principal)
     except CaseNotFound:
         return _not_found(referral_id)

@@ -77,7 +77,7 @@ async def worklist(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> views.Worklist:
-    async with case_units(request)(readonly=True) as unit:
+    async with case_units(request)() as unit:
         found = await case_service(request).worklist(unit, principal, status, limit=limit, offset=offset)
     return views.worklist(found, limit=limit, offset=offset)
 
@@ -85,7 +85,7 @@ async def worklist(
 @router.get("/{referral_id}", responses={200: {"description": "The whole case"}, **READ})
 async def read_case(referral_id: str, request: Request, principal: CaseWorker) -> views.CaseDetail:
     with _answers(referral_id):
-        async with case_units(request)(readonly=True) as unit:
+        async with case_units(request)() as unit:
             return views.detail(await case_service(request).case(unit, referral_id, principal))
 
 
