@@ -77,6 +77,7 @@ async def test_a_referrer_who_cannot_be_emailed_is_reported_failed_at_once():
     assert unit.types() == ["notification.failed.v1"]
     assert unit.events[0].data["attempts"] == 0
     assert "unusable referrer email address" in unit.events[0].data["last_error"]
+    assert "gp@example" not in unit.events[0].data["last_error"], "the address stays out of the failure event"
 
 
 async def test_a_recorded_send_is_announced_with_the_attempts_it_took():
@@ -124,6 +125,15 @@ async def test_a_permanent_refusal_fails_at_once_and_is_announced():
     assert (recorded.result, recorded.attempts) == ("failed", 1)
     assert unit.types() == ["notification.failed.v1"]
     assert unit.events[0].data["last_error"] == "SMTP 550 no such user"
+
+
+async def test_a_refusal_quoting_the_recipient_is_announced_without_their_address():
+    unit = await _unit_with_delivery()
+    [delivery] = (await _claim(unit)).to_send
+    reply = f"SMTP 550 5.1.1 <{delivery.recipient}>: Recipient address rejected"
+    await service.record_refusal(unit, delivery, reply, permanent=True, policy=POLICY)
+    assert unit.events[0].data["last_error"] == "SMTP 550 5.1.1 <[email address]>: Recipient address rejected"
+    assert unit.deliveries.rows[delivery.notification_id].last_error == unit.events[0].data["last_error"]
 
 
 async def test_transient_refusals_give_up_after_the_last_attempt():

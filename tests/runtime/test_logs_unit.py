@@ -55,3 +55,19 @@ def test_libraries_that_bring_their_own_handlers_are_routed_through_the_json_for
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+def test_no_email_address_or_phone_number_reaches_a_log_line_even_inside_a_traceback():
+    logger = logging.getLogger("test.logs.redaction")
+    logger.setLevel(logging.INFO)
+    stream = _capture(logger)
+    try:
+        raise RuntimeError("550 5.1.1 <gp.surgery@nhs.net>: Recipient address rejected")
+    except RuntimeError:
+        logger.exception("sending to %s (mobile %s) failed", "gp.surgery@nhs.net", "07700 900123")
+
+    [line] = (json.loads(raw) for raw in stream.getvalue().splitlines())
+    assert line["message"] == "sending to [email address] (mobile [phone number]) failed"
+    assert "RuntimeError: 550 5.1.1 <[email address]>" in line["exception"]
+    assert "gp.surgery@nhs.net" not in stream.getvalue()
+    assert "07700 900123" not in stream.getvalue()

@@ -16,6 +16,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
+from signpost_runtime.redaction import without_contact_details
+
 _event_context: ContextVar[dict[str, str] | None] = ContextVar("signpost_event_context", default=None)
 
 
@@ -44,6 +46,11 @@ class JsonFormatter(_LibraryJsonFormatter):
         log_data["time"] = datetime.fromtimestamp(record.created, UTC).isoformat()
         super().add_fields(log_data, record, message_dict)
         log_data.update(_event_context.get() or {})
+        # Every line, whoever logged it (a library's retry message, a traceback quoting a provider's
+        # refusal): no email address or phone number reaches the log store.
+        for key in ("message", "exception", "stack_info"):
+            if isinstance(log_data.get(key), str):
+                log_data[key] = without_contact_details(log_data[key])
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

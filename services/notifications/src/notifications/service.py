@@ -53,6 +53,7 @@ from signpost_contracts.events.notifications import (
     UrgentUnconfirmed,
 )
 from signpost_runtime.auth import Principal
+from signpost_runtime.redaction import without_contact_details
 
 log = logging.getLogger(__name__)
 
@@ -501,8 +502,9 @@ async def deliveries_visible_to(
 
 
 def _bounded(error: str) -> str:
-    """A provider's reply is its own text, of any length: kept within what notification.failed.v1 carries."""
-    return clip(error, TEXT_LIMIT) or ""
+    """A provider's reply is its own text, of any length, often quoting the address or number it refused: kept
+    within what notification.failed.v1 carries, and without the recipient's contact details."""
+    return clip(without_contact_details(error), TEXT_LIMIT) or ""
 
 
 def _failed_event(

@@ -17,7 +17,6 @@ __all__ = ["EMAIL"]  # re-exported: the channel constants live in domain/message
 DeliveryStatus = Literal["pending", "sent", "failed", "suppressed"]
 # Fixed forever: notification ids and Message-IDs are derived from it, so a re-send is recognisable.
 _NOTIFICATION_NAMESPACE = uuid.UUID("6f3c1f0e-2b7a-5d4e-9a61-5c0e7d1b8a42")
-_LONGEST_ADDRESS_SHOWN = 254  # RFC 5321's longest path: anything longer is shown cut
 
 
 def idempotency_key(outcome_event_id: str, channel: str = EMAIL, audience: str = "referrer") -> str:
@@ -67,8 +66,10 @@ def recipient_problem(contact: ReferrerContact) -> str | None:
     problem = address_problem(contact.email)
     if problem:
         return (
-            f"unusable referrer email address {contact.email[:_LONGEST_ADDRESS_SHOWN]!r} (referrer.contact.email) "
-            f"for referral {contact.referral_id}: {problem} Expected one address like name@example.nhs.uk; "
+            # The address itself stays out: this text goes into logs and notification.failed.v1. Whoever
+            # follows it up finds the address on the referral.
+            f"unusable referrer email address (referrer.contact.email) for referral {contact.referral_id}: "
+            f"{problem} Expected one address like name@example.nhs.uk; "
             f"tell {who} the outcome another way and ask them to correct their contact details"
         )
     return None
