@@ -15,49 +15,23 @@ To refresh: change VERSION and INTEGRITY (from `npm view chart.js@<version> dist
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import shutil
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
+
+from npm_package import ROOT, unpacked_package, without_source_map
 
 VERSION = "4.5.1"
 INTEGRITY = "sha512-GIjfiT9dbmHRiYi6Nl2yFCq7kkwdkp1W/lp2J99rX0yo9tgJGn3lKQATztIjb5tVtevcBtIdICNWqlq5+E8/Pw=="
 SCRIPT = "chart.umd.min.js"
 
-ROOT = Path(__file__).resolve().parents[2]
-WORK = ROOT / ".local" / "npm"
 TARGET = ROOT / "libs" / "web" / "src" / "signpost_web" / "static" / "chartjs"
 
-_SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 
-
-def fetch() -> Path:
-    """The package tarball from the npm registry, checked against the pinned integrity."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    if not shutil.which("npm"):
-        sys.exit("npm is needed to fetch chart.js: install Node.js and npm, then run make vendor-chartjs again")
-    subprocess.run(["npm", "pack", f"chart.js@{VERSION}", "--pack-destination", str(WORK), "--silent"], check=True)
-    tarball = WORK / f"chart.js-{VERSION}.tgz"
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-    if digest != INTEGRITY:
-        sys.exit(f"{tarball.name}: integrity {digest} is not the pinned {INTEGRITY}")
-    return tarball
-
-
-def vendor(tarball: Path) -> Path:
-    unpacked = WORK / f"chart.js-{VERSION}"
-    shutil.rmtree(unpacked, ignore_errors=True)
-    with tarfile.open(tarball) as archive:
-        archive.extractall(unpacked, filter="data")
-    package = unpacked / "package"
+def vendor(package: Path) -> Path:
     shutil.rmtree(TARGET, ignore_errors=True)  # one version at a time: old ones go
     out = TARGET / VERSION
     out.mkdir(parents=True)
-    script = _SOURCE_MAP.sub("", (package / "dist" / SCRIPT).read_text())
+    script = without_source_map((package / "dist" / SCRIPT).read_text())
     (out / SCRIPT).write_text(script + "\n")
     shutil.copyfile(package / "LICENSE.md", TARGET / "LICENSE.md")
     (TARGET / "README.md").write_text(_readme())
@@ -79,7 +53,7 @@ Licence: MIT (`LICENSE.md`, as shipped in the package).
 
 
 def main() -> None:
-    out = vendor(fetch())
+    out = vendor(unpacked_package("chart.js", VERSION, INTEGRITY, make_target="vendor-chartjs"))
     print(f"vendored chart.js {VERSION} into {out.relative_to(ROOT)}")
 
 

@@ -18,24 +18,19 @@ run `make vendor-nhsuk`, move `nhsuk-frontend-jinja` to the matching release, an
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import shutil
-import subprocess
 import sys
-import tarfile
 from pathlib import Path
+
+from npm_package import ROOT, unpacked_package, without_source_map
 
 VERSION = "10.6.1"
 INTEGRITY = "sha512-PZorqQZjZx/A26yJoskCL9z0ib6AtkAyF0o4K/RHr8zRrJyXrUOCnMbjy0VNXsGO4tfTNMwqlkwATKs4a0xayw=="
 
-ROOT = Path(__file__).resolve().parents[2]
-WORK = ROOT / ".local" / "npm"
 TARGET = ROOT / "libs" / "web" / "src" / "signpost_web" / "static" / "nhsuk"
 
 _FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
-_SOURCE_MAP = re.compile(r"\n?/[*/]# sourceMappingURL=\S+( \*/)?\s*$")
 _ABSOLUTE_ASSETS = "url(/assets/"
 _ANY_HOST = re.compile(r"url\(\s*['\"]?(https?:)?//", re.IGNORECASE)
 
@@ -63,24 +58,9 @@ SOFTWARE.
 """
 
 
-def fetch() -> Path:
-    """The package tarball from the npm registry, checked against the pinned integrity."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    if not shutil.which("npm"):
-        sys.exit("npm is needed to fetch nhsuk-frontend: install Node.js and npm, then run make vendor-nhsuk again")
-    subprocess.run(
-        ["npm", "pack", f"nhsuk-frontend@{VERSION}", "--pack-destination", str(WORK), "--silent"], check=True
-    )
-    tarball = WORK / f"nhsuk-frontend-{VERSION}.tgz"
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-    if digest != INTEGRITY:
-        sys.exit(f"{tarball.name}: integrity {digest} is not the pinned {INTEGRITY}")
-    return tarball
-
-
 def stylesheet(css: str) -> str:
     css = _FONT_FACE.sub("", css)
-    css = _SOURCE_MAP.sub("", css).replace(_ABSOLUTE_ASSETS, "url(assets/")
+    css = without_source_map(css).replace(_ABSOLUTE_ASSETS, "url(assets/")
     if match := _ANY_HOST.search(css):
         sys.exit(f"the stylesheet still loads from another host near: {css[match.start() : match.start() + 80]}")
     if "/assets/" in css.replace("url(assets/", ""):
@@ -88,17 +68,13 @@ def stylesheet(css: str) -> str:
     return css
 
 
-def vendor(tarball: Path) -> Path:
-    unpacked = WORK / f"nhsuk-frontend-{VERSION}"
-    shutil.rmtree(unpacked, ignore_errors=True)
-    with tarfile.open(tarball) as archive:
-        archive.extractall(unpacked, filter="data")
-    dist = unpacked / "package" / "dist" / "nhsuk"
+def vendor(package: Path) -> Path:
+    dist = package / "dist" / "nhsuk"
     shutil.rmtree(TARGET, ignore_errors=True)  # one version at a time: old ones go
     out = TARGET / VERSION
     shutil.copytree(dist / "assets", out / "assets")
     (out / "nhsuk-frontend.min.css").write_text(stylesheet((dist / "nhsuk-frontend.min.css").read_text()))
-    script = _SOURCE_MAP.sub("", (dist / "nhsuk-frontend.min.js").read_text())
+    script = without_source_map((dist / "nhsuk-frontend.min.js").read_text())
     (out / "nhsuk-frontend.min.js").write_text(script + "\n")
     (TARGET / "LICENSE").write_text(UPSTREAM_LICENCE)
     (TARGET / "README.md").write_text(_readme())
@@ -126,7 +102,7 @@ Licence: MIT (`LICENSE`, the upstream repository's; the package itself declares 
 
 
 def main() -> None:
-    out = vendor(fetch())
+    out = vendor(unpacked_package("nhsuk-frontend", VERSION, INTEGRITY, make_target="vendor-nhsuk"))
     files = sorted(p.relative_to(TARGET) for p in TARGET.rglob("*") if p.is_file())
     print(f"vendored nhsuk-frontend {VERSION} into {out.relative_to(ROOT)}: {len(files)} files")
 

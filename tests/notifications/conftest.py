@@ -119,7 +119,7 @@ class RunningNotifications:
         ]
 
     async def deliveries_once(
-        self, referral_id: str, settled: Callable[[list[dict[str, Any]]], bool], message: str
+        self, referral_id: str, settled: Callable[[list[dict[str, Any]]], bool], message: str, timeout: float = 20
     ) -> list[dict[str, Any]]:
         """The referral's deliveries once `settled` holds for them. The sink and the fake receivers have a message a
         moment before the service records its send, so read the rows only when they say what the test expects."""
@@ -127,7 +127,7 @@ class RunningNotifications:
         async def holds() -> bool:
             return settled(await self.deliveries(referral_id))
 
-        await wait_until(holds, message=message)
+        await wait_until(holds, message=message, timeout=timeout)
         return await self.deliveries(referral_id)
 
 

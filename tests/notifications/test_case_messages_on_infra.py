@@ -14,7 +14,6 @@ from support.events import (
     referral_linked,
     referral_withdrawn,
 )
-from support.infra import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -102,24 +101,25 @@ async def test_a_message_waiting_to_be_retried_when_the_withdrawal_arrives_is_ne
         service.sink.fail_next(1, code=451)
         await service.publish(make.received(referral_id), referral_assigned_from_waitlist(referral_id))
 
-        async def refused_once() -> bool:
-            rows = await service.deliveries(referral_id)
-            return bool(rows) and rows[0]["attempts"] == 1 and rows[0]["status"] == "pending"
-
-        await wait_until(refused_once, message="the first attempt to be refused and a retry scheduled")
+        await service.deliveries_once(
+            referral_id,
+            lambda rows: bool(rows) and rows[0]["attempts"] == 1 and rows[0]["status"] == "pending",
+            "the first attempt to be refused and a retry scheduled",
+        )
         await service.publish(referral_withdrawn(referral_id))
 
         [confirmation] = await service.emails(1)
         assert confirmation.subject == "Referral LRS-2024-0042: withdrawal confirmed"
 
-        async def statuses() -> dict[str, str]:
-            return {row["outcome"]: row["status"] for row in await service.deliveries(referral_id)}
-
-        async def confirmation_recorded() -> bool:
-            return (await statuses()).get("withdrawn") == "sent"  # the email reaches the sink just before
-
-        await wait_until(confirmation_recorded, message="the confirmation to be recorded as sent")
-        assert await statuses() == {"assigned-from-waitlist": "suppressed", "withdrawn": "sent"}
+        rows = await service.deliveries_once(
+            referral_id,
+            lambda rows: any(row["outcome"] == "withdrawn" and row["status"] == "sent" for row in rows),
+            "the confirmation to be recorded as sent",
+        )
+        assert {row["outcome"]: row["status"] for row in rows} == {
+            "assigned-from-waitlist": "suppressed",
+            "withdrawn": "sent",
+        }
         response = await service.client.get("/deliveries", params={"referral_id": referral_id}, headers=OWN)
         assert response.status_code == 200
         assert {d["status"] for d in response.json()["deliveries"]} == {"suppressed", "sent"}

@@ -59,15 +59,16 @@ def with_notify(notify: FakeNotify, directory: Path, **more: Any) -> dict[str, A
     }
 
 
+def _by_route(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(row["channel"], row["audience"]): row for row in rows}
+
+
 async def _rows(service: RunningNotifications, referral_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(row["channel"], row["audience"]): row for row in await service.deliveries(referral_id)}
+    return _by_route(await service.deliveries(referral_id))
 
 
 async def _until(service: RunningNotifications, referral_id: str, check: Any, what: str, timeout: float = 20) -> None:
-    async def met() -> bool:
-        return bool(check(await _rows(service, referral_id)))
-
-    await wait_until(met, message=what, timeout=timeout)
+    await service.deliveries_once(referral_id, lambda rows: bool(check(_by_route(rows))), what, timeout=timeout)
 
 
 async def test_an_urgent_redirect_goes_by_sms_at_once_and_a_delivered_receipt_closes_its_alert(

@@ -58,10 +58,11 @@ async def _delivery(service: Any, referral_id: str) -> dict[str, Any]:
 
 
 async def _sent_recorded(service: Any, referral_id: str) -> None:
-    async def recorded() -> bool:
-        return (await _delivery(service, referral_id))["status"] == "sent"
-
-    await wait_until(recorded, message="the send to be recorded once the database is healthy")
+    await service.deliveries_once(
+        referral_id,
+        lambda rows: [row["status"] for row in rows] == ["sent"],
+        "the send to be recorded once the database is healthy",
+    )
 
 
 async def _announced(service: Any, event_type: str) -> int:

@@ -61,10 +61,13 @@ def last_calendar_month(today: date) -> tuple[date, date]:
     return end.replace(day=1), end
 
 
-def _read_form(ods_code: str | None, start: str | None, end: str | None) -> tuple[Choice | None, FormErrors]:
-    """Check the GET form's fields; say what to do about each wrong one, in page order."""
+def _read_form(
+    ods_code: str | None, start: str | None, end: str | None, defaults: tuple[date, date]
+) -> tuple[Choice | None, FormErrors]:
+    """Check the GET form's fields; say what to do about each wrong one, in page order. An empty date field
+    takes its day of `defaults` (first, last)."""
     errors = FormErrors()
-    default_start, default_end = last_calendar_month(datetime.now(UTC).date())
+    default_start, default_end = defaults
     code = (ods_code or "").strip().upper()
     if ods_code is not None and not _ODS.fullmatch(code):
         errors.add("ods-code", "Enter the referrer's ODS code: 3 to 10 letters and numbers, like B82005")
@@ -126,8 +129,8 @@ async def feedback_page(
 ) -> Response:
     if refused := await _signed_out(request):
         return refused
-    choice, errors = _read_form(ods_code, start, end)
-    default_start, default_end = last_calendar_month(datetime.now(UTC).date())
+    default_start, default_end = defaults = last_calendar_month(datetime.now(UTC).date())
+    choice, errors = _read_form(ods_code, start, end, defaults)
     minimum = settings_of(request).export_suppression_minimum
     tables = None
     if choice is not None:
@@ -162,7 +165,7 @@ async def feedback_csv(
     """The page's figures as CSV (table,category,measure,value; * for a suppressed value)."""
     if refused := await _signed_out(request):
         return refused
-    choice, _ = _read_form(ods_code, start, end)
+    choice, _ = _read_form(ods_code, start, end, last_calendar_month(datetime.now(UTC).date()))
     if choice is None:
         # The CSV link is only offered beside valid figures: a hand-made bad address gets the form to mend it.
         return await feedback_page(request, ods_code or "", start, end)
