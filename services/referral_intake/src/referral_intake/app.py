@@ -17,6 +17,8 @@ from referral_intake.case_service import CaseService
 from referral_intake.cases import pages as case_pages
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
+from referral_intake.erasure.routes import router as erasure_router
+from referral_intake.erasure_service import ErasureService
 from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.search import router as search_router
@@ -122,6 +124,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         withdrawal_router,
         bars_router,
         case_router,
+        erasure_router,
         case_pages.router,
         form_pages.router,
         SESSION.router(),
@@ -135,6 +138,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.intake = intake
     app.state.form_rate_limiter = RateLimiter(settings.form_rate_limit, settings.form_rate_window_seconds)
     app.state.cases = CaseService()
+    app.state.erasure = ErasureService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
     app.add_middleware(EchoBarsHeaders)

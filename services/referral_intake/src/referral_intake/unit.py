@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from referral_intake.adapters.case_store import CaseRepository
+from referral_intake.adapters.erasure_store import ErasureRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
 from referral_intake.adapters.service_status_store import ServiceStatusRepository
@@ -20,3 +21,4 @@ class IntakeUnit(Unit):
         self.cases = CaseRepository(connection)
         self.service_status = ServiceStatusRepository(connection)
         self.tasks = TaskIndexRepository(connection)
+        self.erasure = ErasureRepository(connection)
