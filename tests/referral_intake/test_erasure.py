@@ -5,12 +5,14 @@ tests/e2e/test_erasure.py follows the erasure through every service's database; 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
 
 import pytest
 
+from referral_intake.erasure_cli import main as erase_command
 from support.auth import bearer, token
 
 pytestmark = pytest.mark.integration
@@ -113,3 +115,18 @@ async def test_a_body_naming_neither_or_both_or_a_malformed_number_is_refused(in
 
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_erase_command_erases_as_the_route_does_and_says_when_nobody_matched(
+    intake, make, database_url, capsys
+):
+    referral_id = await _sent(intake, _of(make.referral(), NHS_NUMBER))
+    argv = ["--nhs-number", "943 476 5919", "--by", "records-officer", "--database-url", database_url]
+
+    assert await asyncio.to_thread(erase_command, argv) == 0
+    assert await asyncio.to_thread(erase_command, argv) == 1, "the NHS number is no longer known"
+
+    assert json.loads(capsys.readouterr().out) == {"referral_id": referral_id, "erased": True}
+    assert await intake.pool.fetchval("SELECT nhs_number FROM referrals WHERE id = $1", referral_id) is None
+    [announced] = [e for e in await intake.published(referral_id) if e["type"] == "referral.erased.v1"]
+    assert announced["referral_id"] == referral_id
