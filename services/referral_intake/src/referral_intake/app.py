@@ -29,6 +29,7 @@ from referral_intake.handlers import event_handlers
 from referral_intake.inbound.handler import inbound_handler
 from referral_intake.inbound.producers import load_producers
 from referral_intake.inbound.receive import InboundIntake
+from referral_intake.retention import RetentionPurge
 from referral_intake.service import IntakeService
 from referral_intake.staff_session import SESSION
 from referral_intake.task_index import index_unindexed
@@ -105,6 +106,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         if indexed:
             log.info("indexed the Tasks of %d referrals stored before the task index", indexed)
 
+    # Off unless the policy sets a period (RETENTION_DAYS).
+    purge = (
+        RetentionPurge(settings.retention_days, settings.retention_every_seconds)
+        if settings.retention_days is not None
+        else None
+    )
+
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
@@ -112,7 +120,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         handlers=event_handlers,
         unit=IntakeUnit,
-        on_start=[warn_about_development_defaults, index_unindexed_tasks],
+        on_start=[warn_about_development_defaults, index_unindexed_tasks, *([purge.start] if purge else [])],
+        on_stop=[purge.stop] if purge else [],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
         external=[ExternalTopic(Stream.INBOUND_REFERRALS, "inbound", inbound)],

@@ -31,6 +31,8 @@ class Erasures(Protocol):
         self, *, referral_id: str | None = None, nhs_number: str | None = None
     ) -> list[str]: ...
 
+    async def closed_before(self, cutoff: datetime, limit: int) -> list[str]: ...
+
     async def erased_at(self, referral_id: str) -> datetime | None: ...
 
     async def resource(self, referral_id: str) -> dict[str, Any]: ...
@@ -66,6 +68,18 @@ async def erase_referral(
     payload = ReferralErased(referral_id=referral_id, erased_at=now, because=because)
     unit.publish(new_event(payload, subject=referral_id, correlation_id=correlation_id))
     return True
+
+
+async def purge_closed_before(unit: ErasureWork, cutoff: datetime, *, now: datetime, limit: int = 100) -> list[str]:
+    """Retention: erase up to `limit` referrals whose case closed before `cutoff`; the ids erased."""
+    purged = [
+        referral_id
+        for referral_id in await unit.erasure.closed_before(cutoff, limit)
+        if await erase_referral(unit, referral_id, now=now, because="retention", correlation_id=referral_id)
+    ]
+    if purged:
+        log.info("retention: erased the identifiers of %d referral(s) closed before %s", len(purged), cutoff)
+    return purged
 
 
 class ErasureService:

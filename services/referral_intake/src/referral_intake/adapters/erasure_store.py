@@ -31,6 +31,18 @@ class ErasureRepository:
         )
         return [row["id"] for row in rows]
 
+    async def closed_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Referrals not yet erased whose case closed before `cutoff`, locked; those another replica is purging
+        are skipped (SKIP LOCKED), so replicas share the work instead of queueing on each other."""
+        rows = await self.connection.fetch(
+            "SELECT r.id FROM referrals r JOIN cases c ON c.referral_id = r.id"
+            " WHERE r.erased_at IS NULL AND c.status = 'closed' AND (c.record -> 'closure' ->> 'at')::timestamptz < $1"
+            " ORDER BY r.received_at, r.id LIMIT $2 FOR UPDATE OF r SKIP LOCKED",
+            cutoff,
+            limit,
+        )
+        return [row["id"] for row in rows]
+
     async def erased_at(self, referral_id: str) -> datetime | None:
         erased: datetime | None = await self.connection.fetchval(
             "SELECT erased_at FROM referrals WHERE id = $1", referral_id
