@@ -14,6 +14,7 @@ import pytest
 
 from referral_intake.erasure_cli import main as erase_command
 from support.auth import bearer, token
+from support.forms import COOKIE
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +131,24 @@ async def test_the_erase_command_erases_as_the_route_does_and_says_when_nobody_m
     assert await intake.pool.fetchval("SELECT nhs_number FROM referrals WHERE id = $1", referral_id) is None
     [announced] = [e for e in await intake.published(referral_id) if e["type"] == "referral.erased.v1"]
     assert announced["referral_id"] == referral_id
+
+
+async def test_an_erased_case_still_opens_for_its_coordinator_without_the_person_or_the_goals(intake, make):
+    referral_id = await _sent(intake, _of(make.referral(), NHS_NUMBER))
+    await intake.apply(make.assigned(referral_id, connector_id="leeds-north-amira"))
+    reached = {"mode": "telephone", "outcome": "reached"}
+    assert (await intake.case_api("POST", f"/{referral_id}/contacts", COORDINATOR, reached)).status_code == 200
+    goals = {"goals": ["Walk with Rosalind's sister"]}
+    assert (await intake.case_api("PUT", f"/{referral_id}/goals", COORDINATOR, goals)).status_code == 200
+
+    await intake.client.post("/erasures", json={"referral_id": referral_id}, headers=COORDINATOR)
+    case = await intake.case_api("GET", f"/{referral_id}", COORDINATOR)
+
+    assert case.status_code == 200, case.text
+    assert "Rosalind" not in case.text
+    assert "Quilliam" not in case.text
+    assert (case.json()["status"], case.json()["goals"]) == ("in-progress", ["(erased)"])
+    cookie = {"Cookie": f"{COOKIE}={token('cases:coordinate', subject='coordinator-erin', ods=None)}"}
+    page = await intake.client.get(f"/worklist/{referral_id}", headers=cookie)
+    assert page.status_code == 200, page.text
+    assert "Quilliam" not in page.text
