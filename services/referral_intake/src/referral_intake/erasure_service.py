@@ -1,9 +1,9 @@
 """Erasing a person's identifiers: at intake in the caller's unit of work, and everywhere else by the event.
 
 `erase_referral` erases one referral's and its case's identifiers and announces referral.erased.v1, which
-notifications acts on (triage and reporting hold no identifiers). It is the one step both the person's
-request (`erase_person`) and the retention purge (retention.py) take, so the two can never differ in what
-they leave behind.
+notifications (addresses, messages) and triage (the person's key) act on; reporting holds no identifiers and
+keeps counting. It is the one step both the person's request (`erase_person`) and the retention purge
+(`purge_closed_before`, run by retention.py) take, so the two can never differ in what they leave behind.
 """
 
 from __future__ import annotations
