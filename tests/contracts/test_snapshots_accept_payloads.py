@@ -35,6 +35,7 @@ EXAMPLES: dict[str, dict] = {
         events.reassignment_refused("r-1", at=NOW),
         events.referral_linked("r-1", at=NOW),
         events.referral_withdrawn("r-1", at=NOW),
+        events.referral_erased("r-1", at=NOW),
         events.contact_recorded("r-1", at=NOW),
         events.goals_set("r-1", at=NOW),
         events.session_recorded("r-1", at=NOW),

@@ -24,6 +24,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import (
     NotificationFailed,
@@ -302,6 +303,11 @@ def referral_withdrawn(
 ) -> EventEnvelope:
     fields = {"referral_id": _new_id(referral_id), "status": "revoked", "withdrawn_at": at or datetime.now(UTC)}
     return _event(ReferralWithdrawn, fields, overrides)
+
+
+def referral_erased(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
+    fields = {"referral_id": _new_id(referral_id), "erased_at": at or datetime.now(UTC), "because": "request"}
+    return _event(ReferralErased, fields, overrides)
 
 
 def contact_recorded(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:

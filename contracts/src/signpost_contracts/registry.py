@@ -18,6 +18,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import (
     NotificationFailed,
@@ -84,6 +85,8 @@ MEASURES_RECORDED = _intake("case.measures-recorded.v1", MeasuresRecorded)
 CASE_CLOSED = _intake("case.closed.v1", CaseClosed)
 HANDOVER_REQUESTED = _intake("case.handover-requested.v1", HandoverRequested)
 REASSIGNMENT_REQUESTED = _intake("case.reassignment-requested.v1", ReassignmentRequested)
+# On the referrals stream, keyed by referral id: it follows that referral's earlier events in order.
+REFERRAL_ERASED = _intake("referral.erased.v1", ReferralErased)
 
 # Intake's answers to the messages integration engines send on the inbound topic.
 INBOUND_ACCEPTED = EventType("referral.inbound-accepted.v1", InboundAccepted, Stream.INBOUND_REPLIES, "referral-intake")
@@ -124,6 +127,7 @@ EVENT_TYPES: dict[str, EventType] = {
         CASE_CLOSED,
         HANDOVER_REQUESTED,
         REASSIGNMENT_REQUESTED,
+        REFERRAL_ERASED,
         INBOUND_ACCEPTED,
         INBOUND_REFUSED,
         REFERRAL_TRIAGED,

@@ -276,6 +276,9 @@ class FakeReferrals:
         if outcome.event_type == REFERRAL_WITHDRAWN.name:
             self.deliveries.withdrawn.add(outcome.referral_id)
 
+    async def is_erased(self, referral_id: str) -> bool:
+        return False  # erasure is tested on PostgreSQL (tests/notifications/test_erasure.py)
+
     async def is_withdrawn(self, referral_id: str) -> bool:
         return referral_id in self.deliveries.withdrawn
 

@@ -26,10 +26,11 @@ from notifications.domain.outcomes import (
     outcome_of_triage,
     outcome_of_waitlisting,
 )
-from notifications.service import Notifier
+from notifications.service import Notifier, erase_referral
 from notifications.unit import NotificationsUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, ContactRecorded, MeasuresRecorded, ReferralWithdrawn
+from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
@@ -44,6 +45,7 @@ from signpost_contracts.registry import (
     MEASURES_RECORDED,
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
+    REFERRAL_ERASED,
     REFERRAL_LINKED,
     REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_TRIAGED,
@@ -86,6 +88,10 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
             unit, measures.referral_id, measures.stage, measures.recorded_at, event.id, scores
         )
 
+    async def on_erased(unit: NotificationsUnit, event: EventEnvelope) -> None:
+        erased = read_data(ReferralErased, event.data)
+        await erase_referral(unit, erased.referral_id, event.id, erased.erased_at)
+
     # Measures are read only when the closure message may give them: otherwise they are not kept at all.
     scores = {MEASURES_RECORDED.name: on_measures} if notifier.closure_includes_scores else {}
     return {
@@ -99,4 +105,5 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
         CONTACT_RECORDED.name: outcome(ContactRecorded, first_contact),
         CASE_CLOSED.name: outcome(CaseClosed, outcome_of_closure),
         REFERRAL_WITHDRAWN.name: outcome(ReferralWithdrawn, outcome_of_withdrawal),
+        REFERRAL_ERASED.name: on_erased,
     }

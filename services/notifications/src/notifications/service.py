@@ -66,6 +66,7 @@ class Referrals(Protocol):
     async def has_outcomes(self, referral_id: str) -> bool: ...
     async def outcomes_without_delivery(self, referral_id: str) -> list[tuple[Outcome, str]]: ...
     async def outcome(self, event_id: str) -> tuple[Outcome, str] | None: ...
+    async def is_erased(self, referral_id: str) -> bool: ...
     async def is_withdrawn(self, referral_id: str) -> bool: ...
     async def save_scores(
         self, referral_id: str, stage: str, recorded_at: datetime, event_id: str, scores: StageScores
@@ -116,6 +117,26 @@ class NotificationsWork(Protocol):
     def publish(self, *events: EventEnvelope) -> None: ...
 
 
+class Erasures(Protocol):
+    async def erase(self, referral_id: str, event_id: str, erased_at: datetime) -> None: ...
+
+
+class ErasureWork(NotificationsWork, Protocol):
+    @property
+    def erasure(self) -> Erasures: ...
+
+
+async def erase_referral(unit: ErasureWork, referral_id: str, event_id: str, erased_at: datetime) -> None:
+    """Intake erased the referral's person (referral.erased.v1): erase every address and text about them here.
+
+    Under the referral's lock, so an outcome being stored at the same moment is either erased with the rest
+    or, arriving after, refused by `is_erased`. Doing it twice changes nothing (the inbox skips a repeat anyway).
+    """
+    await unit.referrals.lock(referral_id)
+    await unit.erasure.erase(referral_id, event_id, erased_at)
+    log.info("erased what notifications held about referral %s (event %s)", referral_id, event_id)
+
+
 # (outcome, contact, idempotency key, destination endpoint) -> the servicerequest-response Bundle as JSON
 BarsComposer = Callable[[Outcome, ReferrerContact, str, str], str]
 
@@ -156,6 +177,8 @@ class Notifier:
     ) -> None:
         """Kept for the closure message; only called when scores may be included in it."""
         await unit.referrals.lock(referral_id)
+        if await unit.referrals.is_erased(referral_id):
+            return
         await unit.referrals.save_scores(referral_id, stage, recorded_at, event_id, scores)
 
     async def contact_received(
@@ -163,6 +186,8 @@ class Notifier:
     ) -> None:
         """The referral's details arrived; a self-referral also brings its acknowledgement to the person."""
         await unit.referrals.lock(contact.referral_id)
+        if await unit.referrals.is_erased(contact.referral_id):
+            return
         await unit.referrals.save_contact(contact, event_id)
         if acknowledgement is not None:
             await unit.referrals.save_outcome(acknowledgement, event_id)
@@ -170,6 +195,10 @@ class Notifier:
 
     async def outcome_decided(self, unit: NotificationsWork, outcome: Outcome, correlation_id: str) -> None:
         await unit.referrals.lock(outcome.referral_id)
+        if await unit.referrals.is_erased(outcome.referral_id):
+            # Triage's topic is not ordered with intake's: an outcome may follow the erasure. Nobody is left to tell.
+            log.info("outcome %s is about erased referral %s: not kept", outcome.event_id, outcome.referral_id)
+            return
         if outcome.kind == "closed" and self.closure_includes_scores:
             # Intake's measures come before its closure on the same topic, so they are known by now.
             baseline, closing = await unit.referrals.scores(outcome.referral_id)
@@ -252,7 +281,7 @@ class Notifier:
             return None
         found = await unit.referrals.outcome(failed.outcome_event_id)
         contact = await unit.referrals.contact(failed.referral_id)
-        if found is None or contact is None:
+        if found is None or contact is None or await unit.referrals.is_erased(failed.referral_id):
             return None
         outcome, correlation_id = found
         if await unit.referrals.is_withdrawn(outcome.referral_id) and outcome.kind != WITHDRAWN:

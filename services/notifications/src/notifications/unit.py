@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncpg
 
 from notifications.adapters.deliveries import DeliveryRepository
+from notifications.adapters.erasure import ErasureRepository
 from notifications.adapters.referrals import ReferralRepository
 from signpost_runtime.unit_of_work import Unit
 
@@ -18,3 +19,4 @@ class NotificationsUnit(Unit):
         super().__init__(connection)
         self.referrals = ReferralRepository(connection)
         self.deliveries = DeliveryRepository(connection)
+        self.erasure = ErasureRepository(connection)

@@ -18,6 +18,8 @@ from referral_intake.cases import pages as case_pages
 from referral_intake.cases.access_log import router as access_log_router
 from referral_intake.cases.routes import router as case_router
 from referral_intake.config import IntakeSettings
+from referral_intake.erasure.routes import router as erasure_router
+from referral_intake.erasure_service import ErasureService
 from referral_intake.fhir.directory import router as directory_router
 from referral_intake.fhir.routes import router as fhir_router
 from referral_intake.fhir.search import router as search_router
@@ -28,6 +30,7 @@ from referral_intake.handlers import event_handlers
 from referral_intake.inbound.handler import inbound_handler
 from referral_intake.inbound.producers import load_producers
 from referral_intake.inbound.receive import InboundIntake
+from referral_intake.retention import RetentionPurge
 from referral_intake.service import IntakeService
 from referral_intake.staff_session import SESSION
 from referral_intake.task_index import index_unindexed
@@ -44,6 +47,7 @@ from signpost_contracts.registry import (
     INBOUND_REFUSED,
     MEASURES_RECORDED,
     REASSIGNMENT_REQUESTED,
+    REFERRAL_ERASED,
     REFERRAL_RECEIVED_V2,
     REFERRAL_WITHDRAWN,
     SESSION_RECORDED,
@@ -68,6 +72,7 @@ PUBLISHES = [
     CASE_CLOSED,
     HANDOVER_REQUESTED,
     REASSIGNMENT_REQUESTED,
+    REFERRAL_ERASED,
     INBOUND_ACCEPTED,
     INBOUND_REFUSED,
 ]
@@ -102,6 +107,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         if indexed:
             log.info("indexed the Tasks of %d referrals stored before the task index", indexed)
 
+    # Off unless the policy sets a period (RETENTION_DAYS).
+    purge = (
+        RetentionPurge(settings.retention_days, settings.retention_every_seconds)
+        if settings.retention_days is not None
+        else None
+    )
+
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
@@ -109,7 +121,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=PUBLISHES,
         handlers=event_handlers,
         unit=IntakeUnit,
-        on_start=[warn_about_development_defaults, index_unindexed_tasks],
+        on_start=[warn_about_development_defaults, index_unindexed_tasks, *([purge.start] if purge else [])],
+        on_stop=[purge.stop] if purge else [],
         # Requests need only PostgreSQL: the outbox holds their events until the broker is back.
         ready_needs_broker=False,
         external=[ExternalTopic(Stream.INBOUND_REFERRALS, "inbound", inbound)],
@@ -122,6 +135,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         bars_router,
         case_router,
         access_log_router,
+        erasure_router,
         case_pages.router,
         form_pages.router,
         SESSION.router(),
@@ -135,6 +149,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.intake = intake
     app.state.form_rate_limiter = RateLimiter(settings.form_rate_limit, settings.form_rate_window_seconds)
     app.state.cases = CaseService()
+    app.state.erasure = ErasureService()
     app.state.base_url = settings.base_url
     install_error_handlers(app)
     app.add_middleware(EchoBarsHeaders)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from referral_intake.domain.person import DEVELOPMENT_PERSON_KEY_SECRET
 from signpost_runtime.settings import ServiceSettings
@@ -55,6 +55,12 @@ class IntakeSettings(ServiceSettings):
     # Behind a reverse proxy: the header it sets to the client's address (e.g. X-Forwarded-For). Only its last
     # address is used, the one the proxy appended. Unset, the connection's own address is the client.
     form_client_ip_header: str | None = None
+
+    # Retention (issue 11): a closed case's personal data is erased this many days after its closure, as if the
+    # person had asked (erasure_service.erase_referral), by a job every RETENTION_EVERY_SECONDS on each replica.
+    # Unset: kept until someone asks. The period is the service's information governance policy, not a default.
+    retention_days: float | None = Field(default=None, ge=0)
+    retention_every_seconds: float = Field(default=3600, gt=0)
 
     # `production` refuses to start with development defaults for secrets (the manifests set it).
     environment: Literal["development", "production"] = "development"

@@ -6,6 +6,7 @@ import asyncpg
 
 from referral_intake.adapters.access_log_store import AccessLogRepository
 from referral_intake.adapters.case_store import CaseRepository
+from referral_intake.adapters.erasure_store import ErasureRepository
 from referral_intake.adapters.progress_store import ProgressRepository
 from referral_intake.adapters.repository import ReferralRepository
 from referral_intake.adapters.service_status_store import ServiceStatusRepository
@@ -22,3 +23,4 @@ class IntakeUnit(Unit):
         self.service_status = ServiceStatusRepository(connection)
         self.tasks = TaskIndexRepository(connection)
         self.access_log = AccessLogRepository(connection)
+        self.erasure = ErasureRepository(connection)

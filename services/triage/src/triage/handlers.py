@@ -6,11 +6,13 @@ from collections.abc import Mapping
 
 from signpost_contracts import EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, HandoverRequested, ReassignmentRequested, ReferralWithdrawn
+from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.registry import (
     CASE_CLOSED,
     HANDOVER_REQUESTED,
     REASSIGNMENT_REQUESTED,
+    REFERRAL_ERASED,
     REFERRAL_RECEIVED_VERSIONS,
     REFERRAL_WITHDRAWN,
 )
@@ -18,7 +20,7 @@ from signpost_runtime.consumer import EventHandler
 from triage.adapters.events import Cause
 from triage.domain.referral import ReferralFacts
 from triage.ports import ChangeRequest
-from triage.service import TriageService
+from triage.service import TriageService, erase_referral
 from triage.unit import TriageUnit
 
 
@@ -73,10 +75,14 @@ def event_handlers(triage: TriageService) -> Mapping[str, EventHandler]:
         )
         await triage.change_requested(unit, request, _cause(event))
 
+    async def on_referral_erased(unit: TriageUnit, event: EventEnvelope) -> None:
+        await erase_referral(unit, read_data(ReferralErased, event.data).referral_id)
+
     return {
         **{version.name: on_referral_received for version in REFERRAL_RECEIVED_VERSIONS},
         CASE_CLOSED.name: on_case_closed,
         REFERRAL_WITHDRAWN.name: on_referral_withdrawn,
         HANDOVER_REQUESTED.name: on_handover_requested,
         REASSIGNMENT_REQUESTED.name: on_reassignment_requested,
+        REFERRAL_ERASED.name: on_referral_erased,
     }

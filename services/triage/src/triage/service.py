@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from triage.adapters.events import Cause, change_refused, handed_over, linked_events, outcome_events, reassigned
 from triage.allocation import Allocator, Loads
@@ -28,6 +29,25 @@ from triage.domain.terms import terms_for
 from triage.ports import ChangeAnswer, ChangeRequest, EndReason, TriageWork
 
 log = logging.getLogger(__name__)
+
+
+class Erasures(Protocol):
+    async def erase(self, referral_id: str) -> None: ...
+
+
+class ErasureWork(Protocol):
+    @property
+    def erasure(self) -> Erasures: ...
+
+
+async def erase_referral(unit: ErasureWork, referral_id: str) -> None:
+    """Intake erased the referral's person (referral.erased.v1): forget their key and any reason typed about them.
+
+    Repeating it changes nothing. Afterwards a new referral of the same person is no longer linked to this one:
+    the link was the person's NHS number, which is what was erased.
+    """
+    await unit.erasure.erase(referral_id)
+    log.info("erased what triage held about referral %s's person", referral_id)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import asyncpg
 from signpost_runtime.unit_of_work import Unit
 from triage.adapters.case_store import CaseStore
 from triage.adapters.decision_store import DecisionStore
+from triage.adapters.erasure_store import ErasureStore
 from triage.adapters.roster_store import RosterStore
 from triage.adapters.status_store import ServiceStatusStore
 from triage.adapters.waitlist_store import WaitlistStore
@@ -20,3 +21,4 @@ class TriageUnit(Unit):
         self.waitlist = WaitlistStore(connection)
         self.cases = CaseStore(connection)
         self.status = ServiceStatusStore(connection)
+        self.erasure = ErasureStore(connection)

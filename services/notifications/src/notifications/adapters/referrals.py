@@ -106,6 +106,13 @@ class ReferralRepository:
         )
         return (Outcome.model_validate_json(row["details"]), row["correlation_id"]) if row else None
 
+    async def is_erased(self, referral_id: str) -> bool:
+        return bool(
+            await self.connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM erased_referrals WHERE referral_id = $1)", referral_id
+            )
+        )
+
     async def is_withdrawn(self, referral_id: str) -> bool:
         return bool(
             await self.connection.fetchval(
