@@ -38,7 +38,7 @@ CALLERS = {
 # Intake's routes by who may reach them from outside. A new route fails
 # test_every_intake_route_is_either_public_staff_or_internal until someone decides which it is.
 PUBLIC = ("/fhir", "/self-referral", "/who-we-help", "/static")
-STAFF = ("/worklist", "/cases", "/access-log", "/refer", "/outreach")
+STAFF = ("/worklist", "/cases", "/access-log", "/erasures", "/refer", "/outreach")
 # Operations endpoints (Prometheus and the kubelet), and the pages' own sign-in, which oauth2-proxy replaces.
 INTERNAL = ("/health", "/metrics", "/sign-in", "/sign-out")
 
