@@ -6,9 +6,9 @@ Every few seconds (SERVICE_STATUS_EVERY_SECONDS) each triage process takes the l
 was last published, then reads the figures (so it never publishes figures older than another process's),
 and publishes each view through the outbox only when it differs: a change is announced once, by whichever
 process sees it first, within one interval. Both views come from one reading of the connectors, so the
-free places referrers are told of are those the caseloads add up to. A
-periodic check, rather than a check in every unit of work, keeps the cost off each referral, and a
-status a few seconds old is as good as a live one to someone deciding whether to refer.
+free places referrers are told of are those the caseloads add up to. A periodic check, rather than a
+check in every unit of work, keeps the cost off each referral, and a status a few seconds old is as good
+as a live one to someone deciding whether to refer or to a coordinator watching caseloads.
 """
 
 from __future__ import annotations
