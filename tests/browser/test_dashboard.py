@@ -25,7 +25,9 @@ from support.events import (
     referral_assigned,
     referral_received,
     referral_triaged,
+    roster_caseloads,
 )
+from support.infra import publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -238,6 +240,17 @@ def _march_referrals(site) -> None:
     )
 
 
+def _caseloads(site) -> None:
+    """Triage's announcement of two connectors' caseloads, one full; waits until the dashboard's JSON has them."""
+    site.served.call(publish(site.namespace, [roster_caseloads(at=MARCH_2019)]))
+    with httpx.Client(base_url=site.base_url, headers=bearer("reporting:read"), timeout=5) as client:
+        for _ in range(200):
+            if client.get("/api/dashboard").json()["caseloads"]:
+                return
+            time.sleep(0.1)
+    pytest.fail("reporting never showed the caseloads")
+
+
 def _sign_in(page: Page, site) -> None:
     page.goto(site.base_url + "/sign-in")
     page.get_by_label("Bearer token").fill(token("reporting:read"))
@@ -247,6 +260,7 @@ def _sign_in(page: Page, site) -> None:
 
 def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_itself(reporting_site, page, page_log):
     _march_referrals(reporting_site)
+    _caseloads(reporting_site)
     _sign_in(page, reporting_site)
     page.goto(reporting_site.base_url + "/?refresh=off&from=2019-03-01&to=2019-03-31")
     page.wait_for_load_state("networkidle")
@@ -287,7 +301,13 @@ def test_the_period_views_show_charts_beside_their_tables_served_by_the_service_
         assert charts.nth(index).evaluate("c => c.closest('[aria-hidden=true]') !== null")
         assert charts.nth(index).evaluate("c => c.width > 0 && c.height > 0")
     expect(page.locator("#freshness")).to_contain_text("Reporting last applied an event at")
-    expect(page.locator("#not-shown")).to_contain_text("caseloads against their capacity")
+    as_of = "04 March 2019, 09:00:00 UTC"
+    assert table_rows(page, "caseloads") == {
+        "leeds-north-amira": ["Paid", "3", "3", "FULL: no room", "Yes", as_of],
+        "leeds-vol-2": ["Volunteer", "1", "2", "Room for 1 more", "No: their open cases need moving", as_of],
+    }
+    expect(page.locator("#not-shown")).to_contain_text("message lag")
+    expect(page.locator("#not-shown")).not_to_contain_text("caseload")
     screenshot(page, "dashboard-period-charts")
     assert_accessible(page, name="the dashboard with the period's charts")
 

@@ -46,6 +46,7 @@ EXAMPLES: dict[str, dict] = {
         events.handover_requested("r-1", at=NOW),
         events.reassignment_requested("r-1", at=NOW, connector_id="leeds-north-bilal"),
         events.service_status(at=NOW),
+        events.roster_caseloads(at=NOW),
         events.inbound_accepted("r-1", at=NOW),
         events.inbound_refused(at=NOW),
     )
@@ -68,8 +69,12 @@ def test_a_producer_payload_validates_against_the_committed_snapshot(name):
 
 
 # What an event is about, when it is not one referral: an inbound refusal answers a message (no referral
-# was made); the service's status is about the whole service, at a moment.
-NOT_ABOUT_A_REFERRAL = {"referral.inbound-refused.v1": "answers", "service.status.v1": "as_of"}
+# was made); the service's status and its connectors' caseloads are about the whole service, at a moment.
+NOT_ABOUT_A_REFERRAL = {
+    "referral.inbound-refused.v1": "answers",
+    "service.status.v1": "as_of",
+    "roster.caseloads.v1": "as_of",
+}
 
 
 def test_every_event_is_about_a_referral_except_those_named():

@@ -289,6 +289,7 @@ async def test_an_empty_projection_answers_zeros_and_nulls(reporting):
     assert body["urgent"] == {"unconfirmed": 0, "oldest_raised_at": None, "most_escalations": 0}
     assert body["notifications"] == {"sent": 0, "failed": 0}
     assert body["reporting"] == {"last_event_applied_at": None}
+    assert body["caseloads"] == [], "until triage announces any"
 
 
 async def test_without_a_period_it_is_the_last_four_weeks_to_today(reporting):

@@ -27,6 +27,7 @@ from reporting.adapters import schemas
 from reporting.rebuild import RebuildRefused, drop, rebuild
 from signpost_contracts import EventEnvelope, topic
 from signpost_contracts.events.cases import Ons4
+from signpost_contracts.registry import SERVICE_SUBJECT
 from signpost_contracts.topics import Stream
 from support import events as build
 from support.infra import publish_records, wait_until
@@ -43,6 +44,7 @@ TABLES: dict[str, tuple[str, frozenset[str], str]] = {
     "notification_facts": ("notification_id", frozenset({"updated_at"}), "true"),
     "case_measures": ("referral_id, stage", frozenset(), "true"),
     "urgent_alert_facts": ("outcome_event_id", frozenset({"updated_at"}), "true"),
+    "connector_caseloads": ("connector_id", frozenset({"updated_at"}), "true"),
     "inbox": ("consumer, event_id", frozenset({"processed_at"}), "true"),
     "outbox": ("id", frozenset(), "true"),
     "schema_migrations": ("name", frozenset({"applied_at"}), "true"),
@@ -114,6 +116,12 @@ def _mix() -> list[EventEnvelope]:
         build.referral_received(linked, at=t0),
         build.referral_linked(linked, at=t0),
         build.referral_triaged(early, at=t0),  # its receipt never arrives: counted as awaiting receipt
+        # Shuffled like the rest: the newest announcement must win in the live projection and the rebuilt one.
+        build.roster_caseloads(at=t0 + timedelta(days=2)),
+        build.roster_caseloads(at=t0 + timedelta(days=1), connectors=[
+            {"connector_id": "leeds-north-amira", "kind": "paid", "capacity": 3, "open_cases": 1,
+             "taking_new_work": True},
+        ]),
     ]  # fmt: skip
 
 
@@ -164,7 +172,8 @@ async def test_the_rebuilt_projection_equals_the_live_one_and_the_running_servic
     try:
         mix, live, _ = await _settled_live(reporting, conn, seed=9)
         summary = _counts(await reporting.summary())
-        assert all(live[name] for name in ("referral_facts", "case_measures", "urgent_alert_facts")), "a mix to rebuild"
+        rebuilt_from = ("referral_facts", "case_measures", "urgent_alert_facts", "connector_caseloads")
+        assert all(live[name] for name in rebuilt_from), "a mix to rebuild"
 
         out = io.StringIO()
         result = await rebuild(reporting.runtime.settings, out=out)
@@ -338,6 +347,7 @@ async def test_what_the_live_service_applies_during_the_rebuild_reaches_the_new_
         assert await conn.fetchval(inbox.format("public"), under_lock.id) == 1
         assert await conn.fetchval(inbox.format(f'"{result.live_kept_as}"'), under_lock.id) == 0, "not the old tables"
         assert result.events_applied == len(mix) + 1
-        assert (await reporting.summary())["total_referrals"] == len({event.subject for event in mix}) + 2
+        referrals = {event.subject for event in mix if event.subject != SERVICE_SUBJECT}  # not the caseloads
+        assert (await reporting.summary())["total_referrals"] == len(referrals) + 2
     finally:
         await conn.close()

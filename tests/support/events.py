@@ -54,6 +54,7 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    RosterCaseloads,
     ServiceStatus,
 )
 from signpost_contracts.registry import SERVICE_SUBJECT
@@ -428,6 +429,16 @@ def service_status(*, at: datetime | None = None, **overrides: Any) -> EventEnve
         "typical_wait_days": 9.5,
     }
     return new_event(ServiceStatus(**{**fields, **overrides}), subject=SERVICE_SUBJECT, correlation_id="service-status")
+
+
+def roster_caseloads(*, at: datetime | None = None, connectors: list[dict[str, Any]] | None = None) -> EventEnvelope:
+    """Triage's roster.caseloads.v1: every connector's caseload against capacity (subject and key "service")."""
+    listed = connectors or [
+        {"connector_id": "leeds-north-amira", "kind": "paid", "capacity": 3, "open_cases": 3, "taking_new_work": True},
+        {"connector_id": "leeds-vol-2", "kind": "volunteer", "capacity": 2, "open_cases": 1, "taking_new_work": False},
+    ]
+    payload = RosterCaseloads.model_validate({"as_of": at or datetime.now(UTC), "connectors": listed})
+    return new_event(payload, subject=SERVICE_SUBJECT, correlation_id="roster-caseloads")
 
 
 _ANSWERS = AnsweredMessage(event_id="msg-1", source="urn:example:integration-engine")

@@ -20,13 +20,18 @@ pytestmark = pytest.mark.integration
 STAFF = bearer("triage:read", "referrals:read-all", ods=None)
 
 
+def _is_status(record) -> bool:
+    # Keyed "service" too, the caseloads (roster.caseloads.v1) share the partition: told apart by type.
+    return record.key == SERVICE_SUBJECT.encode() and dict(record.headers).get("ce_type") == b"service.status.v1"
+
+
 async def statuses(namespace, until) -> list[dict]:
     records = await read_topic(
         namespace.bootstrap,
         topic(Stream.TRIAGE, namespace.name),
-        until=lambda rs: until([json.loads(r.value) for r in rs if r.key == SERVICE_SUBJECT.encode()]),
+        until=lambda rs: until([json.loads(r.value) for r in rs if _is_status(r)]),
     )
-    return [json.loads(r.value) for r in sorted(records, key=lambda r: r.offset) if r.key == SERVICE_SUBJECT.encode()]
+    return [json.loads(r.value) for r in sorted(records, key=lambda r: r.offset) if _is_status(r)]
 
 
 def figures(status: dict) -> tuple[str, int, int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from signpost_contracts.events.triage import ServiceStatus
 from triage.adapters.events import Cause
+from triage.domain.caseloads import Caseload
 from triage.domain.policy import Policy
 from triage.domain.service_status import CapacityFigures, capacity_of, service_status
 from triage.status_publisher import publish_if_changed
@@ -54,18 +56,24 @@ def test_the_status_says_who_the_service_is_for_from_the_policy(policy: Policy):
 
 
 class FakeStatusRecords:
-    def __init__(self, figures: CapacityFigures) -> None:
-        self.now = figures
-        self.published: dict[str, Any] | None = None
+    """The store's contract with the figures given directly; `loads` are the caseloads read with them."""
 
-    async def figures(self) -> CapacityFigures:
+    def __init__(self, figures: CapacityFigures, loads: tuple[Caseload, ...] = ()) -> None:
+        self.now = figures
+        self.loads = loads
+        self.published: dict[str, Any] = {}
+
+    async def caseloads(self) -> tuple[Caseload, ...]:
+        return self.loads
+
+    async def figures(self, loads: Sequence[Caseload]) -> CapacityFigures:
         return self.now
 
-    async def last_published(self) -> dict[str, Any] | None:
+    async def last_published(self) -> dict[str, Any]:
         return self.published
 
-    async def record_published(self, status: dict[str, Any]) -> None:
-        self.published = status
+    async def record_published(self, published: dict[str, Any]) -> None:
+        self.published = published
 
 
 class FakeStatusUnit:
@@ -88,7 +96,9 @@ async def test_a_status_is_published_once_and_again_only_when_it_changes(policy:
     assert await publish_if_changed(changed, policy, cause) is True
 
     assert unchanged.events == []
-    [started], [now] = first.events, changed.events
+    # Only the status here: the caseloads (none, in this fake) are published once, with the first status.
+    [started] = [event for event in first.events if event.type == "service.status.v1"]
+    [now] = changed.events
     assert (started.type, started.subject) == ("service.status.v1", "service")
     assert ServiceStatus.model_validate(started.data).capacity == "capacity"
     waiting = ServiceStatus.model_validate(now.data)

@@ -37,6 +37,7 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    RosterCaseloads,
     ServiceStatus,
 )
 from signpost_contracts.topics import Stream
@@ -104,6 +105,8 @@ REFERRAL_LINKED = _triage("referral.linked.v1", ReferralLinked)
 # Not about one referral: its subject (and key) is the service, SERVICE_SUBJECT.
 SERVICE_STATUS = _triage("service.status.v1", ServiceStatus)
 SERVICE_SUBJECT = "service"
+# Also about the service (its subject and key SERVICE_SUBJECT), on the status's partition and clock.
+ROSTER_CASELOADS = _triage("roster.caseloads.v1", RosterCaseloads)
 
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
@@ -140,6 +143,7 @@ EVENT_TYPES: dict[str, EventType] = {
         REASSIGNMENT_REFUSED,
         REFERRAL_LINKED,
         SERVICE_STATUS,
+        ROSTER_CASELOADS,
         NOTIFICATION_SENT,
         NOTIFICATION_FAILED,
         URGENT_UNCONFIRMED,

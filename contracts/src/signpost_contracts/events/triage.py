@@ -164,3 +164,26 @@ class ServiceStatus(ContractModel):
     typical_wait_days: float | None = Field(
         default=None, ge=0, description="median wait of people placed from the waiting list in the last 90 days"
     )
+
+
+ROSTER_LIMIT = 1000  # connectors in one service's roster, generously
+
+
+class ConnectorCaseload(ContractModel):
+    """One connector's load, by roster id only: no name, no referral, no person."""
+
+    connector_id: Code = Field(description="the connector's roster id")
+    kind: ConnectorKind
+    capacity: int = Field(ge=0, description="most open cases at once, as the roster gives it")
+    open_cases: int = Field(ge=0, description="cases assigned and not yet ended")
+    taking_new_work: bool = Field(
+        description="in the roster and available (not on leave, not left); false: their open cases need moving"
+    )
+
+
+class RosterCaseloads(ContractModel):
+    """Every connector triage knows, with caseload against capacity: aggregates only. Published when any
+    figure changes (checked with the service status), so the newest `as_of` is the current one."""
+
+    as_of: datetime
+    connectors: list[ConnectorCaseload] = Field(max_length=ROSTER_LIMIT)

@@ -12,12 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from reporting.domain.caseloads import LoadState
 from reporting.domain.dashboard import MAX_PERIOD_DAYS, Dashboard, Filters, default_period, period_error
 from reporting.exports import IsoDate
 from reporting.routes import ReportingReader, UrgentCountsRow
 from reporting.service import dashboard
 from signpost_contracts.events.referrals import ChannelV2
-from signpost_contracts.vocabulary import ReferrerKind
+from signpost_contracts.vocabulary import ConnectorKind, ReferrerKind
 from signpost_runtime.openapi import problem_responses
 from signpost_runtime.problems import Problem
 
@@ -90,6 +91,16 @@ class NotificationsRow(BaseModel):
     failed: int = Field(description="gave up after retries and not sent since")
 
 
+class CaseloadRow(BaseModel):
+    connector_id: str = Field(description="the connector's roster id")
+    kind: ConnectorKind
+    capacity: int = Field(description="most open cases at once")
+    open_cases: int = Field(description="cases assigned and not yet ended")
+    taking_new_work: bool = Field(description="false: on leave, left or out of the roster; their cases need moving")
+    state: LoadState = Field(description="over-capacity: open cases above capacity; full: at capacity; room: below")
+    as_of: datetime = Field(description="when triage read these figures")
+
+
 class ReportingItselfRow(BaseModel):
     last_event_applied_at: datetime | None = Field(
         description="when reporting last applied an event from any stream (not filtered); null before the first."
@@ -112,6 +123,10 @@ class DashboardResponse(BaseModel):
     urgent: UrgentCountsRow
     notifications: NotificationsRow
     reporting: ReportingItselfRow = Field(description="what reporting can say about its own data")
+    caseloads: list[CaseloadRow] = Field(
+        description="every connector triage has announced, paid first, as it last announced them: current figures,"
+        " so neither the period nor the filters apply; empty until triage's first roster.caseloads.v1"
+    )
 
     @classmethod
     def of(cls, figures: Dashboard) -> DashboardResponse:
@@ -136,6 +151,7 @@ class DashboardResponse(BaseModel):
             ),
             notifications=NotificationsRow(sent=f.notifications_sent, failed=f.notifications_failed),
             reporting=ReportingItselfRow(last_event_applied_at=f.last_event_applied_at),
+            caseloads=[CaseloadRow(**vars(load), state=load.state) for load in f.caseloads],
         )
 
 
@@ -177,7 +193,8 @@ async def dashboard_figures(
     """Funnel, arrivals by day and route, decision mix, waits (median, 90th percentile), the waitlist by area,
     stalled and could-not-contact cases, declines and redirects by referrer with the rules that fired,
     urgent messages unconfirmed and notification failures: all for the referrals received in the period
-    that match the filters. A period that ends before it starts, or is too long, is a 422 problem."""
+    that match the filters. Then each connector's caseload against capacity, as triage last announced it
+    (current, not filtered). A period that ends before it starts, or is too long, is a 422 problem."""
     start, end = checked_period(start, end)
     filters = Filters(area=area.upper() if area else None, route=route, referrer_kind=referrer_kind)
     return DashboardResponse.of(await current_dashboard(request, start, end, filters))

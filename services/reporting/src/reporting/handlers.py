@@ -32,6 +32,7 @@ from signpost_contracts.events.triage import (
     ReferralReassigned,
     ReferralTriaged,
     ReferralWaitlisted,
+    RosterCaseloads,
 )
 from signpost_contracts.registry import (
     CASE_CLOSED,
@@ -48,6 +49,7 @@ from signpost_contracts.registry import (
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
     REFERRAL_WITHDRAWN,
+    ROSTER_CASELOADS,
     SESSION_RECORDED,
     URGENT_SETTLED,
     URGENT_UNCONFIRMED,
@@ -89,6 +91,10 @@ async def _on_measures(unit: ReportingUnit, event: EventEnvelope) -> None:
     await service.record_measures(unit, events.measures(event.id, read_data(MeasuresRecorded, event.data)))
 
 
+async def _on_caseloads(unit: ReportingUnit, event: EventEnvelope) -> None:
+    await service.record_caseloads(unit, read_data(RosterCaseloads, event.data))
+
+
 def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
     return reporting_handlers()
 
@@ -117,4 +123,5 @@ def reporting_handlers() -> dict[str, EventHandler]:
         NOTIFICATION_FAILED.name: _notification_handler(NotificationFailed, events.notification_failed),
         URGENT_UNCONFIRMED.name: _on_urgent_unconfirmed,
         URGENT_SETTLED.name: _on_urgent_settled,
+        ROSTER_CASELOADS.name: _on_caseloads,
     }

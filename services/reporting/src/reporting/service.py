@@ -37,6 +37,7 @@ from reporting.domain.summary import (
 )
 from reporting.unit import ReportingUnit
 from signpost_contracts.events.notifications import UrgentSettled, UrgentUnconfirmed
+from signpost_contracts.events.triage import RosterCaseloads
 
 
 async def record_referral_fact(unit: ReportingUnit, fact: ReferralFact) -> Status:
@@ -58,6 +59,10 @@ async def record_urgent_unconfirmed(unit: ReportingUnit, event: UrgentUnconfirme
 
 async def record_urgent_settled(unit: ReportingUnit, event: UrgentSettled) -> None:
     await unit.projection.settle_urgent(event)
+
+
+async def record_caseloads(unit: ReportingUnit, caseloads: RosterCaseloads) -> None:
+    await unit.caseloads.upsert(caseloads)
 
 
 async def record_measures(unit: ReportingUnit, measures: Measures) -> None:
@@ -143,6 +148,7 @@ async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filter
         notifications_sent=notifications["sent"],
         notifications_failed=notifications["failed"],
         last_event_applied_at=await store.last_event_applied_at(),
+        caseloads=await unit.caseloads.current(),
     )
 
 

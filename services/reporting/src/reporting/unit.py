@@ -1,10 +1,11 @@
-"""The unit of work reporting's use cases run in: a transaction and the projection and case stores on it."""
+"""The unit of work reporting's use cases run in: a transaction and the projection, case and caseload stores on it."""
 
 from __future__ import annotations
 
 import asyncpg
 
 from reporting.adapters.case_store import CaseStore
+from reporting.adapters.caseload_store import CaseloadStore
 from reporting.adapters.store import ProjectionStore
 from signpost_runtime.unit_of_work import Unit
 
@@ -14,3 +15,4 @@ class ReportingUnit(Unit):
         super().__init__(connection)
         self.projection = ProjectionStore(connection)
         self.cases = CaseStore(connection)
+        self.caseloads = CaseloadStore(connection)

@@ -19,6 +19,7 @@ from signpost_contracts.registry import (
     REFERRAL_REASSIGNED,
     REFERRAL_TRIAGED,
     REFERRAL_WAITLISTED,
+    ROSTER_CASELOADS,
     SERVICE_STATUS,
 )
 from signpost_runtime.db import service_migrations
@@ -62,6 +63,7 @@ def create_app(settings: TriageSettings | None = None) -> FastAPI:
             REASSIGNMENT_REFUSED,
             REFERRAL_LINKED,
             SERVICE_STATUS,
+            ROSTER_CASELOADS,
         ],
         handlers=lambda runtime: event_handlers(triage),
         unit=TriageUnit,

@@ -1,10 +1,14 @@
-"""Keeping referrers' view of the service current: service.status.v1 whenever the status changes.
+"""Keeping the service's published view current: service.status.v1 (for referrers) whenever the status
+changes, roster.caseloads.v1 (for operations staff) whenever any connector's caseload, capacity or
+availability changes.
 
-Every few seconds (SERVICE_STATUS_EVERY_SECONDS) each triage process compares the status now with the
-one last published, under a lock on that record, and publishes it through the outbox only when it
-differs: a change is announced once, by whichever process sees it first, within one interval. A
-periodic check, rather than a check in every unit of work, keeps the cost off each referral, and a
-status a few seconds old is as good as a live one to someone deciding whether to refer.
+Every few seconds (SERVICE_STATUS_EVERY_SECONDS) each triage process takes the lock on the record of what
+was last published, then reads the figures (so it never publishes figures older than another process's),
+and publishes each view through the outbox only when it differs: a change is announced once, by whichever
+process sees it first, within one interval. Both views come from one reading of the connectors, so the
+free places referrers are told of are those the caseloads add up to. A periodic check, rather than a
+check in every unit of work, keeps the cost off each referral, and a status a few seconds old is as good
+as a live one to someone deciding whether to refer or to a coordinator watching caseloads.
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from signpost_contracts import EventEnvelope
 from signpost_runtime.runtime import ServiceRuntime
+from triage.adapters.caseload_events import roster_caseloads_event
 from triage.adapters.events import Cause, service_status_event
+from triage.domain.caseloads import Caseload
 from triage.domain.policy import Policy
 from triage.domain.service_status import CapacityFigures, service_status
 from triage.unit import TriageUnit
@@ -28,11 +35,13 @@ log = logging.getLogger(__name__)
 
 
 class StatusRecords(Protocol):
-    async def figures(self) -> CapacityFigures: ...
+    async def caseloads(self) -> tuple[Caseload, ...]: ...
 
-    async def last_published(self) -> dict[str, Any] | None: ...
+    async def figures(self, loads: Sequence[Caseload]) -> CapacityFigures: ...
 
-    async def record_published(self, status: dict[str, Any]) -> None: ...
+    async def last_published(self) -> dict[str, Any]: ...
+
+    async def record_published(self, published: dict[str, Any]) -> None: ...
 
 
 class StatusWork(Protocol):
@@ -43,15 +52,26 @@ class StatusWork(Protocol):
 
 
 async def publish_if_changed(unit: StatusWork, policy: Policy, cause: Cause) -> bool:
-    """Publish the service status if it differs from the one last published; whether it did."""
-    view = service_status(policy, await unit.status.figures())
-    # As JSON keeps it (lists, not tuples), so that an unchanged status compares equal to the stored one.
+    """Publish the service status and the caseloads, each if it differs from the one last published; whether
+    either was."""
+    last = await unit.status.last_published()
+    loads = await unit.status.caseloads()
+    view = service_status(policy, await unit.status.figures(loads))
+    # As JSON keeps them (lists, not tuples), so that unchanged views compare equal to the stored ones.
     status = {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(view).items()}
-    if await unit.status.last_published() == status:
+    listed = [asdict(load) for load in loads]
+    at = datetime.now(UTC)
+    events = []
+    if last.get("status") != status:
+        events.append(service_status_event(view, at, cause))
+        log.info("service status now %s (%s free, %s waiting)", view.capacity, view.places_free, view.waiting)
+    if last.get("caseloads") != listed:
+        events.append(roster_caseloads_event(loads, at, cause))
+        log.info("caseloads changed: %s", ", ".join(f"{c.connector_id} {c.open_cases}/{c.capacity}" for c in loads))
+    if not events:
         return False
-    await unit.status.record_published(status)
-    unit.publish(service_status_event(view, datetime.now(UTC), cause))
-    log.info("service status now %s (%s free, %s waiting)", view.capacity, view.places_free, view.waiting)
+    await unit.status.record_published({"status": status, "caseloads": listed})
+    unit.publish(*events)
     return True
 
 

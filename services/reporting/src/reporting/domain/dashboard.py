@@ -13,6 +13,8 @@ contacted, an urgent message unconfirmed) is as of the moment the figures are re
 - Stalled: open (assigned, not ended) and no session for the case terms' `stalled_after_days`, counted
   from the assignment until the first session (intake's rule, `referral_intake.domain.case`).
 - Could not contact: open, and the policy's limit of unanswered contact attempts was reached.
+- Caseloads: each connector's open cases against capacity as triage last announced them (domain/caseloads.py);
+  about connectors, not referrals, so neither the period nor the filters apply.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from reporting.domain.caseloads import ConnectorLoad
 from reporting.domain.export_report import Wait
 from reporting.domain.status import Decision
 from reporting.domain.summary import UrgentCounts
@@ -121,6 +124,8 @@ class Dashboard:
     notifications_sent: int
     notifications_failed: int
     last_event_applied_at: datetime | None  # reporting's own freshness: None until it has applied any event
+    # As triage last announced them: current, so neither the period nor the filters apply.
+    caseloads: list[ConnectorLoad] = field(default_factory=list)
 
 
 def daily_arrivals(start: date, end: date, rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[DayArrivals]]:
