@@ -33,21 +33,28 @@ test: check browser tools  ## lint, type-check, then the whole test suite on rea
 fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
 	.venv/bin/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
+# $(call apt_install,<make target>,<Debian packages>,<command they provide>,<what for>,<said when it fails>):
+# nothing when the command and the packages are there already; otherwise apt-get as root (or through sudo),
+# then the command's version. Arguments hold no commas.
+define apt_install
+@if command -v $(3) >/dev/null && dpkg -s $(2) >/dev/null 2>&1; then exit 0; fi; \
+echo "make $(1): installing $(2) from Debian $(4)"; \
+if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+  echo "make $(1): root is needed to install $(2): run 'apt-get install $(2)' as root" >&2; \
+  exit 1; fi; \
+{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+    $(2) >/dev/null; } \
+  || { echo "make $(1): apt-get could not install $(2) (is Debian's package mirror reachable?)." \
+       "$(5)" >&2; exit 1; }; \
+$(3) --version
+endef
+
 # The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download cannot
 # reach its servers from these machines). Installed once; later runs find it and do nothing.
 # fonts-liberation gives Chromium Arial's metrics (the NHS.UK fallback font) so screenshots show text.
 BROWSER_PACKAGES := chromium fonts-liberation
 browser:  ## Debian's Chromium for the browser tests (idempotent; installs with apt-get as root)
-	@if command -v chromium >/dev/null && dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
-	echo "make browser: installing $(BROWSER_PACKAGES) from Debian for the browser tests"; \
-	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
-	  echo "make browser: root is needed to install $(BROWSER_PACKAGES): run 'apt-get install $(BROWSER_PACKAGES)' as root" >&2; \
-	  exit 1; fi; \
-	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    $(BROWSER_PACKAGES) >/dev/null; } \
-	  || { echo "make browser: apt-get could not install $(BROWSER_PACKAGES) (is Debian's package mirror reachable?)." \
-	       "The browser tests need /usr/bin/chromium." >&2; exit 1; }; \
-	chromium --version
+	$(call apt_install,browser,$(BROWSER_PACKAGES),chromium,for the browser tests,The browser tests need /usr/bin/chromium.)
 
 # The deploy checks' command-line tools. promtool (Debian's prometheus package) checks and unit-tests the
 # alerting rules in deploy/k8s/base/alerts/ (tests/deploy/test_alerts.py); installed once, as `browser`
@@ -64,16 +71,7 @@ $(TOOLS_VENV)/.installed: $(UV) Makefile
 	touch $@
 
 tools: $(TOOLS_VENV)/.installed  ## tools the deploy checks run (promtool, checkov, hadolint; idempotent; apt-get as root)
-	@if command -v promtool >/dev/null && dpkg -s $(TOOLS_PACKAGES) >/dev/null 2>&1; then exit 0; fi; \
-	echo "make tools: installing $(TOOLS_PACKAGES) from Debian for promtool (alerting rule checks)"; \
-	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
-	  echo "make tools: root is needed to install $(TOOLS_PACKAGES): run 'apt-get install $(TOOLS_PACKAGES)' as root" >&2; \
-	  exit 1; fi; \
-	{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    $(TOOLS_PACKAGES) >/dev/null; } \
-	  || { echo "make tools: apt-get could not install $(TOOLS_PACKAGES) (is Debian's package mirror reachable?)." \
-	       "The alerting rule tests need promtool." >&2; exit 1; }; \
-	promtool --version
+	$(call apt_install,tools,$(TOOLS_PACKAGES),promtool,for promtool (alerting rule checks),The alerting rule tests need promtool.)
 
 check: lint typecheck
 
