@@ -8,11 +8,11 @@ topic). The default of 35 days exceeds the 30-day dead-letter retention in deplo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import asyncpg
+
+from signpost_runtime.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -28,36 +28,20 @@ async def prune(pool: asyncpg.Pool, *, outbox_retention_hours: float, inbox_rete
     return int(outbox.split()[-1]), int(inbox.split()[-1])
 
 
-class Housekeeper:
+class Housekeeper(PeriodicJob):
     def __init__(
         self, pool: asyncpg.Pool, *, outbox_retention_hours: float, inbox_retention_days: float, every_seconds: float
     ) -> None:
+        super().__init__("housekeeping", every_seconds, self._prune)
         self.pool = pool
         self.outbox_retention_hours = outbox_retention_hours
         self.inbox_retention_days = inbox_retention_days
-        self.every_seconds = every_seconds
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="housekeeping")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            # Wait first: a service starting (or restarting in a crash loop) has more urgent work.
-            await asyncio.sleep(self.every_seconds)
-            try:
-                removed = await prune(
-                    self.pool,
-                    outbox_retention_hours=self.outbox_retention_hours,
-                    inbox_retention_days=self.inbox_retention_days,
-                )
-                if any(removed):
-                    log.info("pruned %d sent outbox row(s) and %d inbox row(s)", *removed)
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
+    async def _prune(self) -> None:
+        removed = await prune(
+            self.pool,
+            outbox_retention_hours=self.outbox_retention_hours,
+            inbox_retention_days=self.inbox_retention_days,
+        )
+        if any(removed):
+            log.info("pruned %d sent outbox row(s) and %d inbox row(s)", *removed)
