@@ -3,20 +3,19 @@ gives the service status its free places, published when any connector's figures
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from signpost_contracts.events.triage import RosterCaseloads
+from support.fakes.triage_status import FakeStatusRecords, FakeStatusUnit
 from triage.adapters.caseload_events import roster_caseloads_event
 from triage.adapters.events import Cause
 from triage.adapters.status_store import published_record
 from triage.domain.assignment import ConnectorLoad
 from triage.domain.caseloads import Caseload, caseloads, connectors_taking_work, places_free
 from triage.domain.policy import Policy
-from triage.domain.service_status import CapacityFigures
 from triage.status_publisher import publish_if_changed
 
 pytestmark = pytest.mark.unit
@@ -72,37 +71,8 @@ def test_the_same_figures_at_the_same_moment_make_the_same_event_id_and_a_later_
     assert [c.connector_id for c in payload.connectors] == ["a-room", "b-gone", "c-full", "d-leave", "e-nil"]
 
 
-class Records:
-    """The status store's contract, its figures computed from its caseloads as the real store does."""
-
-    def __init__(self, roster: Sequence[ConnectorLoad]) -> None:
-        self.roster = roster
-        self.published: dict[str, Any] = {}
-
-    async def caseloads(self) -> tuple[Caseload, ...]:
-        return caseloads(self.roster)
-
-    async def figures(self, loads: Sequence[Caseload]) -> CapacityFigures:
-        return CapacityFigures(connectors_taking_work(loads), places_free(loads), 0, None)
-
-    async def last_published(self) -> dict[str, Any]:
-        return self.published
-
-    async def record_published(self, published: dict[str, Any]) -> None:
-        self.published = published
-
-
-class Unit:
-    def __init__(self, records: Records) -> None:
-        self.status = records
-        self.events: list = []
-
-    def publish(self, *events) -> None:
-        self.events.extend(events)
-
-
-async def published_types(records: Records, policy: Policy) -> list[str]:
-    unit = Unit(records)
+async def published_types(records: FakeStatusRecords, policy: Policy) -> list[str]:
+    unit = FakeStatusUnit(records)
     await publish_if_changed(unit, policy, Cause(None, "test"))
     return [event.type for event in unit.events]
 
@@ -110,11 +80,11 @@ async def published_types(records: Records, policy: Policy) -> list[str]:
 async def test_a_case_moving_between_connectors_republishes_the_caseloads_but_not_the_unchanged_status(
     policy: Policy,
 ):
-    records = Records([connector("a", 2, 1), connector("b", 2, 0)])
+    records = FakeStatusRecords(loads=caseloads([connector("a", 2, 1), connector("b", 2, 0)]))
     assert await published_types(records, policy) == ["service.status.v1", "roster.caseloads.v1"]
     assert await published_types(records, policy) == []
     # A reassignment: one place freed, one taken, so the service still has two free places.
-    records.roster = [connector("a", 2, 0), connector("b", 2, 1)]
+    records.loads = caseloads([connector("a", 2, 0), connector("b", 2, 1)])
     assert await published_types(records, policy) == ["roster.caseloads.v1"]
     assert [(c["connector_id"], c["open_cases"]) for c in records.published["caseloads"]] == [("a", 0), ("b", 1)]
 

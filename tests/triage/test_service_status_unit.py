@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from signpost_contracts.events.triage import ServiceStatus
+from support.fakes.triage_status import FakeStatusRecords, FakeStatusUnit
 from triage.adapters.events import Cause
-from triage.domain.caseloads import Caseload
 from triage.domain.policy import Policy
 from triage.domain.service_status import CapacityFigures, capacity_of, service_status
 from triage.status_publisher import publish_if_changed
@@ -53,36 +52,6 @@ def test_the_status_says_who_the_service_is_for_from_the_policy(policy: Policy):
     assert view.cohorts == ("people caring for someone",)
     assert view.exclusions == ("Ask housing.",), "the reason the referrer is told, not the internal description"
     assert view.typical_wait_days == 12.3
-
-
-class FakeStatusRecords:
-    """The store's contract with the figures given directly; `loads` are the caseloads read with them."""
-
-    def __init__(self, figures: CapacityFigures, loads: tuple[Caseload, ...] = ()) -> None:
-        self.now = figures
-        self.loads = loads
-        self.published: dict[str, Any] = {}
-
-    async def caseloads(self) -> tuple[Caseload, ...]:
-        return self.loads
-
-    async def figures(self, loads: Sequence[Caseload]) -> CapacityFigures:
-        return self.now
-
-    async def last_published(self) -> dict[str, Any]:
-        return self.published
-
-    async def record_published(self, published: dict[str, Any]) -> None:
-        self.published = published
-
-
-class FakeStatusUnit:
-    def __init__(self, records: FakeStatusRecords) -> None:
-        self.status = records
-        self.events: list = []
-
-    def publish(self, *events) -> None:
-        self.events.extend(events)
 
 
 async def test_a_status_is_published_once_and_again_only_when_it_changes(policy: Policy):
