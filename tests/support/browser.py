@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, Response
+from playwright.sync_api import Browser, ConsoleMessage, Frame, Locator, Page, Playwright, Request, Response
 
 from support.listening import listening
 
@@ -75,21 +75,45 @@ class PageLog:
     A document's own status (a form answered 401) is the test's business; a style sheet, script or
     image that did not load (`failed`), and an error in the console (a CSP refusal, an uncaught
     exception) are the page's faults.
+
+    One failure is not: Chromium cancels (net::ERR_ABORTED) whatever the old document was still
+    loading when the test follows a link or submits a form, and the order of that cancellation
+    against the next document's arrival is the browser's. So an aborted request is the page's
+    fault only if the document that asked for it is still the one shown when the test judges.
     """
 
     requests: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    documents_shown: int = 0
+    _document_of: dict[Request, int] = field(default_factory=dict)
+    cancelled: list[tuple[str, int]] = field(default_factory=list)
 
     @classmethod
     def attach(cls, page: Page) -> PageLog:
         log = cls()
-        page.on("request", lambda request: log.requests.append(request.url))
-        page.on("requestfailed", lambda request: log.failed.append(f"{request.url}: {request.failure}"))
+        page.on("request", log._request)
+        page.on("requestfailed", log._request_failed)
+        page.on("framenavigated", lambda frame: log._navigated(page, frame))
         page.on("response", log._response)
         page.on("console", log._console)
         page.on("pageerror", lambda error: log.errors.append(f"uncaught: {error}"))
         return log
+
+    def _request(self, request: Request) -> None:
+        self.requests.append(request.url)
+        self._document_of[request] = self.documents_shown
+
+    def _navigated(self, page: Page, frame: Frame) -> None:
+        if frame == page.main_frame:
+            self.documents_shown += 1
+
+    def _request_failed(self, request: Request) -> None:
+        failure = f"{request.url}: {request.failure}"
+        if request.failure == "net::ERR_ABORTED":
+            self.cancelled.append((failure, self._document_of.get(request, self.documents_shown)))
+        else:
+            self.failed.append(failure)
 
     def _response(self, response: Response) -> None:
         if response.status >= 400 and response.request.resource_type != "document":
@@ -108,7 +132,9 @@ class PageLog:
         origin = urlsplit(base_url)
         elsewhere = [u for u in self.requests if (urlsplit(u).scheme, urlsplit(u).netloc) != origin[:2]]
         assert not elsewhere, f"requests to other hosts: {elsewhere}"
-        assert not self.failed, f"requests that failed: {self.failed}"
+        cancelled_on_the_shown_document = [f for f, document in self.cancelled if document == self.documents_shown]
+        failed = self.failed + cancelled_on_the_shown_document
+        assert not failed, f"requests that failed: {failed}"
         assert not self.errors, f"console errors (a CSP refusal shows here): {self.errors}"
 
 
