@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test fuzz check lint typecheck bench bench-reporting format asyncapi schemas clean browser tools vendor-nhsuk vendor-chartjs
+.PHONY: install run demo test fuzz faults check lint typecheck bench bench-reporting format asyncapi schemas clean browser tools vendor-nhsuk vendor-chartjs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -32,6 +32,9 @@ test: check browser tools  ## lint, type-check, then the whole test suite on rea
 
 fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
 	.venv/bin/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+faults: install  ## only the fault suite under a stream of referrals (kill -9, SIGTERM, duplicates, poison), with its report
+	.venv/bin/pytest -m faults tests/e2e $(PYTEST_ARGS)
 
 # $(call apt_install,<make target>,<Debian packages>,<command they provide>,<what for>,<said when it fails>):
 # nothing when the command and the packages are there already; otherwise apt-get as root (or through sudo),

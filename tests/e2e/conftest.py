@@ -8,6 +8,7 @@ import pytest
 
 from signpost_devstack.infra import Infrastructure
 from signpost_devstack.stack import LocalStack
+from support.fault_report import OUTCOMES, FaultReport, report_lines
 from support.infra import Namespace, unique
 from support.stack import stack_for_run
 
@@ -32,3 +33,25 @@ def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture
 def stack_namespace(stack: LocalStack) -> Namespace:
     return Namespace(stack.config.namespace, stack.config.kafka_bootstrap_servers)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if item.get_closest_marker("faults") and (report.when == "call" or report.failed):
+        fault = item.callspec.id if hasattr(item, "callspec") else item.name
+        item.config.stash.setdefault(OUTCOMES, {})[item.nodeid] = (fault, report.outcome)
+    return report
+
+
+@pytest.fixture
+def fault_report(request: pytest.FixtureRequest) -> FaultReport:
+    return FaultReport(request.config, request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    lines = report_lines(config)
+    if lines:
+        terminalreporter.section("fault suite")
+        for line in lines:
+            terminalreporter.write_line(line)
