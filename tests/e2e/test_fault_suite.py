@@ -6,6 +6,8 @@ It runs in every `make test` (about three minutes on two cores); `make faults` r
 `faults`). Either prints one report line per fault. The faults:
 - kill -9 of each service mid-stream (no drain, no outbox flush), then a restart;
 - SIGTERM of each service mid-stream: it must drain and exit 0, then it is restarted;
+- a second process of every service joining its consumer group mid-stream, taking work, and leaving
+  (two rebalances of every group, two outbox relays on each outbox);
 - every event on Signpost's topics delivered one to three times (byte-identical copies re-published
   while the stream runs, as a producer retry or a consumer rebalance would redeliver them);
 - poison records (not JSON, not an event, an event whose data breaks its schema) on every topic: each
@@ -172,6 +174,35 @@ async def test_a_service_stopped_mid_stream_drains_and_exits_cleanly(
 
         ids = await _stream_with_fault(journey, seed=200 + SERVICES.index(service), fault=stop_and_restart)
         await _check(journey, f"SIGTERM {service}", ids, before, fault_report)
+
+
+async def test_consumers_joining_and_leaving_mid_stream_lose_nothing_and_repeat_nothing(
+    stack: LocalStack, fault_report: FaultReport
+):
+    extras = [stack.another_instance(service, "second") for service in SERVICES]
+    during: list[str] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        journey = Journey(stack, client)
+        before = await journey.summary()
+
+        async def join_then_leave() -> None:
+            for process in extras:
+                process.start()  # each group grows by one member: a rebalance
+            for process in extras:
+                await asyncio.to_thread(process.wait_ready)
+            # Referrals while every group has two members, work spread over both (and two outbox relays).
+            more = _bodies(seed=501)[: REFERRALS // 2]
+            during.extend(await asyncio.gather(*(_refer(journey, body) for body in more)))
+            for process in extras:
+                code = await asyncio.to_thread(process.stop)  # and shrinks again: another
+                assert code == 0, f"{process.name} did not leave cleanly:\n{process.log_tail()}"
+
+        try:
+            ids = await _stream_with_fault(journey, seed=500, fault=join_then_leave)
+        finally:
+            for process in extras:
+                process.kill()  # no-op for those already stopped
+        await _check(journey, "consumers joined and left mid-stream", ids + during, before, fault_report)
 
 
 class Duplicator:

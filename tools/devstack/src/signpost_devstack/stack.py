@@ -167,13 +167,20 @@ class LocalStack:
             self.config.jwt_secret, subject="local-developer", scopes=scopes or ALL_SCOPES, ods_code=ods_code
         )
 
-    def _service_process(self, spec: ServiceSpec) -> ManagedProcess:
+    def another_instance(self, service: str, instance: str) -> ManagedProcess:
+        """One more process of `service` (not started): its database and consumer group, a free HTTP port, its own
+        log. A replica joining the group when started and leaving it when stopped, as scaling out and in does."""
+        spec = next(s for s in SERVICES if s.name == service)
+        return self._service_process(spec, port=free_port(), log_name=f"{service}-{instance}")
+
+    def _service_process(self, spec: ServiceSpec, *, port: int | None = None, log_name: str = "") -> ManagedProcess:
         config = self.config
+        port = port or self.ports[spec.name]
         env = {
             "DATABASE_URL": self.database_url(spec.name),
             "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap_servers,
             "TOPIC_NAMESPACE": config.namespace,
-            "HTTP_PORT": str(self.ports[spec.name]),
+            "HTTP_PORT": str(port),
             "JWT_SECRET": config.jwt_secret,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(config.smtp_port),
@@ -187,8 +194,8 @@ class LocalStack:
             spec.name,
             [console_script(spec.script)],
             env,
-            config.log_dir / f"{spec.name}.log",
-            ready_url=f"{self.url(spec.name)}/health/ready",
+            config.log_dir / f"{log_name or spec.name}.log",
+            ready_url=f"http://127.0.0.1:{port}/health/ready",
         )
 
     def start(self) -> None:
