@@ -23,7 +23,7 @@ SELF = Referrer(kind="self", contact=ReferrerContact(email=PERSON_EMAIL, phone=P
 async def _everything_about(service, referral_id: str) -> str:
     """Every row notifications keeps about the referral, as one lower-case text."""
     rows = []
-    for table in ("referrer_contacts", "outcomes", "deliveries", "urgent_alerts", "case_measures"):
+    for table in ("referrer_contacts", "person_contacts", "outcomes", "deliveries", "urgent_alerts", "case_measures"):
         rows += [
             dict(r) for r in await service.pool.fetch(f"SELECT * FROM {table} WHERE referral_id = $1", referral_id)
         ]

@@ -125,6 +125,12 @@ def referral_received_v2(
     return _event(ReferralReceivedV2, fields, overrides)
 
 
+def self_referral_received(referral_id: str | None = None, *, at: datetime | None = None) -> EventEnvelope:
+    """As intake announces a self-referral now: the person's address apart, on the contacts stream (person_contact)."""
+    referrer = ReferrerV2(kind="self", contact_apart=True)
+    return referral_received_v2(referral_id, at=at, channel="self-referral", referrer=referrer)
+
+
 def referral_triaged(
     referral_id: str | None = None, outcome: Outcome = "accepted", *, at: datetime | None = None, **overrides: Any
 ) -> EventEnvelope:

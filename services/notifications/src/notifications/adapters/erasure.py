@@ -2,9 +2,10 @@
 
 Kept, so the counts stay: every delivery row with its channel, status, attempts and times, and every
 outcome's kind and time. Erased: the reply addresses (a self-referral's or outreach's are the person's
-own, and notifications cannot tell the others apart), the rendered subjects and bodies, providers' and
-SMTP servers' error texts (they quote addresses), the free text of outcomes (triage's summary and
-reasons, connectors' goals and onward connections), the case's scores, and the outbox's sent copies.
+own, and notifications cannot tell the others apart), the person's own address from the contacts stream,
+the rendered subjects and bodies, providers' and SMTP servers' error texts (they quote addresses), the free
+text of outcomes (triage's summary and reasons, connectors' goals and onward connections), the case's
+scores, and the outbox's sent copies.
 """
 
 from __future__ import annotations
@@ -60,4 +61,5 @@ class ErasureRepository:
             "UPDATE urgent_alerts SET last_escalation = NULL WHERE referral_id = $1", referral_id
         )
         await self.connection.execute("DELETE FROM case_measures WHERE referral_id = $1", referral_id)
+        await self.connection.execute("DELETE FROM person_contacts WHERE referral_id = $1", referral_id)
         await forget_sent_events(self.connection, referral_id)
