@@ -121,6 +121,7 @@ class NotificationsWork(Protocol):
 
 class Erasures(Protocol):
     async def erase(self, referral_id: str, event_id: str, erased_at: datetime) -> None: ...
+    async def settle_urgent(self, referral_id: str, by: str) -> list[tuple[str, datetime]]: ...
 
 
 class ErasureWork(NotificationsWork, Protocol):
@@ -136,6 +137,14 @@ async def erase_referral(unit: ErasureWork, referral_id: str, event_id: str, era
     """
     await unit.referrals.lock(referral_id)
     await unit.erasure.erase(referral_id, event_id, erased_at)
+    # An urgent alert still open would escalate for ever, to the duty coordinator with nothing left to say:
+    # the erasure settles it. UrgentSettled.how has no "erased" (a new value would break its v1 readers), so it
+    # is announced as acknowledged, and acknowledged_by names the erasure event.
+    for outcome_event_id, at in await unit.erasure.settle_urgent(referral_id, f"erasure {event_id}"):
+        payload = UrgentSettled(
+            referral_id=referral_id, outcome_event_id=outcome_event_id, settled_at=at, how="acknowledged"
+        )
+        unit.publish(new_event(payload, subject=referral_id, correlation_id=referral_id, causation_id=event_id))
     log.info("erased what notifications held about referral %s (event %s)", referral_id, event_id)
 
 
