@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from signpost_contracts import EnvelopeError, from_kafka, read_data
+from signpost_contracts import EnvelopeError, PayloadError, from_kafka, read_data
 from signpost_contracts.events.common import NAME_LIMIT, clip
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_runtime.inbox import outside_event_key, signpost_event_key
-from support.events import referral_received
+from support.events import person_contact_erased, referral_received
 
 pytestmark = pytest.mark.unit
 
@@ -31,6 +31,19 @@ def test_an_event_travels_as_ce_headers_and_a_json_body_keyed_by_referral_id():
 def test_an_envelope_read_back_from_kafka_equals_the_one_sent():
     event = referral_received()
     assert from_kafka(event.headers(), event.value()) == event
+
+
+def test_a_tombstone_reads_back_as_its_event_with_no_data():
+    tombstone = person_contact_erased("ref-1")
+    assert from_kafka(tombstone.headers(), None) == tombstone
+    assert tombstone.data == {}
+
+
+def test_a_null_value_under_a_type_that_has_data_is_refused_as_that_types_payload():
+    # A tombstone is read as an empty payload: an event that needs data fails its model, so it is dead-lettered.
+    event = referral_received(referral_id="ref-1")
+    with pytest.raises(PayloadError, match="referral_id"):
+        read_data(ReferralReceived, from_kafka(event.headers(), None).data)
 
 
 @pytest.mark.parametrize(

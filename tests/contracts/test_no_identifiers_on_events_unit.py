@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from signpost_contracts import EVENT_TYPES
+from signpost_contracts import EVENT_TYPES, TOPIC_CONFIGS, Stream
 from signpost_contracts.snapshots import snapshot_path
 
 pytestmark = pytest.mark.unit
@@ -26,12 +26,20 @@ IDENTIFYING_NAME = re.compile(r"name|nhs|birth|dob|address|postcode|phone|email|
 REVIEWED: dict[tuple[str, str], str] = {
     ("referral.received", "person.postcode_district"): "the outward code only (LS6), never the full postcode",
     ("referral.received", "referrer.organisation_name"): "the referring organisation, not the person",
-    # The referrer's reply address. For a self-referral the referrer is the person: that is why notifications,
-    # which keeps it, erases it on referral.erased.v1 (tests/e2e/test_erasure.py).
-    ("referral.received", "referrer.contact.email"): "the referrer's reply address",
-    ("referral.received", "referrer.contact.phone"): "the referrer's reply number",
+    # A professional referrer's reply address (a practice's, a team's). When the referrer is the person (kind
+    # "self") it is empty here and travels on the contacts stream instead (ERASABLE below), since this stream is
+    # kept for ever: tests/referral_intake/test_person_contact_unit.py checks intake never puts it here.
+    ("referral.received", "referrer.contact.email"): "a professional referrer's reply address, never the person's",
+    ("referral.received", "referrer.contact.phone"): "a professional referrer's reply number, never the person's",
     ("service.status", "area_name"): "a service area's name (Leeds North), not a person's",
     ("service.status", "postcode_prefixes"): "the outward codes an area covers",
+}
+
+# The person's own identifiers, allowed only on a stream that can forget them: log-compacted, with a tombstone
+# type for the same key that erasure publishes (checked below), so they never stay on a stream kept for ever.
+ERASABLE: dict[tuple[str, str], str] = {
+    ("referral.person-contact", "email"): "a self-referrer's own reply address, removed by erasure's tombstone",
+    ("referral.person-contact", "phone"): "a self-referrer's own reply number, removed by erasure's tombstone",
 }
 
 
@@ -60,7 +68,11 @@ def _identifying_fields(event_type: str) -> set[str]:
 
 
 def _reviewed(event_type: str, field: str) -> bool:
-    return any(event_type.startswith(prefix) and field == path for prefix, path in REVIEWED)
+    return any(event_type.startswith(prefix) and field == path for prefix, path in {**REVIEWED, **ERASABLE})
+
+
+def _kept_for_ever(stream: Stream) -> bool:
+    return TOPIC_CONFIGS.get(stream, {}).get("cleanup.policy") != "compact"
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -76,9 +88,25 @@ def test_the_field_walk_reaches_nested_fields_so_the_check_can_fail():
 
 def test_every_reviewed_exception_still_exists():
     # An exception whose field has gone would let a new field of that name through unreviewed.
-    found = {(prefix, path) for prefix, path in REVIEWED for name in EVENT_TYPES
+    exceptions = {**REVIEWED, **ERASABLE}
+    found = {(prefix, path) for prefix, path in exceptions for name in EVENT_TYPES
              if name.startswith(prefix) and path in _identifying_fields(name)}  # fmt: skip
-    assert found == set(REVIEWED)
+    assert found == set(exceptions)
+
+
+@pytest.mark.parametrize("prefix", sorted({prefix for prefix, _ in ERASABLE}))
+def test_the_persons_own_contact_is_only_on_a_compacted_stream_that_erasure_can_empty(prefix: str):
+    carriers = [event_type for name, event_type in EVENT_TYPES.items() if name.startswith(prefix)]
+    assert carriers, f"no event type starts with {prefix}"
+    for carrier in carriers:
+        assert not _kept_for_ever(carrier.stream), f"{carrier.name} is on {carrier.stream}, which is kept for ever"
+        tombstones = [t for t in EVENT_TYPES.values() if t.tombstone and t.stream == carrier.stream]
+        assert tombstones, f"nothing can erase {carrier.name}: its stream has no tombstone type"
+
+
+def test_a_stream_kept_for_ever_is_told_apart_from_a_compacted_one_so_the_check_can_fail():
+    assert _kept_for_ever(Stream.REFERRALS)
+    assert not _kept_for_ever(Stream.CONTACTS)
 
 
 def test_the_erasure_event_carries_ids_and_times_only():

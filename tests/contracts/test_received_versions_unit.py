@@ -23,9 +23,11 @@ def test_a_v1_payload_reads_as_v2_with_nothing_lost():
 
     read = read_data(ReferralReceivedV2, v1.data)
 
-    # What v2 added (the partner, the BaRS origin) is absent, as it was absent from v1.
-    assert read.model_dump(mode="json", exclude={"referrer": {"partner_id"}, "bars": True}) == v1.data
+    # What v2 added (the partner, the BaRS origin, the address kept apart) is absent, as it was absent from v1.
+    added = {"referrer": {"partner_id", "contact_apart"}, "bars": True}
+    assert read.model_dump(mode="json", exclude=added) == v1.data
     assert read.referrer.partner_id is None
+    assert read.referrer.contact_apart is False, "a v1 event's contact is on the event itself"
     assert read.bars is None
 
 

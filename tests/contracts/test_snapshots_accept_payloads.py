@@ -36,6 +36,8 @@ EXAMPLES: dict[str, dict] = {
         events.referral_linked("r-1", at=NOW),
         events.referral_withdrawn("r-1", at=NOW),
         events.referral_erased("r-1", at=NOW),
+        events.person_contact("r-1"),
+        events.person_contact_erased("r-1"),
         events.contact_recorded("r-1", at=NOW),
         events.goals_set("r-1", at=NOW),
         events.session_recorded("r-1", at=NOW),
@@ -77,11 +79,23 @@ NOT_ABOUT_A_REFERRAL = {
 }
 
 
+# A tombstone has no data at all (a null Kafka value): its key and subject, the referral id, say what it is about.
+TOMBSTONES = sorted(name for name, event_type in EVENT_TYPES.items() if event_type.tombstone)
+
+
 def test_every_event_is_about_a_referral_except_those_named():
-    assert {name for name in EVENT_TYPES if "referral_id" not in EXAMPLES[name]} == set(NOT_ABOUT_A_REFERRAL)
+    without_referral = {name for name in EVENT_TYPES if "referral_id" not in EXAMPLES[name]}
+    assert without_referral == set(NOT_ABOUT_A_REFERRAL) | set(TOMBSTONES)
 
 
-@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+@pytest.mark.parametrize("name", TOMBSTONES)
+def test_a_tombstone_has_no_data_to_carry_anything_about_the_person(name):
+    assert EXAMPLES[name] == {}
+    assert _snapshot(name)["properties"] == {}
+    assert _snapshot(name)["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("name", sorted(set(EVENT_TYPES) - set(TOMBSTONES)))
 def test_the_snapshot_refuses_a_payload_missing_what_it_is_about(name):
     about = NOT_ABOUT_A_REFERRAL.get(name, "referral_id")
     payload = {k: v for k, v in EXAMPLES[name].items() if k != about}

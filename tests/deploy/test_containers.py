@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deploy.manifests import DEPLOY, REPO, Instruction, dockerfile_stages, k8s_name, service_facts
-from signpost_contracts import all_topics
+from signpost_contracts import TOPIC_CONFIGS, all_topics, topic
 from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = pytest.mark.unit
@@ -129,6 +129,12 @@ def test_compose_creates_every_contract_topic_and_every_database(compose: dict[s
     )
     history = compose["services"]["kafka-topics"]["environment"]["HISTORY_TOPICS"].split()
     assert set(history) == set(service_facts("reporting").consumes), "the streams reporting is rebuilt from"
+    compacted = compose["services"]["kafka-topics"]["environment"]["COMPACT_TOPICS"].split()
+    assert compacted == [topic(stream) for stream in TOPIC_CONFIGS]
+    config = dict(
+        pair.split("=", 1) for pair in compose["services"]["kafka-topics"]["environment"]["COMPACT_CONFIG"].split(",")
+    )
+    assert [config] == list(TOPIC_CONFIGS.values()), "as the devstack, the tests and the KafkaTopic create it"
     init_sql = (DEPLOY / "compose" / "postgres-init.sql").read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+);", init_sql))
     assert created == {service_facts(service).database for service in SERVICES}

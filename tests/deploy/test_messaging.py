@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.manifests import BASE, NAMESPACE, OUTSIDE, Manifests, Peer, allows, k8s_name, service_facts
-from signpost_contracts import all_topics
+from signpost_contracts import TOPIC_CONFIGS, all_topics, topic
 from signpost_contracts.vocabulary import SERVICES
 
 pytestmark = pytest.mark.unit
@@ -128,6 +128,15 @@ def test_the_streams_reporting_is_rebuilt_from_keep_every_event_for_ever(base: M
         config = topics[name]["spec"]["config"]
         assert config["cleanup.policy"] == "delete", f"{name}: compaction would keep only each referral's last event"
         assert (int(config["retention.ms"]), int(config["retention.bytes"])) == (-1, -1), name
+
+
+@pytest.mark.parametrize("stream", sorted(TOPIC_CONFIGS))
+def test_a_stream_that_must_forget_is_declared_with_its_compaction_and_bounded_lag(base: Manifests, stream):
+    config = _topics(base)[topic(stream)]["spec"]["config"]
+    wanted = TOPIC_CONFIGS[stream]
+    assert {name: str(config.get(name)) for name in wanted} == wanted, "as the devstack and tests create it"
+    assert config["cleanup.policy"] == "compact", "a tombstone removes a key only from a compacted topic"
+    assert 0 < int(config["max.compaction.lag.ms"]) <= 7 * 24 * 3600 * 1000, "erasure reaches the broker in time"
 
 
 def test_dead_letters_are_kept_a_bounded_time_longer_than_any_stream_that_is_not_kept_for_ever(base: Manifests):

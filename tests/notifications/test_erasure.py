@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from signpost_contracts.events.referrals import Referrer, ReferrerContact
 from support.events import referral_erased, referral_withdrawn
+from support.infra import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ SELF = Referrer(kind="self", contact=ReferrerContact(email=PERSON_EMAIL, phone=P
 async def _everything_about(service, referral_id: str) -> str:
     """Every row notifications keeps about the referral, as one lower-case text."""
     rows = []
-    for table in ("referrer_contacts", "outcomes", "deliveries", "urgent_alerts", "case_measures"):
+    for table in ("referrer_contacts", "person_contacts", "outcomes", "deliveries", "urgent_alerts", "case_measures"):
         rows += [
             dict(r) for r in await service.pool.fetch(f"SELECT * FROM {table} WHERE referral_id = $1", referral_id)
         ]
@@ -100,3 +101,46 @@ async def test_an_outcome_arriving_after_the_erasure_is_neither_kept_nor_told(se
     outcome_deliveries = [d for d in await service.deliveries(referral_id) if d["outcome_event_id"] == late.id]
     assert outcome_deliveries == []
     assert PERSON_NAME.lower() not in await _everything_about(service, referral_id)
+
+
+async def test_an_urgent_alert_still_open_when_its_referral_is_erased_is_settled_and_escalates_no_more(
+    start_notifications, make, referral_id
+):
+    confirm_within = 2.0
+    duty = "duty@signpost.example.org"
+    settings = {
+        "urgent_confirm_seconds": confirm_within,
+        "follow_up_every_seconds": 0.2,
+        "duty_coordinator_email": duty,
+    }
+    async with start_notifications(**settings) as service:
+        redirect = make.triaged(referral_id, "redirected")
+        await service.publish(make.received(referral_id), redirect)
+        # SMTP cannot confirm delivery, so the alert stays open and would reach the duty coordinator in 2s.
+        [urgent] = await service.emails(1)
+        assert urgent.subject.startswith("URGENT")
+        erased = referral_erased(referral_id)
+
+        await service.publish(erased)
+        await service.consumed(erased)
+
+        alert = await service.pool.fetchrow("SELECT * FROM urgent_alerts WHERE outcome_event_id = $1", redirect.id)
+        assert alert["acknowledged_by"] == f"erasure {erased.id}"
+        assert alert["escalations"] == 0, "erased before its first escalation was due: the test proves nothing else"
+
+        async def past_when_it_would_have_escalated() -> bool:
+            return bool(
+                await service.pool.fetchval(
+                    "SELECT now() > $1::timestamptz + make_interval(secs => $2::float8)",
+                    alert["raised_at"],
+                    confirm_within + 1.0,
+                )
+            )
+
+        await wait_until(past_when_it_would_have_escalated, timeout=10, message="the escalation time to pass")
+        assert [m.rcpt_tos for m in service.sink.messages] == [urgent.rcpt_tos], "the duty coordinator is not told"
+        unchanged = await service.pool.fetchrow("SELECT * FROM urgent_alerts WHERE outcome_event_id = $1", redirect.id)
+        assert unchanged["escalations"] == 0
+        announced = await service.announcements(expect=2)
+        settled = [e for e in announced if e.type == "notification.urgent-settled.v1"]
+        assert [(e.data["outcome_event_id"], e.data["how"]) for e in settled] == [(redirect.id, "acknowledged")]

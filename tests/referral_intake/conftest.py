@@ -85,7 +85,8 @@ class Intake:
         rows = await self.pool.fetch(
             "SELECT event_type, payload FROM outbox WHERE message_key = $1 ORDER BY id", referral_id
         )
-        return [{"type": row["event_type"], **json.loads(row["payload"])} for row in rows]
+        # A tombstone's payload is NULL: it has no data.
+        return [{"type": row["event_type"], **json.loads(row["payload"] or "{}")} for row in rows]
 
     async def case_api(self, method: str, path: str, token: dict[str, str], body: Any = None) -> httpx.Response:
         return await self.client.request(method, f"/cases{path}", json=body, headers=token)

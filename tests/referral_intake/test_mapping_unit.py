@@ -37,7 +37,9 @@ def _event_data(resource):
         received_at=datetime(2025, 6, 1, 9, tzinfo=UTC),
         last_updated=datetime(2025, 6, 1, 9, tzinfo=UTC),
     )
-    return referral_received(accepted(submission, stored), correlation_id="c-1").data
+    published = referral_received(accepted(submission, stored), correlation_id="c-1")
+    [received] = [event for event in published if event.type == "referral.received.v2"]
+    return received.data
 
 
 @pytest.mark.parametrize(

@@ -107,8 +107,12 @@ async def test_a_self_referral_is_stored_and_announced_as_the_persons_own_with_t
         "ods_code": None,
         "partner_id": None,
         "organisation_name": None,
-        "contact": {"email": "ann@example.com", "phone": "0113 496 0000", "fhir_endpoint": None},
+        # The person's own address goes apart, on the compacted contacts stream (this one is kept for ever).
+        "contact": {"email": None, "phone": None, "fhir_endpoint": None},
+        "contact_apart": True,
     }
+    [contact] = [e.data for e in unit.events if e.type == "referral.person-contact.v1"]
+    assert contact == {"referral_id": event["referral_id"], "email": "ann@example.com", "phone": "0113 496 0000"}
     assert event["needs"] == ["bereavement", "social-isolation"]
     assert event["person"]["postcode_district"] == "LS6"
     assert (event["person"]["preferred_language"], event["person"]["interpreter_needed"]) == ("pl", True)
@@ -246,6 +250,7 @@ async def test_a_partners_referral_is_the_registered_partners_with_replies_to_it
         "partner_id": "leeds-mind",
         "organisation_name": "Leeds Mind",
         "contact": {"email": "referrals@leedsmind.example.org", "phone": "0113 000 0101", "fhir_endpoint": None},
+        "contact_apart": False,
     }
     stored = await unit.referrals.get(event["referral_id"])
     assert stored.requester_ods == "partner:leeds-mind"
@@ -304,7 +309,9 @@ async def test_a_connector_records_someone_met_through_outreach_as_their_own_ref
     [event] = received(unit)
     assert event["channel"] == "outreach"
     assert event["referrer"]["kind"] == "self"
-    assert event["referrer"]["contact"]["email"] == "ann@example.com"
+    assert event["referrer"]["contact"]["email"] is None, "the person's own address is not on the kept stream"
+    [contact] = [e.data for e in unit.events if e.type == "referral.person-contact.v1"]
+    assert contact["email"] == "ann@example.com"
     assert event["sender"] == {"system": "leeds-north-amira", "ods_code": None}
     stored = await unit.referrals.get(event["referral_id"])
     assert "Met through outreach at Chapeltown library drop-in" in contact_card(stored.resource).note

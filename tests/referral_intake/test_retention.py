@@ -61,8 +61,11 @@ async def test_only_a_case_closed_before_the_cutoff_is_erased_and_announced_as_r
     assert await _erased(intake.pool, closed_long_ago) == (True, True)
     assert await _erased(intake.pool, closed_since) == (False, False)
     assert await _erased(intake.pool, still_open) == (False, False)
-    [announced] = [e for e in await intake.published(closed_long_ago) if e["type"] == "referral.erased.v1"]
+    published = await intake.published(closed_long_ago)
+    [announced] = [e for e in published if e["type"] == "referral.erased.v1"]
     assert announced["because"] == "retention"
+    assert {"type": "referral.person-contact-erased.v1"} in published, "the contacts topic forgets it too"
+    assert not [e for e in await intake.published(closed_since) if e["type"].startswith("referral.person-contact")]
     case = await intake.pool.fetchval("SELECT status FROM cases WHERE referral_id = $1", closed_long_ago)
     assert case == "closed", "the case is still counted as closed"
 

@@ -24,6 +24,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.contacts import PersonContact, PersonContactErased
 from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.inbound import AnsweredMessage, InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import (
@@ -122,6 +123,12 @@ def referral_received_v2(
         "needs": ["loneliness"],
     }
     return _event(ReferralReceivedV2, fields, overrides)
+
+
+def self_referral_received(referral_id: str | None = None, *, at: datetime | None = None) -> EventEnvelope:
+    """As intake announces a self-referral now: the person's address apart, on the contacts stream (person_contact)."""
+    referrer = ReferrerV2(kind="self", contact_apart=True)
+    return referral_received_v2(referral_id, at=at, channel="self-referral", referrer=referrer)
 
 
 def referral_triaged(
@@ -309,6 +316,19 @@ def referral_withdrawn(
 def referral_erased(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:
     fields = {"referral_id": _new_id(referral_id), "erased_at": at or datetime.now(UTC), "because": "request"}
     return _event(ReferralErased, fields, overrides)
+
+
+def person_contact(
+    referral_id: str | None = None, *, email: str | None = "ada@example.org", phone: str | None = "07700 900123"
+) -> EventEnvelope:
+    """A self-referrer's own reply address, on the compacted contacts stream."""
+    return _event(PersonContact, {"referral_id": _new_id(referral_id), "email": email, "phone": phone}, {})
+
+
+def person_contact_erased(referral_id: str | None = None) -> EventEnvelope:
+    """The tombstone of a referral's key on the contacts stream (no data: the referral is its subject)."""
+    referral_id = _new_id(referral_id)
+    return new_event(PersonContactErased(), subject=referral_id, correlation_id=referral_id)
 
 
 def contact_recorded(referral_id: str | None = None, *, at: datetime | None = None, **overrides: Any) -> EventEnvelope:

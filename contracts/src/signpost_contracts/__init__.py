@@ -7,10 +7,12 @@ from signpost_contracts.topics import (
     DEFAULT_NAMESPACE,
     EXTERNAL_STREAMS,
     INBOUND_REFERRAL_TYPE,
+    TOPIC_CONFIGS,
     Stream,
     all_topics,
     dead_letter_topic,
     topic,
+    topic_config,
 )
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "EVENT_TYPES",
     "EXTERNAL_STREAMS",
     "INBOUND_REFERRAL_TYPE",
+    "TOPIC_CONFIGS",
     "ContractModel",
     "EnvelopeError",
     "EventEnvelope",
@@ -32,4 +35,5 @@ __all__ = [
     "new_event",
     "read_data",
     "topic",
+    "topic_config",
 ]

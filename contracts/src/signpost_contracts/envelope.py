@@ -85,8 +85,11 @@ def from_kafka(headers: dict[str, str], value: bytes | None) -> EventEnvelope:
     spec = headers.get("ce_specversion", SPEC_VERSION)
     if spec != SPEC_VERSION:
         raise EnvelopeError(f"unsupported ce_specversion {spec!r}; expected {SPEC_VERSION}")
+    if value is None:
+        # A tombstone (a compacted topic forgetting its key) has no data: its type and subject say it all.
+        return _envelope(headers, {})
     try:
-        data = json.loads(value or b"", parse_constant=_not_json)
+        data = json.loads(value, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EnvelopeError(f"record value is not JSON: {exc}") from exc
     except RecursionError:
@@ -95,6 +98,10 @@ def from_kafka(headers: dict[str, str], value: bytes | None) -> EventEnvelope:
         raise EnvelopeError("record value nests JSON too deeply to read") from None
     if not isinstance(data, dict):
         raise EnvelopeError("record value must be a JSON object")
+    return _envelope(headers, data)
+
+
+def _envelope(headers: dict[str, str], data: dict[str, Any]) -> EventEnvelope:
     attributes = {a: headers[_HEADER_PREFIX + a] for a in _REQUIRED_ATTRIBUTES}
     for attribute in _OPTIONAL_ATTRIBUTES:
         if headers.get(_HEADER_PREFIX + attribute):

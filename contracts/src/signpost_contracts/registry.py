@@ -18,6 +18,7 @@ from signpost_contracts.events.cases import (
     ReferralWithdrawn,
     SessionRecorded,
 )
+from signpost_contracts.events.contacts import PersonContact, PersonContactErased
 from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.inbound import InboundAccepted, InboundRefused
 from signpost_contracts.events.notifications import (
@@ -51,6 +52,8 @@ class EventType:
     producer: str
     # A type its producer no longer sends, replaced by this newer version; consumers still read it (history).
     superseded_by: str | None = None
+    # Published as a Kafka tombstone: a null value under the referral's key, so a compacted topic forgets the key.
+    tombstone: bool = False
 
     @property
     def source(self) -> str:
@@ -88,6 +91,11 @@ HANDOVER_REQUESTED = _intake("case.handover-requested.v1", HandoverRequested)
 REASSIGNMENT_REQUESTED = _intake("case.reassignment-requested.v1", ReassignmentRequested)
 # On the referrals stream, keyed by referral id: it follows that referral's earlier events in order.
 REFERRAL_ERASED = _intake("referral.erased.v1", ReferralErased)
+# On the compacted contacts stream, keyed by referral id: a self-referrer's own reply address, and its tombstone.
+PERSON_CONTACT = EventType("referral.person-contact.v1", PersonContact, Stream.CONTACTS, "referral-intake")
+PERSON_CONTACT_ERASED = EventType(
+    "referral.person-contact-erased.v1", PersonContactErased, Stream.CONTACTS, "referral-intake", tombstone=True
+)
 
 # Intake's answers to the messages integration engines send on the inbound topic.
 INBOUND_ACCEPTED = EventType("referral.inbound-accepted.v1", InboundAccepted, Stream.INBOUND_REPLIES, "referral-intake")
@@ -131,6 +139,8 @@ EVENT_TYPES: dict[str, EventType] = {
         HANDOVER_REQUESTED,
         REASSIGNMENT_REQUESTED,
         REFERRAL_ERASED,
+        PERSON_CONTACT,
+        PERSON_CONTACT_ERASED,
         INBOUND_ACCEPTED,
         INBOUND_REFUSED,
         REFERRAL_TRIAGED,

@@ -25,7 +25,7 @@ from notifications.domain.deliveries import (
     UrgentAlert,
 )
 from notifications.domain.messages import Receipt
-from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
+from notifications.domain.outcomes import WITHDRAWN, Outcome, PersonAddress, ReferrerContact, StageScores
 from notifications.handlers import event_handlers
 from notifications.service import Notifier
 from signpost_contracts import EventEnvelope
@@ -259,6 +259,7 @@ class FakeReferrals:
     def __init__(self, deliveries: FakeDeliveries) -> None:
         self.deliveries = deliveries
         self.contacts: dict[str, ReferrerContact] = {}
+        self.person_addresses: dict[str, PersonAddress] = {}
         self.outcomes: dict[str, tuple[Outcome, str]] = {}
         self.stage_scores: dict[tuple[str, str], tuple[datetime, str, StageScores]] = {}
 
@@ -269,7 +270,17 @@ class FakeReferrals:
         self.contacts.setdefault(contact.referral_id, contact)
 
     async def contact(self, referral_id: str) -> ReferrerContact | None:
-        return self.contacts.get(referral_id)
+        contact = self.contacts.get(referral_id)
+        if contact is None or not contact.address_apart:
+            return contact
+        address = self.person_addresses.get(referral_id)
+        return contact.model_copy(update={"email": address.email, "phone": address.phone}) if address else None
+
+    async def save_person_address(self, address: PersonAddress, event_id: str) -> None:
+        self.person_addresses[address.referral_id] = address
+
+    async def forget_person_address(self, referral_id: str) -> None:
+        self.person_addresses.pop(referral_id, None)
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
         self.outcomes.setdefault(outcome.event_id, (outcome, correlation_id))

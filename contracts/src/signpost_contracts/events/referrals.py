@@ -1,7 +1,9 @@
 """Events produced by referral_intake on the `referrals` stream.
 
 They carry the minimum the rest of the system needs: an age (not a birth date), a postcode
-district (not a full address), need categories, and how to reach the *referrer* (never the person).
+district (not a full address), need categories, and how to reach the *referrer* (never the person). When the
+person is the referrer (kind "self": a self-referral, outreach), their reply address goes on the compacted
+contacts stream instead (events/contacts.py), where erasure can reach it; this stream is kept for ever.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class ReferrerV2(Referrer):
     partner_id: Code | None = Field(
         default=None,
         description="the registered partner organisation (PARTNERS_FILE id) that referred, when it has no ODS code",
+    )
+    contact_apart: bool = Field(
+        default=False,
+        description="true when the referrer is the person (kind 'self'): `contact` is then empty, and their reply"
+        " address is the referral.person-contact.v1 event keyed by this referral id on the referral.contacts topic,"
+        " which erasure can empty. False on events published before that topic existed (their contact is here)",
     )
 
 

@@ -58,7 +58,7 @@ class DeadLetterSink:
                 "dlq_failed_at": datetime.now(UTC).isoformat(),
             }
         )
-        copy = OutgoingRecord(topic=self.topic, key=record.key, value=record.value or b"", headers=headers)
+        copy = OutgoingRecord(topic=self.topic, key=record.key, value=record.value, headers=headers)
         refusal = self.publisher.too_large(copy)
         if refusal is None:
             [failure] = await self.publisher.publish_each([copy])

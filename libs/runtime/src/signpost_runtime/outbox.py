@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from signpost_contracts import EVENT_TYPES, EventEnvelope, topic
+from signpost_contracts import EVENT_TYPES, EventEnvelope, EventType, topic
 from signpost_runtime.publishing import OutgoingRecord
 
 NOTIFY_CHANNEL = "signpost_outbox"  # also named in migrations/0002_outbox_notify_trigger.sql
@@ -28,11 +28,7 @@ class Outbox:
         self.namespace = namespace
 
     def topic_for(self, event: EventEnvelope) -> str:
-        try:
-            stream = EVENT_TYPES[event.type].stream
-        except KeyError:
-            raise ValueError(f"unknown event type {event.type!r}: register it in signpost_contracts") from None
-        return topic(stream, self.namespace)
+        return topic(_event_type(event).stream, self.namespace)
 
     async def add_event(self, conn: asyncpg.Connection, event: EventEnvelope) -> None:
         if not conn.is_in_transaction():
@@ -45,12 +41,20 @@ class Outbox:
             self.topic_for(event),
             event.subject,
             json.dumps(event.headers()),
-            event.value(),
+            # A tombstone's payload is NULL (migration 0005), which the relay publishes as a null value.
+            None if _event_type(event).tombstone else event.value(),
         )
 
     async def add_events(self, conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
         for event in events:
             await self.add_event(conn, event)
+
+
+def _event_type(event: EventEnvelope) -> EventType:
+    try:
+        return EVENT_TYPES[event.type]
+    except KeyError:
+        raise ValueError(f"unknown event type {event.type!r}: register it in signpost_contracts") from None
 
 
 async def unsent_count(pool: asyncpg.Pool) -> int:

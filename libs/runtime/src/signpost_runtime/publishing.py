@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 class OutgoingRecord:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone, which FastStream sends as a null value when the record has a key
     headers: dict[str, str] = field(default_factory=dict)
 
     def size(self) -> int:

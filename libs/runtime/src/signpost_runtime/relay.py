@@ -164,6 +164,6 @@ def _record(row: asyncpg.Record) -> OutgoingRecord:
     return OutgoingRecord(
         topic=row["topic"],
         key=row["message_key"].encode(),
-        value=bytes(row["payload"]),
+        value=None if row["payload"] is None else bytes(row["payload"]),
         headers=json.loads(row["headers"]),
     )

@@ -25,11 +25,13 @@ from notifications.domain.outcomes import (
     outcome_of_receipt,
     outcome_of_triage,
     outcome_of_waitlisting,
+    person_address_of,
 )
-from notifications.service import Notifier, erase_referral
+from notifications.service import Notifier, erase_referral, forget_person_address
 from notifications.unit import NotificationsUnit
 from signpost_contracts import ContractModel, EventEnvelope, read_data
 from signpost_contracts.events.cases import CaseClosed, ContactRecorded, MeasuresRecorded, ReferralWithdrawn
+from signpost_contracts.events.contacts import PersonContact
 from signpost_contracts.events.erasure import ReferralErased
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
@@ -43,6 +45,8 @@ from signpost_contracts.registry import (
     CASE_CLOSED,
     CONTACT_RECORDED,
     MEASURES_RECORDED,
+    PERSON_CONTACT,
+    PERSON_CONTACT_ERASED,
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
     REFERRAL_ERASED,
@@ -88,6 +92,14 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
             unit, measures.referral_id, measures.stage, measures.recorded_at, event.id, scores
         )
 
+    async def on_person_contact(unit: NotificationsUnit, event: EventEnvelope) -> None:
+        address = person_address_of(read_data(PersonContact, event.data))
+        await notifier.person_address_received(unit, address, event.id)
+
+    async def on_person_contact_erased(unit: NotificationsUnit, event: EventEnvelope) -> None:
+        # A tombstone has no data: the referral is its key and subject.
+        await forget_person_address(unit, event.subject)
+
     async def on_erased(unit: NotificationsUnit, event: EventEnvelope) -> None:
         erased = read_data(ReferralErased, event.data)
         await erase_referral(unit, erased.referral_id, event.id, erased.erased_at)
@@ -106,4 +118,6 @@ def event_handlers(notifier: Notifier, settings: NotificationsSettings) -> dict[
         CASE_CLOSED.name: outcome(CaseClosed, outcome_of_closure),
         REFERRAL_WITHDRAWN.name: outcome(ReferralWithdrawn, outcome_of_withdrawal),
         REFERRAL_ERASED.name: on_erased,
+        PERSON_CONTACT.name: on_person_contact,
+        PERSON_CONTACT_ERASED.name: on_person_contact_erased,
     }

@@ -38,7 +38,7 @@ from notifications.domain.deliveries import (
     recipient_problem,
 )
 from notifications.domain.messages import BARS, EMAIL, SMS, Channel, Receipt, Sent
-from notifications.domain.outcomes import WITHDRAWN, Outcome, ReferrerContact, StageScores
+from notifications.domain.outcomes import WITHDRAWN, Outcome, PersonAddress, ReferrerContact, StageScores
 from notifications.domain.retry import RetryPolicy
 from notifications.domain.routing import ReferrerDirectory, Route, duty_routes, referrer_routes
 from notifications.domain.withdrawal import AFTER_WITHDRAWAL, suppressed_because
@@ -62,6 +62,8 @@ class Referrals(Protocol):
     async def lock(self, referral_id: str) -> None: ...
     async def save_contact(self, contact: ReferrerContact, event_id: str) -> None: ...
     async def contact(self, referral_id: str) -> ReferrerContact | None: ...
+    async def save_person_address(self, address: PersonAddress, event_id: str) -> None: ...
+    async def forget_person_address(self, referral_id: str) -> None: ...
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None: ...
     async def has_outcomes(self, referral_id: str) -> bool: ...
     async def outcomes_without_delivery(self, referral_id: str) -> list[tuple[Outcome, str]]: ...
@@ -119,6 +121,7 @@ class NotificationsWork(Protocol):
 
 class Erasures(Protocol):
     async def erase(self, referral_id: str, event_id: str, erased_at: datetime) -> None: ...
+    async def settle_urgent(self, referral_id: str, by: str) -> list[tuple[str, datetime]]: ...
 
 
 class ErasureWork(NotificationsWork, Protocol):
@@ -134,7 +137,25 @@ async def erase_referral(unit: ErasureWork, referral_id: str, event_id: str, era
     """
     await unit.referrals.lock(referral_id)
     await unit.erasure.erase(referral_id, event_id, erased_at)
+    # An urgent alert still open would escalate for ever, to the duty coordinator with nothing left to say:
+    # the erasure settles it. UrgentSettled.how has no "erased" (a new value would break its v1 readers), so it
+    # is announced as acknowledged, and acknowledged_by names the erasure event.
+    for outcome_event_id, at in await unit.erasure.settle_urgent(referral_id, f"erasure {event_id}"):
+        payload = UrgentSettled(
+            referral_id=referral_id, outcome_event_id=outcome_event_id, settled_at=at, how="acknowledged"
+        )
+        unit.publish(new_event(payload, subject=referral_id, correlation_id=referral_id, causation_id=event_id))
     log.info("erased what notifications held about referral %s (event %s)", referral_id, event_id)
+
+
+async def forget_person_address(unit: NotificationsWork, referral_id: str) -> None:
+    """The person's address was erased at intake (its tombstone on the contacts stream): it is forgotten here.
+
+    referral.erased.v1 has already erased it, or will (it comes on another topic, in either order); this makes the
+    two agree even when the address arrived between them.
+    """
+    await unit.referrals.lock(referral_id)
+    await unit.referrals.forget_person_address(referral_id)
 
 
 # (outcome, contact, idempotency key, destination endpoint) -> the servicerequest-response Bundle as JSON
@@ -193,6 +214,15 @@ class Notifier:
             await unit.referrals.save_outcome(acknowledgement, event_id)
         await self._create_possible_deliveries(unit, contact.referral_id)
 
+    async def person_address_received(self, unit: NotificationsWork, address: PersonAddress, event_id: str) -> None:
+        """A self-referrer's own address arrived on the contacts stream, before or after the referral's details."""
+        await unit.referrals.lock(address.referral_id)
+        if await unit.referrals.is_erased(address.referral_id):
+            # Its tombstone follows on the same partition; until then it must not be kept, nor used.
+            return
+        await unit.referrals.save_person_address(address, event_id)
+        await self._create_possible_deliveries(unit, address.referral_id)
+
     async def outcome_decided(self, unit: NotificationsWork, outcome: Outcome, correlation_id: str) -> None:
         await unit.referrals.lock(outcome.referral_id)
         if await unit.referrals.is_erased(outcome.referral_id):
@@ -216,7 +246,7 @@ class Notifier:
     async def _create_possible_deliveries(self, unit: NotificationsWork, referral_id: str) -> None:
         contact = await unit.referrals.contact(referral_id)
         if contact is None:
-            return  # the outcome waits for referral.received.v1
+            return  # the outcome waits for referral.received (and a self-referrer's address, on the contacts stream)
         withdrawn = await unit.referrals.is_withdrawn(referral_id)
         confirmed = await unit.deliveries.confirms_withdrawal(referral_id)
         for outcome, correlation_id in await unit.referrals.outcomes_without_delivery(referral_id):

@@ -1,9 +1,11 @@
 """Erasing a person's identifiers: at intake in the caller's unit of work, and everywhere else by the event.
 
 `erase_referral` erases one referral's and its case's identifiers and announces referral.erased.v1, which
-notifications (addresses, messages) and triage (the person's key) act on; reporting holds no identifiers and
-keeps counting. It is the one step both the person's request (`erase_person`) and the retention purge
-(`purge_closed_before`, run by retention.py) take, so the two can never differ in what they leave behind.
+notifications (addresses, messages) and triage (the person's key) act on, with the tombstone of the referral's
+key on the compacted contacts stream, so the broker forgets a self-referrer's own address too; reporting holds
+no identifiers and keeps counting. It is the one step both the person's request (`erase_person`) and the
+retention purge (`purge_closed_before`, run by retention.py) take, so the two can never differ in what they
+leave behind.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from referral_intake.adapters.events import person_contact_erased
 from referral_intake.domain.erasure import erased_case, erased_resource
 from referral_intake.ports import IntakeWork
 from signpost_contracts import new_event
@@ -66,7 +69,10 @@ async def erase_referral(
     if case is not None:
         await unit.cases.save(erased_case(case))
     payload = ReferralErased(referral_id=referral_id, erased_at=now, because=because)
-    unit.publish(new_event(payload, subject=referral_id, correlation_id=correlation_id))
+    unit.publish(
+        new_event(payload, subject=referral_id, correlation_id=correlation_id),
+        person_contact_erased(referral_id, correlation_id),
+    )
     return True
 
 

@@ -127,7 +127,7 @@ class IntakeService:
         postcode = submission.person.postcode
         decile = self.deprivation.decile(postcode) if postcode else None
         received = accepted(submission, stored, key, imd_decile=decile)
-        unit.publish(events.referral_received(received, correlation_id or stored.id))
+        unit.publish(*events.referral_received(received, correlation_id or stored.id))
         log.info("referral %s received from %s by %s", stored.id, stored.requester_ods, submission.channel)
         return Submitted(stored, created=True)
 

@@ -20,6 +20,7 @@ from signpost_contracts import (
     DEFAULT_NAMESPACE,
     EVENT_TYPES,
     INBOUND_REFERRAL_TYPE,
+    TOPIC_CONFIGS,
     EventType,
     Stream,
     dead_letter_topic,
@@ -86,6 +87,11 @@ def _message(event_type: EventType, schemas: dict[str, Any]) -> dict[str, Any]:
         "headers": CE_HEADERS,
         "payload": _ref("components/schemas", event_type.model.__name__),
         "bindings": {"kafka": {"key": {"type": "string", "description": "referral id"}}},
+        **(
+            {"description": "sent as a Kafka tombstone: a null value under the key, CloudEvents attributes in headers"}
+            if event_type.tombstone
+            else {}
+        ),
     }
 
 
@@ -130,6 +136,9 @@ def document(definitions: dict[str, ServiceDefinition], namespace: str = DEFAULT
         for stream in Stream
     }
     channels[Stream.INBOUND_REFERRALS.value]["messages"] = {INBOUND_REFERRAL_TYPE: INBOUND_REFERRAL}
+    for stream, config in TOPIC_CONFIGS.items():
+        settings = ", ".join(f"{name}={value}" for name, value in config.items())
+        channels[stream.value]["description"] = f"topic configuration (signpost_contracts.TOPIC_CONFIGS): {settings}"
     for name, definition in definitions.items():
         if definition.consumes or definition.external:
             channels[f"dlq-{name}"] = {

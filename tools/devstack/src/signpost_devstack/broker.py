@@ -14,6 +14,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from signpost_contracts import topic_config
 from signpost_devstack.net import free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,16 @@ class EmbeddedBroker:
 
 
 async def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
-    """Create topics that do not exist yet (what Strimzi KafkaTopic resources do in production)."""
+    """Create topics that do not exist yet (what Strimzi KafkaTopic resources do in production), each with the
+    configuration its stream needs (signpost_contracts.TOPIC_CONFIGS: the contacts topic is compacted)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names if name not in existing
+            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=topic_config(name))
+            for name in names
+            if name not in existing
         ]
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -2,9 +2,10 @@
 
 Kept, so the counts stay: every delivery row with its channel, status, attempts and times, and every
 outcome's kind and time. Erased: the reply addresses (a self-referral's or outreach's are the person's
-own, and notifications cannot tell the others apart), the rendered subjects and bodies, providers' and
-SMTP servers' error texts (they quote addresses), the free text of outcomes (triage's summary and
-reasons, connectors' goals and onward connections), the case's scores, and the outbox's sent copies.
+own, and notifications cannot tell the others apart), the person's own address from the contacts stream,
+the rendered subjects and bodies, providers' and SMTP servers' error texts (they quote addresses), the free
+text of outcomes (triage's summary and reasons, connectors' goals and onward connections), the case's
+scores, and the outbox's sent copies. An urgent alert still open is settled: there is nobody left to tell.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ ERASED = "erased"  # deliveries.suppressed_because for one that was still waitin
 class ErasureRepository:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
+
+    async def settle_urgent(self, referral_id: str, by: str) -> list[tuple[str, datetime]]:
+        """Acknowledge, by the erasure, every urgent alert still open: (outcome event id, when) of each."""
+        rows = await self.connection.fetch(
+            "UPDATE urgent_alerts SET acknowledged_at = now(), acknowledged_by = $2"
+            " WHERE referral_id = $1 AND confirmed_at IS NULL AND acknowledged_at IS NULL"
+            " RETURNING outcome_event_id, acknowledged_at",
+            referral_id,
+            by,
+        )
+        return [(row["outcome_event_id"], row["acknowledged_at"]) for row in rows]
 
     async def erase(self, referral_id: str, event_id: str, erased_at: datetime) -> None:
         await self.connection.execute(
@@ -60,4 +72,5 @@ class ErasureRepository:
             "UPDATE urgent_alerts SET last_escalation = NULL WHERE referral_id = $1", referral_id
         )
         await self.connection.execute("DELETE FROM case_measures WHERE referral_id = $1", referral_id)
+        await self.connection.execute("DELETE FROM person_contacts WHERE referral_id = $1", referral_id)
         await forget_sent_events(self.connection, referral_id)

@@ -1,4 +1,5 @@
-"""What notifications remembers between events: referrer contacts and the outcomes to tell them.
+"""What notifications remembers between events: referrer contacts, self-referrers' own addresses and the outcomes
+to tell them.
 
 Every method runs on the unit of work's connection, inside its transaction.
 """
@@ -9,11 +10,24 @@ from datetime import datetime
 
 import asyncpg
 
-from notifications.domain.outcomes import AwaitingOutcome, BarsConversation, Outcome, ReferrerContact, StageScores
+from notifications.domain.outcomes import (
+    AwaitingOutcome,
+    BarsConversation,
+    Outcome,
+    PersonAddress,
+    ReferrerContact,
+    StageScores,
+)
 from signpost_contracts.registry import REFERRAL_WITHDRAWN
 
 # First key of the two-key advisory lock: keeps these locks apart from any other advisory lock.
 _REFERRAL_LOCK_CLASS = 8083
+# Whom to tell about referral $1 is known: its details arrived and, when the person is the referrer, their own
+# address too (each comes on its own topic, in either order).
+_KNOWN = (
+    "EXISTS (SELECT 1 FROM referrer_contacts rc WHERE rc.referral_id = $1 AND (NOT rc.contact_apart"
+    " OR EXISTS (SELECT 1 FROM person_contacts pc WHERE pc.referral_id = rc.referral_id)))"
+)
 
 
 class ReferralRepository:
@@ -33,8 +47,8 @@ class ReferralRepository:
     async def save_contact(self, contact: ReferrerContact, event_id: str) -> None:
         await self.connection.execute(
             "INSERT INTO referrer_contacts (referral_id, email, organisation_name, ods_code, referrer_reference,"
-            " received_event_id, referrer_kind, phone, partner_id, bars)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT (referral_id) DO NOTHING",
+            " received_event_id, referrer_kind, phone, partner_id, bars, contact_apart)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) ON CONFLICT (referral_id) DO NOTHING",
             contact.referral_id,
             contact.email,
             contact.organisation_name,
@@ -45,19 +59,44 @@ class ReferralRepository:
             contact.phone,
             contact.partner_id,
             contact.bars.model_dump_json() if contact.bars else None,
+            contact.address_apart,
         )
+        await self._no_longer_awaiting(contact.referral_id)
+
+    async def save_person_address(self, address: PersonAddress, event_id: str) -> None:
+        """The latest address wins, as on the compacted topic: a person who corrected it is written to there."""
         await self.connection.execute(
-            "UPDATE outcomes SET awaiting_referral = false WHERE referral_id = $1 AND awaiting_referral",
-            contact.referral_id,
+            "INSERT INTO person_contacts (referral_id, email, phone, event_id) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (referral_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,"
+            " event_id = EXCLUDED.event_id, recorded_at = now()",
+            address.referral_id,
+            address.email,
+            address.phone,
+            event_id,
+        )
+        await self._no_longer_awaiting(address.referral_id)
+
+    async def forget_person_address(self, referral_id: str) -> None:
+        await self.connection.execute("DELETE FROM person_contacts WHERE referral_id = $1", referral_id)
+
+    async def _no_longer_awaiting(self, referral_id: str) -> None:
+        await self.connection.execute(
+            f"UPDATE outcomes SET awaiting_referral = false WHERE referral_id = $1 AND awaiting_referral AND {_KNOWN}",
+            referral_id,
         )
 
     async def contact(self, referral_id: str) -> ReferrerContact | None:
+        """Whom to tell, or None while it is not known yet (see _KNOWN)."""
         row = await self.connection.fetchrow(
-            "SELECT referral_id, email, organisation_name, ods_code, referrer_reference, referrer_kind, phone,"
-            " partner_id, bars FROM referrer_contacts WHERE referral_id = $1",
+            "SELECT rc.referral_id, organisation_name, ods_code, referrer_reference, referrer_kind, partner_id, bars,"
+            " contact_apart, pc.referral_id IS NOT NULL AS address_known,"
+            " CASE WHEN contact_apart THEN pc.email ELSE rc.email END AS email,"
+            " CASE WHEN contact_apart THEN pc.phone ELSE rc.phone END AS phone"
+            " FROM referrer_contacts rc LEFT JOIN person_contacts pc ON pc.referral_id = rc.referral_id"
+            " WHERE rc.referral_id = $1",
             referral_id,
         )
-        if row is None:
+        if row is None or (row["contact_apart"] and not row["address_known"]):
             return None
         return ReferrerContact(
             referral_id=row["referral_id"],
@@ -69,16 +108,16 @@ class ReferralRepository:
             phone=row["phone"],
             partner_id=row["partner_id"],
             bars=BarsConversation.model_validate_json(row["bars"]) if row["bars"] else None,
+            address_apart=row["contact_apart"],
         )
 
     async def save_outcome(self, outcome: Outcome, correlation_id: str) -> None:
         await self.connection.execute(
             "INSERT INTO outcomes (event_id, referral_id, event_type, details, correlation_id, awaiting_referral)"
-            " VALUES ($1, $2, $3, $4::jsonb, $5,"
-            "  NOT EXISTS (SELECT 1 FROM referrer_contacts WHERE referral_id = $2))"
+            f" VALUES ($2, $1, $3, $4::jsonb, $5, NOT {_KNOWN})"
             " ON CONFLICT (event_id) DO NOTHING",
-            outcome.event_id,
             outcome.referral_id,
+            outcome.event_id,
             outcome.event_type,
             outcome.model_dump_json(),
             correlation_id,

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from notifications.domain.free_text import ORGANISATION_NAME_LIMIT, REFERENCE_LIMIT, display_text
+from signpost_contracts.events.contacts import PersonContact
 from signpost_contracts.events.referrals import ReferralReceived
 from signpost_contracts.events.triage import ReferralAssigned, ReferralTriaged, ReferralWaitlisted
 
@@ -108,10 +109,31 @@ class ReferrerContact(BaseModel):
     reference: str | None = None
     kind: str | None = None  # referrer.kind: "self" is the person themselves
     bars: BarsConversation | None = None
+    # The person's own address travels apart from referral.received, on the contacts stream (PersonAddress):
+    # until it arrives nobody can be told, and erasure's tombstone takes it away again.
+    address_apart: bool = False
 
     @property
     def bars_endpoint(self) -> str | None:
         return self.bars.source_endpoint if self.bars else None
+
+
+class PersonAddress(BaseModel):
+    """A self-referrer's own reply address, from referral.person-contact.v1 (the compacted contacts stream)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    email: str | None = None
+    phone: str | None = None
+
+
+def person_address_of(contact: PersonContact) -> PersonAddress:
+    return PersonAddress(
+        referral_id=contact.referral_id,
+        email=(contact.email or "").strip() or None,
+        phone=(contact.phone or "").strip() or None,
+    )
 
 
 class AwaitingOutcome(BaseModel):
@@ -141,6 +163,8 @@ def contact_of(received: ReferralReceived) -> ReferrerContact:
         partner_id=getattr(received.referrer, "partner_id", None),
         reference=display_text(reference, REFERENCE_LIMIT),
         kind=received.referrer.kind,
+        # A v1 event, or one published before the contacts stream, has the address on it.
+        address_apart=getattr(received.referrer, "contact_apart", False),
         bars=BarsConversation(
             message_id=origin.message_id,
             source_endpoint=str(origin.source_endpoint),
