@@ -156,6 +156,7 @@ class ServiceRuntime:
             auto_offset_reset="earliest",
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            max_poll_interval_ms=self.settings.kafka_max_poll_interval_ms,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             decoder=_undecoded,
         )

@@ -110,6 +110,10 @@ class ServiceSettings(KafkaClientSettings):
     # A consumer joining its group waits about half the session timeout; tests and the local stack shorten it.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # A member that has not asked for its next record this long after the last (its handler is still busy) is
+    # put out of its group, and its partitions go to another member, which handles the record again (the inbox
+    # makes that a no-op). Kafka's default; the fault suite shortens it to force that.
+    kafka_max_poll_interval_ms: int = 300_000
     # How long a fetch may wait for data. Tansu holds a fetch this long when some assigned partitions
     # are empty, so it bounds each hop's latency there; on Apache Kafka it only sets the idle poll rate.
     kafka_fetch_max_wait_ms: int = 100
