@@ -8,6 +8,8 @@ It runs in every `make test` (about three minutes on two cores); `make faults` r
 - SIGTERM of each service mid-stream: it must drain and exit 0, then it is restarted;
 - a second process of every service joining its consumer group mid-stream, taking work, and leaving
   (two rebalances of every group, two outbox relays on each outbox);
+- scale by partition: twelve partitions, three processes of every service, a triage member leaving and
+  a new one joining mid-stream; the work spreads over the members;
 - every event on Signpost's topics delivered one to three times (byte-identical copies re-published
   while the stream runs, as a producer retry or a consumer rebalance would redeliver them);
 - poison records (not JSON, not an event, an event whose data breaks its schema) on every topic: each
@@ -31,8 +33,9 @@ from signpost_contracts.topics import Stream, dead_letter_topic, topic
 from signpost_devstack.stack import LocalStack
 from signpost_devstack.synthetic import gp_referral
 from support.fault_report import FaultFigures, FaultReport
-from support.infra import Record, publish_records, read_topic
+from support.infra import Record, publish_records, read_topic, unique
 from support.journey import FHIR, Journey
+from support.stack import stack_for_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.faults]
 
@@ -49,11 +52,9 @@ SEND_DEADLINE_S = 120
 SETTLE_S = 3  # after everything is counted: time for a late duplicate to show itself
 
 
-def _bodies(seed: int) -> list[dict]:
+def _bodies(seed: int, count: int = REFERRALS) -> list[dict]:
     rng = random.Random(seed)
-    return [
-        gp_referral(postcode=f"LS{rng.randint(1, 29)} 1AA", age=rng.randint(20, 90), rng=rng) for _ in range(REFERRALS)
-    ]
+    return [gp_referral(postcode=f"LS{rng.randint(1, 29)} 1AA", age=rng.randint(20, 90), rng=rng) for _ in range(count)]
 
 
 async def _refer(journey: Journey, body: dict) -> str:
@@ -76,16 +77,18 @@ async def _refer(journey: Journey, body: dict) -> str:
         await asyncio.sleep(0.3)
 
 
-async def _stream_with_fault(journey: Journey, seed: int, fault: Callable[[], Awaitable[None]]) -> list[str]:
-    """Send REFERRALS referrals from SENDERS senders; inject the fault once a third are in; all must get in."""
-    bodies = _bodies(seed)
+async def _stream_with_fault(
+    journey: Journey, seed: int, fault: Callable[[], Awaitable[None]], count: int = REFERRALS
+) -> list[str]:
+    """Send `count` referrals from SENDERS senders; inject the fault once a third are in; all must get in."""
+    bodies = _bodies(seed, count)
     ids: list[str] = []
     a_third_in = asyncio.Event()
 
     async def sender(share: list[dict]) -> None:
         for body in share:
             ids.append(await _refer(journey, body))
-            if len(ids) >= REFERRALS // 3:
+            if len(ids) >= count // 3:
                 a_third_in.set()
 
     senders = [asyncio.create_task(sender(bodies[i::SENDERS])) for i in range(SENDERS)]
@@ -95,7 +98,7 @@ async def _stream_with_fault(journey: Journey, seed: int, fault: Callable[[], Aw
         waiting.cancel()
     await fault()
     await asyncio.gather(*senders)
-    assert len(set(ids)) == REFERRALS, "each referral stored once, retries included"
+    assert len(set(ids)) == count, "each referral stored once, retries included"
     return ids
 
 
@@ -203,6 +206,55 @@ async def test_consumers_joining_and_leaving_mid_stream_lose_nothing_and_repeat_
             for process in extras:
                 process.kill()  # no-op for those already stopped
         await _check(journey, "consumers joined and left mid-stream", ids + during, before, fault_report)
+
+
+SCALED_PARTITIONS = 12
+PROCESSES_PER_SERVICE = 3
+
+
+async def test_at_twelve_partitions_three_processes_per_service_share_the_work_and_stay_correct(
+    infrastructure, tmp_path, fault_report: FaultReport
+):
+    """Scale by partition: every consumer group has three members over twelve partitions; mid-stream one
+    triage member leaves and a new one joins. The work spreads, and correctness holds."""
+    scaled = stack_for_run(
+        unique("scaled"),
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        postgres_url=infrastructure.postgres_url,
+        log_dir=tmp_path / "logs",
+        partitions=SCALED_PARTITIONS,
+    )
+    await asyncio.to_thread(scaled.start)
+    extras = {
+        (service, number): scaled.another_instance(service, f"process-{number}")
+        for service in SERVICES
+        for number in range(2, PROCESSES_PER_SERVICE + 1)
+    }
+    newcomer = scaled.another_instance("triage", "newcomer")
+    try:
+        for process in extras.values():
+            process.start()
+        for process in extras.values():
+            await asyncio.to_thread(process.wait_ready)
+        async with httpx.AsyncClient(timeout=30) as client:
+            journey = Journey(scaled, client)
+            before = await journey.summary()
+
+            async def one_leaves_one_joins() -> None:
+                leaving = extras[("triage", PROCESSES_PER_SERVICE)]
+                assert await asyncio.to_thread(leaving.stop) == 0, leaving.log_tail()
+                newcomer.start()
+                await asyncio.to_thread(newcomer.wait_ready)
+
+            ids = await _stream_with_fault(journey, seed=700, fault=one_leaves_one_joins, count=3 * REFERRALS)
+            await _check(journey, "12 partitions, 3 processes per service", ids, before, fault_report)
+        triage_members = [scaled.services["triage"], extras[("triage", 2)], extras[("triage", 3)], newcomer]
+        handled = {m.log_file.name: m.log_file.read_text().count('"logger": "triage.service"') for m in triage_members}
+        assert sum(1 for n in handled.values() if n > 0) >= PROCESSES_PER_SERVICE, f"the work did not spread: {handled}"
+    finally:
+        for process in [newcomer, *extras.values()]:
+            await asyncio.to_thread(process.stop)
+        await asyncio.to_thread(scaled.stop)
 
 
 class Duplicator:

@@ -15,6 +15,7 @@ def stack_for_run(
     postgres_url: str,
     log_dir: Path,
     service_env: dict[str, dict[str, str]] | None = None,
+    partitions: int = 3,
 ) -> LocalStack:
     """A stack (not yet started) whose topics and databases are all named after `run`."""
     return LocalStack(
@@ -28,5 +29,6 @@ def stack_for_run(
             fixed_ports=False,
             kafka_session_timeout_ms=2000,
             service_env=service_env or {},
+            partitions=partitions,
         )
     )
