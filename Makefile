@@ -33,8 +33,8 @@ test: check browser tools  ## lint, type-check, then the whole test suite on rea
 fuzz: install  ## the larger fuzzing run (50,000 FHIR cases, 1,000 schemathesis examples per operation); long
 	.venv/bin/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
-faults: install  ## only the fault suite under a stream of referrals (kill -9, SIGTERM, duplicates, poison), with its report
-	.venv/bin/pytest -m faults tests/e2e $(PYTEST_ARGS)
+faults: install  ## the fault suite (kill -9, SIGTERM, rebalances, duplicates, poison) with its report, and 10,000 referrals through three triage processes
+	.venv/bin/pytest -m "faults or scale" -s tests/e2e tests/triage $(PYTEST_ARGS)
 
 # $(call apt_install,<make target>,<Debian packages>,<command they provide>,<what for>,<said when it fails>):
 # nothing when the command and the packages are there already; otherwise apt-get as root (or through sudo),

@@ -13,6 +13,20 @@ import pytest
 from signpost_devstack.infra import Infrastructure, provide
 from support.infra import Namespace, new_database, server_directory, unique
 
+# Runs selected only when asked for by name (`-m fuzz`, `-m scale`), whatever else `-m` selects: `-m slow`
+# or `-m integration` must not start an hour of fuzzing or ten thousand referrals.
+ON_REQUEST_ONLY = ("fuzz", "scale")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    asked = config.getoption("markexpr") or ""
+    held_back = [
+        item for item in items if any(item.get_closest_marker(mark) and mark not in asked for mark in ON_REQUEST_ONLY)
+    ]
+    if held_back:
+        items[:] = [item for item in items if item not in held_back]
+        config.hook.pytest_deselected(items=held_back)
+
 
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[Infrastructure]:

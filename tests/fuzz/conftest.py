@@ -1,7 +1,6 @@
-"""The `fuzz` marker: the larger fuzzing runs, for CI, run only when asked for with `-m fuzz`.
-
-Deselected otherwise, whatever else `-m` selects (`-m integration` or `-m slow` does not start a
-run of an hour); the default-sized runs beside them carry no `fuzz` mark and run in every `make test`.
+"""The `fuzz` marker: the larger fuzzing runs, for CI, run only when asked for with `-m fuzz`
+(deselected otherwise: tests/conftest.py); the default-sized runs beside them carry no `fuzz` mark
+and run in every `make test`. The fuzzing summary is printed here.
 """
 
 from __future__ import annotations
@@ -9,15 +8,6 @@ from __future__ import annotations
 import pytest
 
 from fuzz.summary import SUMMARIES
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "fuzz" in (config.getoption("markexpr") or ""):
-        return
-    larger = [item for item in items if item.get_closest_marker("fuzz")]
-    if larger:
-        items[:] = [item for item in items if not item.get_closest_marker("fuzz")]
-        config.hook.pytest_deselected(items=larger)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -32,11 +34,22 @@ from support.triage_processes import TriageProcess, group_is_stable_with, triage
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
-ROUNDS = 8
-FIRST_WAVE = 24
-NEW_PER_ROUND = 10
-CLOSURES_PER_ROUND = 8
-RELOAD_ROUND = 4  # paid-c's capacity rises mid-stream: a reload works the waitlist alongside everything else
+
+@dataclass(frozen=True)
+class Scale:
+    rounds: int
+    first_wave: int
+    new_per_round: int
+    closures_per_round: int
+    reload_round: int  # paid-c's capacity rises mid-stream: a reload works the waitlist alongside everything else
+    apply_timeout_s: float  # for every event to be applied once the last is published
+
+
+EVERY_RUN = Scale(rounds=8, first_wave=24, new_per_round=10, closures_per_round=8, reload_round=4, apply_timeout_s=90)
+# Ten thousand referrals (issue 10's proof under load), under the `scale` marker: `make faults` runs it.
+TEN_THOUSAND = Scale(
+    rounds=100, first_wave=24, new_per_round=100, closures_per_round=8, reload_round=50, apply_timeout_s=900
+)
 PLACED = {"referral.assigned.v1", "referral.assigned-from-waitlist.v1"}
 RETRIED = re.compile(r"attempt \d+/\d+ failed|infrastructure unavailable|dead-lettered|failed \d+ times")
 
@@ -57,6 +70,22 @@ def new_referral(rng: random.Random, at: datetime) -> EventEnvelope:
 async def test_three_triage_processes_freeing_and_filling_places_never_overfill_or_assign_twice(
     spawn_triage, namespace, database_url, policy_file, write_roster, make_connector
 ):
+    await _free_and_fill(EVERY_RUN, spawn_triage, namespace, database_url, policy_file, write_roster, make_connector)
+
+
+@pytest.mark.scale
+@pytest.mark.timeout(1800)
+async def test_ten_thousand_referrals_through_three_triage_processes_never_overfill_or_assign_twice(
+    spawn_triage, namespace, database_url, policy_file, write_roster, make_connector
+):
+    await _free_and_fill(TEN_THOUSAND, spawn_triage, namespace, database_url, policy_file, write_roster, make_connector)
+
+
+async def _free_and_fill(
+    scale: Scale, spawn_triage, namespace, database_url, policy_file, write_roster, make_connector
+) -> None:
+    started = time.monotonic()
+
     def connectors(paid_c_capacity: int) -> list[dict]:
         return [
             make_connector("paid-a", capacity=3, areas=["LS6"]),
@@ -93,26 +122,26 @@ async def test_three_triage_processes_freeing_and_filling_places_never_overfill_
 
     db = await asyncpg.connect(database_url)
     try:
-        first_wave = arrivals(FIRST_WAVE)
+        first_wave = arrivals(scale.first_wave)
         await publish(namespace, first_wave)
         published += first_wave
         reload = None
-        for round_number in range(ROUNDS):
+        for round_number in range(scale.rounds):
             await asyncio.sleep(0.25)
             open_now = await db.fetch("SELECT referral_id FROM assignments WHERE state = 'open'")
             assigned = [r["referral_id"] for r in open_now if r["referral_id"] not in ended]
             waiting = [r["referral_id"] for r in await db.fetch("SELECT referral_id FROM waitlist")]
             waiting = [r for r in waiting if r not in ended]
-            closing = rng.sample(assigned, k=min(CLOSURES_PER_ROUND, len(assigned)))
+            closing = rng.sample(assigned, k=min(scale.closures_per_round, len(assigned)))
             withdrawing = rng.sample(waiting, k=min(1, len(waiting)))
             batch = [case_closed(r) for r in closing] + [referral_withdrawn(r) for r in withdrawing]
             if ended:  # the same closure again, under a new event id: must free nothing
                 batch.append(case_closed(rng.choice(sorted(ended))))
             ended.update(closing + withdrawing)
-            batch += arrivals(NEW_PER_ROUND)
+            batch += arrivals(scale.new_per_round)
             rng.shuffle(batch)
             sending = publish(namespace, batch)
-            if round_number == RELOAD_ROUND:
+            if round_number == scale.reload_round:
                 write_roster(connectors(paid_c_capacity=4))
                 reload = asyncio.create_task(reload_roster(processes[round_number % 3]))
             await sending
@@ -124,7 +153,9 @@ async def test_three_triage_processes_freeing_and_filling_places_never_overfill_
             applied = await db.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'triage'")
             return applied == len(published)
 
-        await wait_until(all_applied, timeout=90, interval=0.3, message=f"all {len(published)} events applied")
+        await wait_until(
+            all_applied, timeout=scale.apply_timeout_s, interval=0.3, message=f"all {len(published)} events applied"
+        )
         problems = await allocation_problems(db)
         assignments = await db.fetchval("SELECT count(*) FROM assignments")
         # The service's status (service.status.v1) is published on its own clock, so it is left out of the count.
@@ -160,7 +191,7 @@ async def test_three_triage_processes_freeing_and_filling_places_never_overfill_
     from_waitlist = [r for r, t in types_by_referral.items() if "referral.assigned-from-waitlist.v1" in t]
     assert all(types_by_referral[r].index("referral.waitlisted.v1") < types_by_referral[r].index(
         "referral.assigned-from-waitlist.v1") for r in from_waitlist)  # fmt: skip
-    assert len(from_waitlist) >= ROUNDS, f"too few freed places were taken from the waitlist: {len(from_waitlist)}"
+    assert len(from_waitlist) >= scale.rounds, f"too few freed places taken from the waitlist: {len(from_waitlist)}"
 
     # The locks prevent conflicts rather than leave them to the backstops: no unit failed and was retried
     # (a caseload guard, the CHECK, a duplicate assignment or a deadlock would each log here).
@@ -170,3 +201,9 @@ async def test_three_triage_processes_freeing_and_filling_places_never_overfill_
     handled = [await process.processed() for process in processes]
     assert sum(handled) == len(published)
     assert all(count > 0 for count in handled), f"all three processes must have applied events: {handled}"
+    referrals = sum(1 for event in published if event.type.startswith("referral.received"))
+    print(
+        f"three triage processes: {referrals} referrals, {len(published)} events, {assignments} assignments,"
+        f" {len(from_waitlist)} from the waitlist, events applied per process {handled},"
+        f" {time.monotonic() - started:.0f} s; no caseload over capacity, no one assigned twice"
+    )
