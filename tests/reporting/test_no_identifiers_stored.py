@@ -56,6 +56,12 @@ PROJECTION_COLUMNS = {
     # Which pair of answers each case is counted with (the numbers case_measures already holds).
     "measure_pairs_counted": {"referral_id", "baseline", "closing", "closed_day", "decile_group"},
     "referral_daily": {"day", "breakdown", "value", "referrals", "sessions"},
+    # Migration 0008: the dashboard's counts per day by the filters' codes (district, route, referrer kind).
+    "dashboard_daily": {
+        "day", "area", "route", "referrer_kind", "referrals", "triaged", "assigned_or_waiting", "assigned", "waiting",
+        "reached", "closed", "accepted", "declined", "redirected", "open", "open_unreachable",
+        "notifications_sent", "notifications_failed",
+    },
     # Migration 0007: connectors' roster ids (staff, not people referred) with counts; no name, no referral.
     "connector_caseloads": {"connector_id", "kind", "capacity", "open_cases", "taking_new_work", "as_of", "updated_at"},
     "outcome_daily": {"day", "decile_group", "measure", "baseline", "closing", "people"},
