@@ -62,6 +62,8 @@ PROJECTION_COLUMNS = {
         "reached", "closed", "accepted", "declined", "redirected", "open", "open_unreachable",
         "notifications_sent", "notifications_failed",
     },
+    # Migration 0009: how many waits per day of receipt fall in each bucket of length.
+    "wait_daily": {"day", "wait", "bucket", "n"},
     # Migration 0007: connectors' roster ids (staff, not people referred) with counts; no name, no referral.
     "connector_caseloads": {"connector_id", "kind", "capacity", "open_cases", "taking_new_work", "as_of", "updated_at"},
     "outcome_daily": {"day", "decile_group", "measure", "baseline", "closing", "people"},

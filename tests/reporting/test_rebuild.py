@@ -64,6 +64,7 @@ TABLES: dict[str, tuple[str, frozenset[str], str]] = {
         frozenset(),
         "referrals <> 0 OR notifications_sent <> 0 OR notifications_failed <> 0",
     ),
+    "wait_daily": ("wait, day, bucket", frozenset(), "n <> 0"),
 }
 
 

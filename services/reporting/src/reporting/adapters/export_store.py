@@ -6,7 +6,8 @@ Referral figures are for referrals *received* in the period; outcome figures for
 Counts come from the daily rows that migration 0006's trigger keeps (`referral_daily`), summed over the
 period's days: a year's export then adds a few thousand rows instead of counting half a million
 referrals. Those rows are per UTC day, so the period must be whole UTC days, as reporting.exports makes it.
-The waits, one referrer's feedback and the outcome measures are still read from the referrals.
+The waits come from migration 0009's buckets (reporting.adapters.waits); one referrer's feedback and the
+outcome measures are still read from the referrals.
 
 The referral figures may be narrowed by the dashboard's filters (area, route, referrer kind); the exports
 pass none. The daily rows hold one breakdown each, so a filtered count cannot be summed from them: with a
@@ -21,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from reporting.adapters.waits import BucketedWaits
 from reporting.domain.dashboard import Filters
 
 # Breakdowns of referrals received in the period; the column names reach SQL only from this map.
@@ -123,7 +125,10 @@ class ExportStore:
         return {row["rule"]: row["n"] for row in rows}
 
     async def waits(self, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
-        """Both waits in one pass over the period's referrals (an index-only scan of referral_facts_waits)."""
+        """Both waits: unfiltered from the buckets (reporting.adapters.waits); filtered in one pass over the
+        period's referrals (an index-only scan of referral_facts_waits)."""
+        if not self.filtered:
+            return await BucketedWaits(self.connection, (start, end), days(start, end)).figures()
         columns = []
         for name, interval in _WAITS.items():
             wait = f"extract(epoch FROM {interval}) / 86400.0"
