@@ -65,6 +65,8 @@ TABLES: dict[str, tuple[str, frozenset[str], str]] = {
         "referrals <> 0 OR notifications_sent <> 0 OR notifications_failed <> 0",
     ),
     "wait_daily": ("wait, day, bucket", frozenset(), "n <> 0"),
+    "referrer_daily": ("referrer_ods_code, day, breakdown, value", frozenset(), "referrals <> 0"),
+    "referrer_outcome_daily": ("referrer_ods_code, day, baseline, closing", frozenset(), "people <> 0"),
 }
 
 
