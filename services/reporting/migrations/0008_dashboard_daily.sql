@@ -173,9 +173,3 @@ CREATE INDEX referral_facts_open ON referral_facts (received_at)
 CREATE INDEX referral_facts_declined ON referral_facts (received_at)
     INCLUDE (referrer_ods_code, decision, fired_rules, postcode_district, channel, referrer_kind)
     WHERE decision IN ('declined', 'redirected');
-
--- One referrer's feedback counts its referrals received in the period by decision, status, closure and fired
--- rules: all of it in the index, so a month of the busiest referrer's is read without visiting the table.
-DROP INDEX referral_facts_referrer_received;
-CREATE INDEX referral_facts_referrer_received ON referral_facts (referrer_ods_code, received_at)
-    INCLUDE (decision, status, closed_at, closure, fired_rules, referral_id);
