@@ -7,7 +7,16 @@ from datetime import date
 
 import pytest
 
-from reporting.domain.dashboard import daily_arrivals, decision_mix, default_period, period_error, referrer_declines
+from reporting.domain.dashboard import (
+    DAILY_COUNTS,
+    daily_arrivals,
+    daily_totals,
+    decisions_of,
+    default_period,
+    funnel_of,
+    period_error,
+    referrer_declines,
+)
 from reporting.filters_form import read_filter_form
 
 pytestmark = pytest.mark.unit
@@ -28,8 +37,10 @@ def test_the_default_period_is_the_last_four_weeks_with_today():
 
 def test_every_day_of_the_period_is_listed_with_every_route_seen_zero_filled():
     rows = [
-        {"day": date(2019, 3, 2), "route": "self-referral", "n": 2},
-        {"day": date(2019, 3, 1), "route": "fhir-rest", "n": 1},
+        {"day": date(2019, 3, 2), "route": "self-referral", "referrals": 2},
+        {"day": date(2019, 3, 1), "route": "fhir-rest", "referrals": 1},
+        # A day's row whose referrals have all been taken out again (moved to another day): not a route seen.
+        {"day": date(2019, 3, 3), "route": "bars", "referrals": 0},
     ]
     routes, days = daily_arrivals(date(2019, 3, 1), date(2019, 3, 3), rows)
     assert routes == ["fhir-rest", "self-referral"]
@@ -40,13 +51,21 @@ def test_every_day_of_the_period_is_listed_with_every_route_seen_zero_filled():
     ]
 
 
+def _day(**counts: int) -> dict[str, int]:
+    return {column: counts.get(column, 0) for column in DAILY_COUNTS}
+
+
 def test_the_decision_mix_names_every_decision_and_the_undecided():
-    assert decision_mix({"declined": 2, "unknown": 1}) == {
-        "accepted": 0,
-        "declined": 2,
-        "redirected": 0,
-        "undecided": 1,
-    }
+    rows = [_day(referrals=2, triaged=1, declined=1), _day(referrals=2, triaged=1, declined=1)]
+    assert decisions_of(daily_totals(rows)) == {"accepted": 0, "declined": 2, "redirected": 0, "undecided": 2}
+
+
+def test_the_funnel_adds_up_the_days_received_as_the_referrals_counted():
+    rows = [_day(referrals=3, triaged=2, assigned=1, closed=1), _day(referrals=1, waiting=1, reached=1)]
+    funnel = funnel_of(daily_totals(rows))
+    assert (funnel.received, funnel.triaged, funnel.assigned, funnel.waiting, funnel.first_contact, funnel.closed) == (
+        4, 2, 1, 1, 1, 1,
+    )  # fmt: skip
 
 
 def test_referrers_with_most_declines_and_redirects_come_first_with_their_reasons():

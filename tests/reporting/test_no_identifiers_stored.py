@@ -54,8 +54,19 @@ PROJECTION_COLUMNS = {
         "loneliness_n", "loneliness_less_often", "loneliness_same", "loneliness_more_often",
     },
     # Which pair of answers each case is counted with (the numbers case_measures already holds).
-    "measure_pairs_counted": {"referral_id", "baseline", "closing", "closed_day", "decile_group"},
+    "measure_pairs_counted": {"referral_id", "baseline", "closing", "closed_day", "decile_group", "referrer_ods_code"},
     "referral_daily": {"day", "breakdown", "value", "referrals", "sessions"},
+    # Migration 0008: the dashboard's counts per day by the filters' codes (district, route, referrer kind).
+    "dashboard_daily": {
+        "day", "area", "route", "referrer_kind", "referrals", "triaged", "assigned_or_waiting", "assigned", "waiting",
+        "reached", "closed", "accepted", "declined", "redirected", "open", "open_unreachable",
+        "notifications_sent", "notifications_failed",
+    },
+    # Migration 0009: how many waits per day of receipt fall in each bucket of length.
+    "wait_daily": {"day", "wait", "bucket", "n"},
+    # Migration 0010: each referrer's counts (its ODS code, as referral_facts holds it) per day.
+    "referrer_daily": {"referrer_ods_code", "day", "breakdown", "value", "referrals"},
+    "referrer_outcome_daily": {"referrer_ods_code", "day", "baseline", "closing", "people"},
     # Migration 0007: connectors' roster ids (staff, not people referred) with counts; no name, no referral.
     "connector_caseloads": {"connector_id", "kind", "capacity", "open_cases", "taking_new_work", "as_of", "updated_at"},
     "outcome_daily": {"day", "decile_group", "measure", "baseline", "closing", "people"},

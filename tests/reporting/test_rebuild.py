@@ -58,6 +58,15 @@ TABLES: dict[str, tuple[str, frozenset[str], str]] = {
     "measure_pairs_counted": ("referral_id", frozenset(), "true"),
     "outcome_daily": ("day, decile_group, measure, baseline, closing", frozenset(), "people <> 0"),
     "referral_daily": ("day, breakdown, value", frozenset(), "referrals <> 0 OR sessions <> 0"),
+    # A row whose referrals all moved away (to another day or filter) keeps zeros: compared by what it counts.
+    "dashboard_daily": (
+        "day, area, route, referrer_kind",
+        frozenset(),
+        "referrals <> 0 OR notifications_sent <> 0 OR notifications_failed <> 0",
+    ),
+    "wait_daily": ("wait, day, bucket", frozenset(), "n <> 0"),
+    "referrer_daily": ("referrer_ods_code, day, breakdown, value", frozenset(), "referrals <> 0"),
+    "referrer_outcome_daily": ("referrer_ods_code, day, baseline, closing", frozenset(), "people <> 0"),
 }
 
 

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from reporting.adapters.export_store import ExportStore
+from reporting.adapters.feedback_store import FeedbackStore
 from reporting.config import ReportingSettings
 from reporting.domain import export_report as report
-from reporting.domain.outcomes import outcomes
+from reporting.domain.outcomes import outcomes_of_counts
 from reporting.domain.suppression import Cell
 from reporting.exports import RESPONSES, FormatQuery, From, To, answer, period, settings_of
 from reporting.routes import ReportingReader
@@ -37,16 +37,15 @@ async def feedback_figures(
 ) -> list[report.Figure]:
     """The feedback figures for one referrer's referrals received in [begin, until), read in the caller's unit
     (opened repeatable-read, so the breakdowns agree with the counts beside them)."""
-    store = ExportStore(unit.connection)
-    standing = dict(await store.referrer_feedback(ods_code, begin, until))
-    declined = await store.referrer_breakdown(ods_code, "declined", begin, until)
-    redirected = await store.referrer_breakdown(ods_code, "redirected", begin, until)
-    closures = await store.referrer_breakdown(ods_code, "closure", begin, until)
-    rows = await store.measure_pairs(begin, until, referrer_ods_code=ods_code)
+    store = FeedbackStore(unit.connection, ods_code, begin, until)
+    standing = await store.standing()
+    declined, redirected = await store.breakdown("declined"), await store.breakdown("redirected")
+    closures = await store.breakdown("closure")
+    pairs = await store.ucla3_pairs()
     figures = _counts("referrals", standing)
     figures += _counts("declined_because", declined) + _counts("redirected_because", redirected)
     figures += _counts("closure_reasons", closures)
-    measured = outcomes(rows, lonely_threshold=settings.ucla3_lonely_threshold)
+    measured = outcomes_of_counts({"ucla3_total": pairs}, lonely_threshold=settings.ucla3_lonely_threshold)
     figures += [
         f
         for f in report.outcome_figures("outcomes", measured, minimum=settings.export_suppression_minimum)

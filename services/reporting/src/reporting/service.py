@@ -20,9 +20,10 @@ from reporting.domain.dashboard import (
     CaseFlags,
     Dashboard,
     Filters,
-    Funnel,
     daily_arrivals,
-    decision_mix,
+    daily_totals,
+    decisions_of,
+    funnel_of,
     referrer_declines,
 )
 from reporting.domain.export_report import Wait, days
@@ -118,7 +119,9 @@ async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filter
     `filters`, in the caller's repeatable-read snapshot so that the views agree with each other."""
     begin, until = datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC) + timedelta(days=1)
     exports, store = ExportStore(unit.connection, filters), DashboardStore(unit.connection, filters)
-    routes, arrivals = daily_arrivals(start, end, await store.arrivals(begin, until))
+    daily = await store.daily(begin, until)
+    totals = daily_totals(daily)
+    routes, arrivals = daily_arrivals(start, end, daily)
     waits = {
         name: Wait(row["n"], days(row["median"]), days(row["p90"]))
         for name, row in (await exports.waits(begin, until)).items()
@@ -128,25 +131,24 @@ async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filter
         for row in await store.waitlist(begin, until)
     ]
     urgent = await store.urgent(begin, until)
-    notifications = await store.notifications(begin, until)
     return Dashboard(
         generated_at=now,
         start=start,
         end=end,
         filters=filters,
-        funnel=Funnel(**dict(await store.funnel(begin, until))),
+        funnel=funnel_of(totals),
         routes=routes,
         arrivals=arrivals,
-        decisions=decision_mix(await exports.counts_by("decision", begin, until)),
+        decisions=decisions_of(totals),
         waits=waits,
         waitlist=waitlist,
-        cases=CaseFlags(**dict(await store.case_flags(begin, until, now))),
+        cases=CaseFlags(totals["open"], await store.stalled(begin, until, now), totals["open_unreachable"]),
         referrers=referrer_declines(
             await store.declines_by_referrer(begin, until), await store.decline_reasons_by_referrer(begin, until)
         ),
         urgent=UrgentCounts(urgent["unconfirmed"], urgent["oldest_raised_at"], urgent["most_escalations"]),
-        notifications_sent=notifications["sent"],
-        notifications_failed=notifications["failed"],
+        notifications_sent=totals["notifications_sent"],
+        notifications_failed=totals["notifications_failed"],
         last_event_applied_at=await store.last_event_applied_at(),
         caseloads=await unit.caseloads.current(),
     )

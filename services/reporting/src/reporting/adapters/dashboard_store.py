@@ -1,7 +1,11 @@
 """The operations dashboard's figures in SQL that the exports do not already compute (reporting.adapters.
-export_store computes the decisions and the waits for both; the notification and urgent counts are the
-summary's own, from reporting.adapters.store, narrowed to the period). Every query is over the referrals received
-in the period matching the filters (export_store.in_period: $1-$5); `now` comes after them as $6.
+export_store computes the waits for both; the urgent counts are the summary's own, from reporting.adapters.store,
+narrowed to the period). Every figure is over the referrals received in the period matching the filters.
+
+The counts (funnel, arrivals, decisions, open cases, notifications) are sums of migration 0008's
+`dashboard_daily` rows over the period's UTC days, with the filters as $3-$5 after the days $1-$2. What does
+not add up across days (who waits now, which cases have stalled by `now`, the rules that fired per referrer) is
+read from the referrals (export_store.in_period: $1-$5, `now` after them as $6), each from an index of its own.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from datetime import datetime
 
 import asyncpg
 
-from reporting.adapters.export_store import in_period
-from reporting.adapters.store import NOTIFICATION_COUNTS, URGENT_COUNTS
-from reporting.domain.dashboard import Filters
+from reporting.adapters.export_store import days, in_period
+from reporting.adapters.store import URGENT_COUNTS
+from reporting.domain.dashboard import DAILY_COUNTS, Filters
 
 _SCOPE = in_period("f")
+_DAILY_SCOPE = (
+    "day >= $1 AND day < $2 AND ($3::text IS NULL OR area = $3) AND ($4::text IS NULL OR route = $4)"
+    " AND ($5::text IS NULL OR referrer_kind = $5)"
+)
 # Open: assigned a connector and not ended (closed, withdrawn, linked all win over assigned in the status).
 _OPEN = "f.status = 'assigned'"
 # Intake's rule: no session for stalled_after_days, counted from the assignment until there is one.
@@ -32,26 +40,16 @@ class DashboardStore:
     def _scope(self, start: datetime, end: datetime) -> tuple[object, ...]:
         return (start, end, *self.filters.sql_args())
 
-    async def funnel(self, start: datetime, end: datetime) -> asyncpg.Record:
-        row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS received,"
-            " count(*) FILTER (WHERE f.decision IS NOT NULL) AS triaged,"
-            " count(*) FILTER (WHERE f.assigned_at IS NOT NULL OR f.waitlisted_at IS NOT NULL) AS assigned_or_waiting,"
-            " count(*) FILTER (WHERE f.assigned_at IS NOT NULL) AS assigned,"
-            " count(*) FILTER (WHERE f.status = 'waitlisted') AS waiting,"
-            " count(*) FILTER (WHERE f.first_reached_at IS NOT NULL) AS first_contact,"
-            " count(*) FILTER (WHERE f.closed_at IS NOT NULL) AS closed"
-            f" FROM referral_facts f WHERE {_SCOPE}",
-            *self._scope(start, end),
-        )
-        return row
+    def _daily_scope(self, start: datetime, end: datetime) -> tuple[object, ...]:
+        return (*days(start, end), *self.filters.sql_args())
 
-    async def arrivals(self, start: datetime, end: datetime) -> list[asyncpg.Record]:
-        """(day, route, n): the day of receipt in UTC."""
+    async def daily(self, start: datetime, end: datetime) -> list[asyncpg.Record]:
+        """The period's counts by day of receipt and route (one read: the views then add them up)."""
+        sums = ", ".join(f"sum({column})::bigint AS {column}" for column in DAILY_COUNTS)
         rows: list[asyncpg.Record] = await self.connection.fetch(
-            "SELECT (f.received_at AT TIME ZONE 'UTC')::date AS day, coalesce(f.channel, 'unknown') AS route,"
-            f" count(*) AS n FROM referral_facts f WHERE {_SCOPE} GROUP BY 1, 2",
-            *self._scope(start, end),
+            f"SELECT day, coalesce(route, 'unknown') AS route, {sums} FROM dashboard_daily WHERE {_DAILY_SCOPE}"
+            " GROUP BY 1, 2",
+            *self._daily_scope(start, end),
         )
         return rows
 
@@ -65,16 +63,11 @@ class DashboardStore:
         )
         return rows
 
-    async def case_flags(self, start: datetime, end: datetime, now: datetime) -> asyncpg.Record:
-        row: asyncpg.Record = await self.connection.fetchrow(
-            f"SELECT count(*) FILTER (WHERE {_OPEN}) AS open,"
-            f" count(*) FILTER (WHERE {_STALLED}) AS stalled,"
-            f" count(*) FILTER (WHERE {_OPEN} AND f.unreachable_at IS NOT NULL) AS could_not_contact"
-            f" FROM referral_facts f WHERE {_SCOPE}",
-            *self._scope(start, end),
-            now,
+    async def stalled(self, start: datetime, end: datetime, now: datetime) -> int:
+        stalled: int = await self.connection.fetchval(
+            f"SELECT count(*) FROM referral_facts f WHERE {_SCOPE} AND {_STALLED}", *self._scope(start, end), now
         )
-        return row
+        return stalled
 
     async def declines_by_referrer(self, start: datetime, end: datetime) -> list[asyncpg.Record]:
         """(ods_code, declined, redirected) for each referrer with any."""
@@ -91,8 +84,8 @@ class DashboardStore:
     async def decline_reasons_by_referrer(self, start: datetime, end: datetime) -> list[asyncpg.Record]:
         """(ods_code, decision, rule, n): each fired rule counted once per referral, as in the exports."""
         rows: list[asyncpg.Record] = await self.connection.fetch(
-            "SELECT f.referrer_ods_code AS ods_code, f.decision, rule, count(DISTINCT f.referral_id) AS n"
-            " FROM referral_facts f, unnest(f.fired_rules) AS rule"
+            "SELECT f.referrer_ods_code AS ods_code, f.decision, r.rule, count(*) AS n FROM referral_facts f,"
+            " LATERAL (SELECT DISTINCT rule FROM unnest(f.fired_rules) AS rule) AS r"
             f" WHERE {_SCOPE} AND f.decision IN ('declined', 'redirected') GROUP BY 1, 2, 3",
             *self._scope(start, end),
         )
@@ -100,18 +93,11 @@ class DashboardStore:
 
     async def urgent(self, start: datetime, end: datetime) -> asyncpg.Record:
         """Urgent messages about these referrals not yet confirmed delivered nor acknowledged."""
+        # URGENT_COUNTS counts only the unsettled; saying so in the WHERE too lets the few open alerts (their
+        # partial index) find their referrals, instead of every referral of the period finding its alerts.
         row: asyncpg.Record = await self.connection.fetchrow(
             f"SELECT {URGENT_COUNTS} FROM urgent_alert_facts u JOIN referral_facts f ON f.referral_id = u.referral_id"
-            f" WHERE {_SCOPE}",
-            *self._scope(start, end),
-        )
-        return row
-
-    async def notifications(self, start: datetime, end: datetime) -> asyncpg.Record:
-        """Notifications about these referrals: sent, and failed and not sent since (the summary's rule)."""
-        row: asyncpg.Record = await self.connection.fetchrow(
-            f"SELECT {NOTIFICATION_COUNTS} FROM notification_facts n"
-            f" JOIN referral_facts f ON f.referral_id = n.referral_id WHERE {_SCOPE}",
+            f" WHERE u.settled_at IS NULL AND {_SCOPE}",
             *self._scope(start, end),
         )
         return row

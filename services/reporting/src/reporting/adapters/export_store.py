@@ -6,7 +6,8 @@ Referral figures are for referrals *received* in the period; outcome figures for
 Counts come from the daily rows that migration 0006's trigger keeps (`referral_daily`), summed over the
 period's days: a year's export then adds a few thousand rows instead of counting half a million
 referrals. Those rows are per UTC day, so the period must be whole UTC days, as reporting.exports makes it.
-The waits, one referrer's feedback and the outcome measures are still read from the referrals.
+The waits come from migration 0009's buckets (reporting.adapters.waits), the outcomes from 0006's daily
+outcome rows; one referrer's feedback is reporting.adapters.feedback_store's.
 
 The referral figures may be narrowed by the dashboard's filters (area, route, referrer kind); the exports
 pass none. The daily rows hold one breakdown each, so a filtered count cannot be summed from them: with a
@@ -21,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from reporting.adapters.waits import BucketedWaits
 from reporting.domain.dashboard import Filters
 
 # Breakdowns of referrals received in the period; the column names reach SQL only from this map.
@@ -123,7 +125,10 @@ class ExportStore:
         return {row["rule"]: row["n"] for row in rows}
 
     async def waits(self, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
-        """Both waits in one pass over the period's referrals (an index-only scan of referral_facts_waits)."""
+        """Both waits: unfiltered from the buckets (reporting.adapters.waits); filtered in one pass over the
+        period's referrals (an index-only scan of referral_facts_waits)."""
+        if not self.filtered:
+            return await BucketedWaits(self.connection, (start, end), days(start, end)).figures()
         columns = []
         for name, interval in _WAITS.items():
             wait = f"extract(epoch FROM {interval}) / 86400.0"
@@ -165,8 +170,8 @@ class ExportStore:
         """Each case closed in the period (of one referrer, if given) with its baseline and closing measures,
         and its area's decile.
 
-        Rows, not aggregates: used for one referrer's cases (its index keeps that to the referrer's own);
-        the commissioners' exports over every case read `outcome_counts` instead.
+        Rows, not aggregates: what the daily outcome rows are checked against (tests/reporting); the exports
+        read `outcome_counts` and one referrer's feedback reads reporting.adapters.feedback_store instead.
         """
         measures = ("ucla3_total", "life_satisfaction", "worthwhile", "happiness", "anxiety")
         pairs = ", ".join(f"b.{m} AS {m}_baseline, c.{m} AS {m}_closing" for m in measures)
@@ -180,37 +185,3 @@ class ExportStore:
             referrer_ods_code,
         )
         return rows
-
-    async def referrer_feedback(self, ods_code: str, start: datetime, end: datetime) -> asyncpg.Record:
-        """What became of one referrer's referrals received in the period, by where each stands now."""
-        row: asyncpg.Record = await self.connection.fetchrow(
-            "SELECT count(*) AS sent,"
-            " count(*) FILTER (WHERE decision = 'accepted') AS accepted,"
-            " count(*) FILTER (WHERE decision = 'declined') AS declined,"
-            " count(*) FILTER (WHERE decision = 'redirected') AS redirected,"
-            " count(*) FILTER (WHERE status = 'waitlisted') AS waiting,"
-            " count(*) FILTER (WHERE status = 'assigned') AS in_support,"
-            " count(*) FILTER (WHERE status = 'closed') AS closed,"
-            " count(*) FILTER (WHERE status = 'awaiting-triage') AS awaiting_triage"
-            f" FROM referral_facts WHERE {self._in_period} AND referrer_ods_code = $6",
-            *self._scope(start, end),
-            ods_code,
-        )
-        return row
-
-    async def referrer_breakdown(self, ods_code: str, what: str, start: datetime, end: datetime) -> dict[str, int]:
-        """One referrer's declines or redirects by fired rule, or its closed cases by closure reason."""
-        if what == "closure":
-            sql = "SELECT closure AS value, count(*) AS n FROM referral_facts"
-            sql += f" WHERE {self._in_period} AND referrer_ods_code = $6 AND closed_at IS NOT NULL GROUP BY closure"
-            rows = await self.connection.fetch(sql, *self._scope(start, end), ods_code)
-        else:
-            rows = await self.connection.fetch(
-                "SELECT rule AS value, count(DISTINCT referral_id) AS n"
-                " FROM referral_facts, unnest(fired_rules) AS rule"
-                f" WHERE {self._in_period} AND referrer_ods_code = $6 AND decision = $7 GROUP BY rule",
-                *self._scope(start, end),
-                ods_code,
-                what,
-            )
-        return {row["value"]: row["n"] for row in rows}

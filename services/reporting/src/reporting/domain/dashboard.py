@@ -33,6 +33,11 @@ from reporting.domain.summary import UrgentCounts
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 28
 UNDECIDED = "undecided"
+# The counts kept per day of receipt, route, area and referrer kind (migration 0008's dashboard_daily).
+DAILY_COUNTS = (
+    "referrals", "triaged", "assigned_or_waiting", "assigned", "waiting", "reached", "closed",
+    "accepted", "declined", "redirected", "open", "open_unreachable", "notifications_sent", "notifications_failed",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,11 +133,34 @@ class Dashboard:
     caseloads: list[ConnectorLoad] = field(default_factory=list)
 
 
+def daily_totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The period's totals of each of DAILY_COUNTS, from its rows by day and route."""
+    rows = list(rows)
+    return {column: sum(row[column] for row in rows) for column in DAILY_COUNTS}
+
+
+def funnel_of(totals: Mapping[str, int]) -> Funnel:
+    return Funnel(
+        received=totals["referrals"],
+        **{name: totals[name] for name in ("triaged", "assigned_or_waiting", "assigned", "waiting")},
+        first_contact=totals["reached"],
+        closed=totals["closed"],
+    )
+
+
+def decisions_of(totals: Mapping[str, int]) -> dict[str, int]:
+    """Every decision, zero included, and the referrals received and not yet decided."""
+    counts = {decision.value: totals[decision.value] for decision in Decision}
+    return {**counts, UNDECIDED: totals["referrals"] - totals["triaged"]}
+
+
 def daily_arrivals(start: date, end: date, rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[DayArrivals]]:
-    """Rows of (day, route, n) as one entry per day of the period, zero-filled, each with every route seen."""
+    """Rows of (day, route, referrals) as one entry per day of the period, zero-filled, each with every route
+    that had any."""
     counts: dict[date, dict[str, int]] = {}
     for row in rows:
-        counts.setdefault(row["day"], {})[row["route"]] = row["n"]
+        if row["referrals"]:
+            counts.setdefault(row["day"], {})[row["route"]] = row["referrals"]
     routes = sorted({route for by_route in counts.values() for route in by_route})
     days = []
     for offset in range((end - start).days + 1):
@@ -140,13 +168,6 @@ def daily_arrivals(start: date, end: date, rows: Iterable[Mapping[str, Any]]) ->
         by_route = {route: counts.get(day, {}).get(route, 0) for route in routes}
         days.append(DayArrivals(day, sum(by_route.values()), by_route))
     return routes, days
-
-
-def decision_mix(counts: Mapping[str, int]) -> dict[str, int]:
-    """Every decision, zero included, and the referrals not yet decided (counted under "unknown" in SQL)."""
-    mix = {decision.value: counts.get(decision.value, 0) for decision in Decision}
-    mix[UNDECIDED] = counts.get("unknown", 0)
-    return mix
 
 
 Rows = Iterable[Mapping[str, Any]]
