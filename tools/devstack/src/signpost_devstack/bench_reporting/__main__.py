@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from signpost_contracts import all_topics
-from signpost_devstack.bench_reporting.fill import fill_then_migrate
+from signpost_devstack.bench_reporting.fill import fill_inbox, fill_then_migrate
 from signpost_devstack.bench_reporting.views import GOAL_P95_MS, Timing, table, time_view, views
 from signpost_devstack.broker import create_topics
 from signpost_devstack.infra import provide
@@ -42,7 +42,10 @@ async def _prepare(database_url: str, referrals: int) -> dict[str, int]:
     await db.ensure_database(database_url)
     pool = await db.create_pool(database_url, 2)
     try:
-        return await fill_then_migrate(pool, REPORTING_MIGRATIONS, referrals)
+        rows = await fill_then_migrate(pool, REPORTING_MIGRATIONS, referrals)
+        async with pool.acquire() as connection:
+            rows["inbox"] = await fill_inbox(connection, referrals)  # about a month of applied events at that size
+        return rows
     finally:
         await pool.close()
 

@@ -277,6 +277,20 @@ async def fill(connection: asyncpg.Connection, total: int, *, now: datetime | No
     return counts
 
 
+async def fill_inbox(connection: asyncpg.Connection, events: int, *, days: float = 35.0) -> int:
+    """Reporting's inbox as housekeeping leaves it (INBOX_RETENTION_DAYS, default 35): `events` applied events
+    over the last `days` days. The dashboard reads the newest; an empty inbox would hide what that costs."""
+    await connection.execute(
+        "INSERT INTO inbox (consumer, event_id, event_type, processed_at)"
+        " SELECT 'reporting', 'bench-' || n, 'referral.received.v2', now() - (n % $2) * interval '1 second'"
+        " FROM generate_series(1, $1) AS n",
+        events,
+        int(days * 86_400),
+    )
+    await connection.execute("VACUUM ANALYZE inbox")
+    return events
+
+
 def _copy_early(migrations: Path, into: Path) -> None:
     for path in sorted(migrations.glob("*.sql")):
         if path.name < RUNNING_TOTALS:
