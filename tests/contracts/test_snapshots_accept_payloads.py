@@ -49,6 +49,7 @@ EXAMPLES: dict[str, dict] = {
         events.reassignment_requested("r-1", at=NOW, connector_id="leeds-north-bilal"),
         events.service_status(at=NOW),
         events.roster_caseloads(at=NOW),
+        events.pipeline_health(at=NOW),
         events.inbound_accepted("r-1", at=NOW),
         events.inbound_refused(at=NOW),
     )
@@ -76,6 +77,7 @@ NOT_ABOUT_A_REFERRAL = {
     "referral.inbound-refused.v1": "answers",
     "service.status.v1": "as_of",
     "roster.caseloads.v1": "as_of",
+    "service.pipeline-health.v1": "service",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.manifests import BASE, NAMESPACE, OUTSIDE, Manifests, Peer, allows, k8s_name, service_facts
+from reporting.handlers import CONSUMES as REBUILT_FROM
 from signpost_contracts import TOPIC_CONFIGS, all_topics, topic
 from signpost_contracts.vocabulary import SERVICES
 
@@ -124,7 +125,7 @@ def test_no_kafka_topic_is_declared_that_the_contracts_do_not_name(base: Manifes
 
 def test_the_streams_reporting_is_rebuilt_from_keep_every_event_for_ever(base: Manifests):
     topics = _topics(base)
-    for name in service_facts("reporting").consumes:
+    for name in (topic(stream, "signpost") for stream in REBUILT_FROM):
         config = topics[name]["spec"]["config"]
         assert config["cleanup.policy"] == "delete", f"{name}: compaction would keep only each referral's last event"
         assert (int(config["retention.ms"]), int(config["retention.bytes"])) == (-1, -1), name

@@ -32,6 +32,7 @@ from reporting.domain.dashboard import (
     ReferrerDeclines,
 )
 from reporting.domain.export_report import Wait
+from reporting.domain.pipeline_health import ServiceHealth
 from reporting.domain.summary import (
     ReferrerCounts,
     Summary,
@@ -106,6 +107,9 @@ def _period(*, empty: bool) -> Dashboard:
         notifications_failed=1,
         last_event_applied_at=at,
         caseloads=[] if empty else [ConnectorLoad("c-1", "paid", 10, 11, True, at)],
+        pipeline_health=[]
+        if empty
+        else [ServiceHealth("triage", at, True, 1, 2, 1, 3, 0, {("signpost.triage", "signpost.referrals"): 4})],
     )
 
 
@@ -149,6 +153,6 @@ def test_the_period_views_tables_are_the_nhsuk_macros_markup(empty: bool) -> Non
     summary, figures = _summary(closed=9), _period(empty=empty)
     ours = _render(None, summary, figures)
     theirs = _render(DictLoader({"figures_table.html": NHSUK_TABLE}), summary, figures)
-    assert ours.count("<table") == 18
+    assert ours.count("<table") == 19
     assert ("colspan=" in ours) is empty
     assert _normalised(ours) == _normalised(theirs)

@@ -70,6 +70,9 @@ PROJECTION_COLUMNS = {
     # Migration 0007: connectors' roster ids (staff, not people referred) with counts; no name, no referral.
     "connector_caseloads": {"connector_id", "kind", "capacity", "open_cases", "taking_new_work", "as_of", "updated_at"},
     "outcome_daily": {"day", "decile_group", "measure", "baseline", "closing", "people"},
+    # Migration 0011: each service instance's pipeline figures (counts, Kafka group and topic names); no referral.
+    "pipeline_health": {"service", "instance", "as_of", "every_seconds", "outbox_waiting", "outbox_parked",
+                        "dead_letters_sent", "dead_letters_parked", "consumers", "updated_at"},
 }  # fmt: skip
 IDENTIFYING_NAME = re.compile(r"name|nhs|birth|dob|address|email|phone|contact|identifier|reference|error|reason")
 

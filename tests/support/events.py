@@ -33,6 +33,7 @@ from signpost_contracts.events.notifications import (
     UrgentSettled,
     UrgentUnconfirmed,
 )
+from signpost_contracts.events.operations import PipelineHealth
 from signpost_contracts.events.referrals import (
     PersonSummary,
     ReferralReceived,
@@ -459,6 +460,25 @@ def roster_caseloads(*, at: datetime | None = None, connectors: list[dict[str, A
     ]
     payload = RosterCaseloads.model_validate({"as_of": at or datetime.now(UTC), "connectors": listed})
     return new_event(payload, subject=SERVICE_SUBJECT, correlation_id="roster-caseloads")
+
+
+def pipeline_health(
+    service: str = "triage", instance: str = "triage-7d9f-abcde", *, at: datetime | None = None, **overrides: Any
+) -> EventEnvelope:
+    """One instance's service.pipeline-health.v1: aggregates only (subject and key "<service>/<instance>")."""
+    fields: dict[str, Any] = {
+        "service": service,
+        "instance": instance,
+        "as_of": at or datetime.now(UTC),
+        "every_seconds": 20.0,
+        "outbox_waiting": 2,
+        "outbox_parked": 1,
+        "dead_letters_sent": 1,
+        "dead_letters_parked": 0,
+        "consumers": [{"group": "signpost.triage", "topic": "signpost.referrals", "partitions": 12, "lag": 5}],
+    }
+    payload = PipelineHealth.model_validate({**fields, **overrides})
+    return new_event(payload, subject=f"{service}/{instance}", correlation_id="pipeline-health")
 
 
 _ANSWERS = AnsweredMessage(event_id="msg-1", source="urn:example:integration-engine")

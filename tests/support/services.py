@@ -36,6 +36,8 @@ def settings_for(
         "jwt_secret": TEST_JWT_SECRET,
         "consumer_retry_backoff_seconds": 0.01,
         "shutdown_grace_seconds": 5,
+        # No pipeline health report unless a test asks for one: an unasked report is an event nobody expects.
+        "pipeline_health_every_seconds": 3600,
         **FAST_KAFKA,
     }
     values.update(overrides)

@@ -27,6 +27,7 @@ from signpost_contracts.events.notifications import (
     UrgentSettled,
     UrgentUnconfirmed,
 )
+from signpost_contracts.events.operations import PipelineHealth
 from signpost_contracts.events.referrals import ReferralReceived, ReferralReceivedV2
 from signpost_contracts.events.triage import (
     HandoverRefused,
@@ -116,6 +117,10 @@ SERVICE_SUBJECT = "service"
 # Also about the service (its subject and key SERVICE_SUBJECT), on the status's partition and clock.
 ROSTER_CASELOADS = _triage("roster.caseloads.v1", RosterCaseloads)
 
+# Sent by every service, not one owner: the runtime kit publishes it for each (signpost_runtime.pipeline_health).
+EVERY_SERVICE = "every-service"
+PIPELINE_HEALTH = EventType("service.pipeline-health.v1", PipelineHealth, Stream.OPERATIONS, EVERY_SERVICE)
+
 NOTIFICATION_SENT = EventType("notification.sent.v1", NotificationSent, Stream.NOTIFICATIONS, "notifications")
 NOTIFICATION_FAILED = EventType("notification.failed.v1", NotificationFailed, Stream.NOTIFICATIONS, "notifications")
 URGENT_UNCONFIRMED = EventType(
@@ -158,6 +163,7 @@ EVENT_TYPES: dict[str, EventType] = {
         NOTIFICATION_FAILED,
         URGENT_UNCONFIRMED,
         URGENT_SETTLED,
+        PIPELINE_HEALTH,
     )
 }
 _BY_MODEL = {event_type.model: event_type for event_type in EVENT_TYPES.values()}

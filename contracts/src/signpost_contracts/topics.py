@@ -21,6 +21,9 @@ class Stream(StrEnum):
     INBOUND_REPLIES = "inbound.replies"  # produced by referral_intake: its answer to each inbound message
     # Produced by referral_intake: a self-referrer's own reply address, compacted so that erasure reaches it.
     CONTACTS = "referral.contacts"
+    # Written by every service's runtime kit (its pipeline's health), keyed by service and instance; read by
+    # reporting. Not about any referral, so it is kept apart from the referral streams their consumers read.
+    OPERATIONS = "operations"
 
 
 # Topics whose records come from outside Signpost: read only by the consumer written for them.

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 DLQ_PREFIX = "dlq_"
 REASON_LIMIT = 2000
+# How the outbox names a parked dead-letter copy, so it can be told from a parked event (pipeline_health.py).
+PARKED_PREFIX = "dead-letter:"
 
 
 class DeadLetters(Protocol):
@@ -72,6 +74,6 @@ class DeadLetterSink:
     async def _park(self, record: ReceivedRecord, copy: OutgoingRecord, refusal: str) -> None:
         if self.pool is None:
             raise RuntimeError(f"dead letter refused by the broker ({refusal}) and nowhere to park it")
-        name = f"dead-letter:{self.consumer}:{record.topic}:{record.partition}:{record.offset}"
+        name = f"{PARKED_PREFIX}{self.consumer}:{record.topic}:{record.partition}:{record.offset}"
         await park_record(self.pool, copy, record_id=name, reason=f"dead-letter copy refused: {refusal}")
         log.error("dead letter %s parked in the outbox: %s", name, refusal)

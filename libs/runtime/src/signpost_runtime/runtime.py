@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,6 +29,8 @@ from faststream.kafka.annotations import KafkaMessage
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_never, wait_exponential_jitter
 
 from signpost_contracts import EventType, Stream, dead_letter_topic, topic
+from signpost_contracts.events.operations import PipelineHealth
+from signpost_contracts.registry import PIPELINE_HEALTH
 from signpost_runtime import db, metrics
 from signpost_runtime.consumer import EventConsumer, EventHandler
 from signpost_runtime.dead_letters import DeadLetterSink
@@ -35,6 +38,13 @@ from signpost_runtime.housekeeping import Housekeeper
 from signpost_runtime.inbox import outside_event_key
 from signpost_runtime.kafka_security import broker_security
 from signpost_runtime.outbox import Outbox
+from signpost_runtime.pipeline_health import (
+    PipelineHealthReporter,
+    consumer_positions,
+    dead_letters_sent,
+    lag_by_topic,
+    outbox_figures,
+)
 from signpost_runtime.progress import ProgressMonitor
 from signpost_runtime.publishing import KafkaPublisher
 from signpost_runtime.records import ReceivedRecord
@@ -80,6 +90,11 @@ class ServiceDefinition:
     ready_needs_broker: bool = True
     external: Sequence[ExternalTopic] = ()
 
+    def __post_init__(self) -> None:
+        # Every service's kit reports its pipeline's health (pipeline_health.py), so every service says it sends it.
+        if PIPELINE_HEALTH not in self.publishes:
+            self.publishes = (*self.publishes, PIPELINE_HEALTH)
+
 
 class ServiceRuntime:
     def __init__(self, definition: ServiceDefinition, broker: KafkaBroker | None = None) -> None:
@@ -109,6 +124,7 @@ class ServiceRuntime:
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
         self._housekeeper: Housekeeper | None = None
+        self._health_reporter: PipelineHealthReporter | None = None
         self._subscriber = self._register_subscriber() if definition.consumes else None
         self._external_consumers: dict[str, EventConsumer] = {}
         self._external_subscribers = {
@@ -228,6 +244,14 @@ class ServiceRuntime:
             every_seconds=settings.housekeeping_every_seconds,
         )
         self._housekeeper.start()
+        self._health_reporter = PipelineHealthReporter(
+            self.pipeline_health,
+            self.publisher.publish_each,
+            topic=topic(PIPELINE_HEALTH.stream, settings.topic_namespace),
+            connected=lambda: self.broker_connected,
+            every_seconds=settings.pipeline_health_every_seconds,
+        )
+        self._health_reporter.start()
         first_attempt = asyncio.Event()
         self._broker_connection = asyncio.create_task(self._connect_broker(first_attempt), name="broker-connection")
         # A broker that answers is connected before start returns; one that does not is left to the background.
@@ -283,6 +307,8 @@ class ServiceRuntime:
         steps += [(f"stop hook {hook.__name__}", functools.partial(hook, self)) for hook in self.definition.on_stop]
         if self._housekeeper is not None:
             steps.append(("housekeeping", self._housekeeper.stop))
+        if self._health_reporter is not None:
+            steps.append(("pipeline health reports", self._health_reporter.stop))
         if self._relay is not None:
             relay, broker_connected = self._relay, self.broker_connected
 
@@ -308,21 +334,46 @@ class ServiceRuntime:
         finally:
             await self.stop()
 
+    def _subscribers(self) -> list[tuple[str, str, Any]]:
+        """(consumer name, group, subscriber) for the stream consumer and each outside topic's."""
+        group = self.settings.consumer_group
+        main = [(self.consumer_name, group, self._subscriber)] if self._subscriber is not None else []
+        return main + [
+            (f"{self.consumer_name}.{name}", f"{group}.{name}", subscriber)
+            for name, subscriber in self._external_subscribers.items()
+        ]
+
     async def waiting_messages(self) -> int | None:
+        """Records waiting on the stream consumer's assigned partitions; None when it cannot be told."""
         consumer = getattr(self._subscriber, "consumer", None)
         if consumer is None:
             return None
-        waiting = 0
         try:
-            for partition in consumer.assignment():
-                highwater = consumer.highwater(partition)
-                if highwater is None:
-                    continue
-                position = await asyncio.wait_for(consumer.position(partition), timeout=1)
-                waiting += max(highwater - position, 0)
+            lags = lag_by_topic(self.settings.consumer_group, await consumer_positions(consumer))
         except Exception:
             return None
-        return waiting
+        return sum(lag.lag for lag in lags)
+
+    async def pipeline_health(self) -> PipelineHealth:
+        """This instance's figures now: the outbox's (the service's), lag and dead letters (this instance's)."""
+        figures = await outbox_figures(self.pool)
+        consumers = []
+        for _, group, subscriber in self._subscribers():
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is not None:  # not before the broker first answered
+                consumers += lag_by_topic(group, await consumer_positions(consumer))
+        settings = self.settings
+        return PipelineHealth(
+            service=settings.service_name,
+            instance=settings.instance_id,
+            as_of=datetime.now(UTC),
+            every_seconds=settings.pipeline_health_every_seconds,
+            outbox_waiting=figures.waiting,
+            outbox_parked=figures.parked,
+            dead_letters_sent=dead_letters_sent(name for name, _, _ in self._subscribers()),
+            dead_letters_parked=figures.dead_letters_parked,
+            consumers=consumers,
+        )
 
     async def refresh_lag_metric(self) -> None:
         waiting = await self.waiting_messages()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -139,6 +140,10 @@ class ServiceSettings(KafkaClientSettings):
     # Inbox rows make repeats no-ops; keep them longer than any old event can come back (see housekeeping.py).
     inbox_retention_days: float = 35.0
     housekeeping_every_seconds: float = 600.0
+    # How often each instance reports its pipeline's health to reporting (pipeline_health.py), and as whom:
+    # the host name is the pod's in Kubernetes, so each replica reports apart.
+    pipeline_health_every_seconds: float = Field(default=20.0, gt=0)
+    instance_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=253)
 
     # The whole of stopping after HTTP has drained: consumer, stop hooks, last outbox flush, closing.
     shutdown_grace_seconds: float = 20.0

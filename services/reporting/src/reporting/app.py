@@ -1,4 +1,4 @@
-"""Wiring only: the reporting runtime (three topics in, nothing out), its routes, and main()."""
+"""Wiring only: the reporting runtime (four topics in, only its pipeline health out), its routes, and main()."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from reporting import dashboard_api, exports, feedback, feedback_pages, pages, routes
 from reporting.config import ReportingSettings
-from reporting.handlers import CONSUMES, event_handlers
+from reporting.handlers import CONSUMES, LIVE_ONLY, event_handlers
 from reporting.unit import ReportingUnit
 from signpost_runtime.db import service_migrations
 from signpost_runtime.http import build_app, serve
@@ -21,8 +21,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     definition = ServiceDefinition(
         settings=settings,
         migrations=service_migrations(Path(__file__).resolve().parent),
-        consumes=CONSUMES,
-        publishes=[],  # reporting never decides anything, so it announces nothing
+        consumes=(*CONSUMES, *LIVE_ONLY),
+        publishes=[],  # reporting never decides anything: it announces only its pipeline's health (the kit's)
         handlers=event_handlers,
         unit=ReportingUnit,
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from reporting.domain.caseloads import LoadState
 from reporting.domain.dashboard import MAX_PERIOD_DAYS, Dashboard, Filters, default_period, period_error
+from reporting.domain.pipeline_health import STALE_AFTER_REPORTS, ServiceHealth
 from reporting.exports import IsoDate
 from reporting.routes import ReportingReader, UrgentCountsRow
 from reporting.service import dashboard
@@ -104,8 +105,32 @@ class CaseloadRow(BaseModel):
 class ReportingItselfRow(BaseModel):
     last_event_applied_at: datetime | None = Field(
         description="when reporting last applied an event from any stream (not filtered); null before the first."
-        " Consumer lag, dead letters and parked outbox rows are on each service's /metrics"
+        " Each service's consumer lag, dead letters and parked outbox rows are in `pipeline_health`"
     )
+
+
+class ConsumerLagRow(BaseModel):
+    group: str = Field(description="the Kafka consumer group")
+    topic: str
+    lag: int = Field(description="records waiting, summed over the instances counted")
+
+
+class PipelineHealthRow(BaseModel):
+    service: str
+    as_of: datetime = Field(description="when the newest report counted was read")
+    stale: bool = Field(
+        description=f"true: no instance has reported for {STALE_AFTER_REPORTS} of its reporting intervals (stopped,"
+        " or cannot reach the broker); the figures are its newest report's"
+    )
+    instances: int = Field(description="instances counted: those reporting, or the newest one when none is")
+    outbox_waiting: int = Field(description="outbox rows waiting to be published (the service's database)")
+    outbox_parked: int = Field(description="outbox rows the broker refused for good; see `signpost-outbox list`")
+    dead_letters_sent: int = Field(description="messages dead-lettered since each counted instance started")
+    dead_letters_parked: int = Field(
+        description="dead-letter copies too large for their topic, parked in the outbox (of outbox_parked)"
+    )
+    consumer_lag: int = Field(description="records waiting on every topic the service consumes")
+    consumers: list[ConsumerLagRow] = Field(description="lag per consumer group and topic")
 
 
 class DashboardResponse(BaseModel):
@@ -126,6 +151,10 @@ class DashboardResponse(BaseModel):
     caseloads: list[CaseloadRow] = Field(
         description="every connector triage has announced, paid first, as it last announced them: current figures,"
         " so neither the period nor the filters apply; empty until triage's first roster.caseloads.v1"
+    )
+    pipeline_health: list[PipelineHealthRow] = Field(
+        description="each service that has reported its pipeline (service.pipeline-health.v1), by name: current"
+        " figures, so neither the period nor the filters apply"
     )
 
     @classmethod
@@ -152,7 +181,14 @@ class DashboardResponse(BaseModel):
             notifications=NotificationsRow(sent=f.notifications_sent, failed=f.notifications_failed),
             reporting=ReportingItselfRow(last_event_applied_at=f.last_event_applied_at),
             caseloads=[CaseloadRow(**vars(load), state=load.state) for load in f.caseloads],
+            pipeline_health=[_health_row(health) for health in f.pipeline_health],
         )
+
+
+def _health_row(health: ServiceHealth) -> PipelineHealthRow:
+    consumers = [ConsumerLagRow(group=group, topic=topic, lag=lag) for (group, topic), lag in health.lag.items()]
+    fields = {name: value for name, value in vars(health).items() if name != "lag"}
+    return PipelineHealthRow(**fields, consumer_lag=health.consumer_lag, consumers=consumers)
 
 
 async def current_dashboard(request: Request, start: date, end: date, filters: Filters) -> Dashboard:
@@ -194,7 +230,9 @@ async def dashboard_figures(
     stalled and could-not-contact cases, declines and redirects by referrer with the rules that fired,
     urgent messages unconfirmed and notification failures: all for the referrals received in the period
     that match the filters. Then each connector's caseload against capacity, as triage last announced it
-    (current, not filtered). A period that ends before it starts, or is too long, is a 422 problem."""
+    (current, not filtered), and each service's pipeline health: outbox, dead letters and consumer lag from
+    its instances' newest reports (current, not filtered). A period that ends before it starts, or is too
+    long, is a 422 problem."""
     start, end = checked_period(start, end)
     filters = Filters(area=area.upper() if area else None, route=route, referrer_kind=referrer_kind)
     return DashboardResponse.of(await current_dashboard(request, start, end, filters))

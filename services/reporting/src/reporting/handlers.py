@@ -23,6 +23,7 @@ from signpost_contracts.events.notifications import (
     UrgentSettled,
     UrgentUnconfirmed,
 )
+from signpost_contracts.events.operations import PipelineHealth
 from signpost_contracts.events.referrals import ReferralReceivedV2
 from signpost_contracts.events.triage import (
     ReferralAssigned,
@@ -40,6 +41,7 @@ from signpost_contracts.registry import (
     MEASURES_RECORDED,
     NOTIFICATION_FAILED,
     NOTIFICATION_SENT,
+    PIPELINE_HEALTH,
     REFERRAL_ASSIGNED,
     REFERRAL_ASSIGNED_FROM_WAITLIST,
     REFERRAL_HANDED_OVER,
@@ -61,6 +63,8 @@ PayloadT = TypeVar("PayloadT", bound=ContractModel)
 
 # Every stream the projection is built from: the service subscribes to these and a rebuild reads them whole.
 CONSUMES = (Stream.REFERRALS, Stream.TRIAGE, Stream.NOTIFICATIONS)
+# Also read live, never rebuilt: every service's pipeline health, current figures a rebuild carries over.
+LIVE_ONLY = (Stream.OPERATIONS,)
 
 
 def _referral_handler(model: type[PayloadT], to_fact: Callable[[PayloadT], ReferralFact | None]) -> EventHandler:
@@ -95,6 +99,10 @@ async def _on_caseloads(unit: ReportingUnit, event: EventEnvelope) -> None:
     await service.record_caseloads(unit, read_data(RosterCaseloads, event.data))
 
 
+async def _on_pipeline_health(unit: ReportingUnit, event: EventEnvelope) -> None:
+    await service.record_pipeline_health(unit, read_data(PipelineHealth, event.data))
+
+
 def event_handlers(runtime: ServiceRuntime) -> dict[str, EventHandler]:
     return reporting_handlers()
 
@@ -124,4 +132,5 @@ def reporting_handlers() -> dict[str, EventHandler]:
         URGENT_UNCONFIRMED.name: _on_urgent_unconfirmed,
         URGENT_SETTLED.name: _on_urgent_settled,
         ROSTER_CASELOADS.name: _on_caseloads,
+        PIPELINE_HEALTH.name: _on_pipeline_health,
     }

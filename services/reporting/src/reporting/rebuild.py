@@ -1,16 +1,17 @@
 """Rebuild the projection from the topics into a fresh schema, then swap it in while the service runs.
 
 1. A schema `reporting_rebuild_<UTC time>` gets reporting's migrations (the runtime's and its own).
-2. Every topic reporting consumes is read from its first offset with no consumer group (the live
-   group's offsets are never touched) and each record is applied by the live consumer's own code:
-   the same envelope parsing, the same handlers, the same inbox claim, so repeats count once and the
-   rebuilt inbox still recognises them after the swap. A record the live service dead-lettered (it can
-   never be applied) is skipped and listed, as the live service skipped it.
+2. Every topic the projection is built from (handlers.CONSUMES) is read from its first offset with no
+   consumer group (the live group's offsets are never touched) and each record is applied by the live
+   consumer's own code: the same envelope parsing, the same handlers, the same inbox claim, so repeats
+   count once and the rebuilt inbox still recognises them after the swap. A record the live service
+   dead-lettered (it can never be applied) is skipped and listed, as the live service skipped it.
 3. Caught up, one transaction locks every live table (the inbox first), so the live consumer, relay
    and readers wait; reads to the end offsets as of that moment (all the live service can have
-   applied); carries the outbox's rows over; renames `public` to `reporting_old_<time>` and the
-   rebuild to `public`; commits. The service pauses for that, it does not stop: its waiting
-   statements resolve the names again and go on in the new tables.
+   applied); carries over the outbox's rows and the services' pipeline health (neither is built from
+   the streams: the health reports are current figures, replaced every few seconds, not history);
+   renames `public` to `reporting_old_<time>` and the rebuild to `public`; commits. The service pauses
+   for that, it does not stop: its waiting statements resolve the names again and go on in the new tables.
 
 The old schema stays for inspection until `--drop-old` or `rebuild --drop <schema>` removes it.
 """
@@ -169,6 +170,7 @@ async def _swap(
                 # Under the locks the live service applies nothing, so reading to the ends now covers all it applied.
                 await reader.read_to_end(apply, progress)
                 carried = await schemas.carry_outbox(admin, fresh)
+                await schemas.carry_pipeline_health(admin, fresh)
                 applied = await schemas.events_claimed(admin, fresh, consumer)  # before the live service adds any
                 await schemas.swap(admin, fresh, old)
                 return carried, applied

@@ -28,6 +28,7 @@ from reporting.domain.dashboard import (
 )
 from reporting.domain.export_report import Wait, days
 from reporting.domain.facts import Measures, NotificationOutcome, ReferralFact
+from reporting.domain.pipeline_health import service_health
 from reporting.domain.status import Status, StatusFacts, derive_decision, derive_status
 from reporting.domain.summary import (
     ReferrerCounts,
@@ -38,6 +39,7 @@ from reporting.domain.summary import (
 )
 from reporting.unit import ReportingUnit
 from signpost_contracts.events.notifications import UrgentSettled, UrgentUnconfirmed
+from signpost_contracts.events.operations import PipelineHealth
 from signpost_contracts.events.triage import RosterCaseloads
 
 
@@ -60,6 +62,10 @@ async def record_urgent_unconfirmed(unit: ReportingUnit, event: UrgentUnconfirme
 
 async def record_urgent_settled(unit: ReportingUnit, event: UrgentSettled) -> None:
     await unit.projection.settle_urgent(event)
+
+
+async def record_pipeline_health(unit: ReportingUnit, health: PipelineHealth) -> None:
+    await unit.pipeline_health.keep_if_newer(health)
 
 
 async def record_caseloads(unit: ReportingUnit, caseloads: RosterCaseloads) -> None:
@@ -151,6 +157,7 @@ async def dashboard(unit: ReportingUnit, start: date, end: date, filters: Filter
         notifications_failed=totals["notifications_failed"],
         last_event_applied_at=await store.last_event_applied_at(),
         caseloads=await unit.caseloads.current(),
+        pipeline_health=service_health(await unit.pipeline_health.reports(), now),
     )
 
 

@@ -1,4 +1,5 @@
-"""The unit of work reporting's use cases run in: a transaction and the projection, case and caseload stores on it."""
+"""The unit of work reporting's use cases run in: a transaction and the stores on it (projection, cases,
+caseloads, pipeline health)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncpg
 
 from reporting.adapters.case_store import CaseStore
 from reporting.adapters.caseload_store import CaseloadStore
+from reporting.adapters.pipeline_health_store import PipelineHealthStore
 from reporting.adapters.store import ProjectionStore
 from signpost_runtime.unit_of_work import Unit
 
@@ -16,3 +18,4 @@ class ReportingUnit(Unit):
         self.projection = ProjectionStore(connection)
         self.cases = CaseStore(connection)
         self.caseloads = CaseloadStore(connection)
+        self.pipeline_health = PipelineHealthStore(connection)

@@ -85,6 +85,13 @@ async def carry_outbox(conn: asyncpg.Connection, rebuild: str) -> int:
     return int(copied)
 
 
+async def carry_pipeline_health(conn: asyncpg.Connection, rebuild: str) -> None:
+    """Copy the services' newest pipeline health reports into the rebuild: current figures from a topic the
+    rebuild does not read (its reports are replaced every few seconds, not history), so the dashboard keeps
+    showing them across the swap instead of an empty table until every service has reported again."""
+    await conn.execute(f"INSERT INTO {quoted(rebuild)}.pipeline_health SELECT * FROM {LIVE}.pipeline_health")
+
+
 async def events_claimed(conn: asyncpg.Connection, schema: str, consumer: str) -> int:
     """Events `consumer` has applied in `schema`, by its inbox."""
     return int(await conn.fetchval(f"SELECT count(*) FROM {quoted(schema)}.inbox WHERE consumer = $1", consumer))

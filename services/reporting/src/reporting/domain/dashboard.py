@@ -15,6 +15,8 @@ contacted, an urgent message unconfirmed) is as of the moment the figures are re
 - Could not contact: open, and the policy's limit of unanswered contact attempts was reached.
 - Caseloads: each connector's open cases against capacity as triage last announced them (domain/caseloads.py);
   about connectors, not referrals, so neither the period nor the filters apply.
+- Pipeline health: each service's outbox, dead letters and consumer lag from its instances' newest reports
+  (domain/pipeline_health.py); current, so neither the period nor the filters apply.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from reporting.domain.caseloads import ConnectorLoad
 from reporting.domain.export_report import Wait
+from reporting.domain.pipeline_health import ServiceHealth
 from reporting.domain.status import Decision
 from reporting.domain.summary import UrgentCounts
 
@@ -131,6 +134,7 @@ class Dashboard:
     last_event_applied_at: datetime | None  # reporting's own freshness: None until it has applied any event
     # As triage last announced them: current, so neither the period nor the filters apply.
     caseloads: list[ConnectorLoad] = field(default_factory=list)
+    pipeline_health: list[ServiceHealth] = field(default_factory=list)  # current, not filtered
 
 
 def daily_totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
